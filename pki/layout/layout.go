@@ -60,7 +60,69 @@ const (
 	ContextMetaDirName    = "meta"
 	ContextTLSDirName     = "tls"
 	ContextDockerEndpoint = "docker"
+	// ContextMetaFile is the file in contexts/meta/<id>/ holding a context's endpoints.
+	ContextMetaFile = "meta.json"
+	// ClientConfigFile is the docker CLI's config file in the config dir
+	// (currentContext, auths).
+	ClientConfigFile = "config.json"
+	// DefaultContextName is the docker CLI's built-in context (env and flags).
+	DefaultContextName = "default"
+	// DefaultUnixHost is the daemon socket the CLI uses when nothing is set.
+	DefaultUnixHost = "unix:///var/run/docker.sock"
+	// RootHome is the home directory of root, whose ~/.docker holds dockerd's
+	// default --tlscacert/--tlscert/--tlskey when none are given.
+	RootHome = "/root"
+	// ContainerdDefaultHostDir is containerd's fallback host directory name.
+	ContainerdDefaultHostDir = "_default"
+	// XDGConfigDirName is the default $XDG_CONFIG_HOME under $HOME.
+	XDGConfigDirName = ".config"
 )
+
+// SystemdUnitPaths are where docker.service may live, highest precedence
+// first (systemd uses the first one found).
+var SystemdUnitPaths = []string{
+	"/etc/systemd/system/docker.service",
+	"/run/systemd/system/docker.service",
+	"/lib/systemd/system/docker.service",
+	"/usr/lib/systemd/system/docker.service",
+}
+
+// SystemdDropInDirs are the docker.service.d directories whose *.conf
+// drop-ins systemd applies, sorted together by file name.
+var SystemdDropInDirs = []string{
+	"/etc/systemd/system/docker.service.d",
+	"/run/systemd/system/docker.service.d",
+	"/lib/systemd/system/docker.service.d",
+	"/usr/lib/systemd/system/docker.service.d",
+}
+
+// ClientPathAliases are names users give client-path files by mistake,
+// mapped to the name the docker CLI reads: certs.d names and the daemon
+// recipe's names.
+var ClientPathAliases = map[string]string{
+	RegistryCAFile:    ClientCAFile,
+	"ca.cert":         ClientCAFile,
+	RegistryCertFile:  ClientCertFile,
+	"client.crt":      ClientCertFile,
+	"client.pem":      ClientCertFile,
+	"cert.crt":        ClientCertFile,
+	"client-cert.pem": ClientCertFile,
+	RegistryKeyFile:   ClientKeyFile,
+	"client-key.pem":  ClientKeyFile,
+	"cert.key":        ClientKeyFile,
+}
+
+// CertsDAliases maps client-path names found in a certs.d directory to the
+// name the registry loader reads.
+var CertsDAliases = map[string]string{
+	ClientCAFile:   RegistryCAFile,
+	ClientCertFile: RegistryCertFile,
+	ClientKeyFile:  RegistryKeyFile,
+}
+
+// DaemonOnlyFiles are file names that belong to a daemon (or the CA's
+// private key) and never to a registry client directory.
+var DaemonOnlyFiles = []string{DaemonCertFile, DaemonKeyFile, CAKeyFile}
 
 // ConfigDir is the docker client config dir: $DOCKER_CONFIG, else ~/.docker,
 // as docker/cli's config.Dir() decides.
@@ -112,7 +174,7 @@ func RootlessCertsDir(getenv func(string) string) string {
 		if home == "" {
 			home, _ = os.UserHomeDir()
 		}
-		x = filepath.Join(home, ".config")
+		x = filepath.Join(home, XDGConfigDirName)
 	}
 	return filepath.Join(x, "docker", "certs.d")
 }

@@ -1,0 +1,141 @@
+package fsutil
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"strings"
+)
+
+// File is one file a command means to write.
+type File struct {
+	Path string
+	Data []byte
+	Mode fs.FileMode
+	// What the file is, for the user ("CA certificate", "client key").
+	What string
+}
+
+// Plan is a set of files written together: every conflict is found before
+// the first byte is written, so a refused install leaves nothing behind.
+type Plan struct {
+	Files []File
+	// DirMode is the mode of directories the plan creates (default 0700).
+	DirMode fs.FileMode
+}
+
+// Add appends a file to the plan.
+func (p *Plan) Add(path string, data []byte, mode fs.FileMode, what string) {
+	p.Files = append(p.Files, File{Path: path, Data: data, Mode: mode, What: what})
+}
+
+// Action is what applying the plan would do to one file.
+type Action string
+
+const (
+	ActionCreate   Action = "create"
+	ActionKeep     Action = "unchanged"
+	ActionReplace  Action = "replace"
+	ActionConflict Action = "conflict" // different content, --force not given
+)
+
+// Step is one file's planned action.
+type Step struct {
+	File
+	Action Action
+	Reason string
+}
+
+// Preview compares the plan with the disk without writing anything.
+func (p *Plan) Preview(force bool) []Step {
+	steps := make([]Step, 0, len(p.Files))
+	for _, f := range p.Files {
+		s := Step{File: f}
+		fi, err := os.Lstat(f.Path)
+		switch {
+		case errors.Is(err, fs.ErrNotExist):
+			s.Action = ActionCreate
+		case err != nil:
+			s.Action, s.Reason = ActionConflict, err.Error()
+		case fi.Mode()&fs.ModeSymlink != 0:
+			s.Action, s.Reason = ActionConflict, "it is a symbolic link; docker-tls does not write through links"
+		case !fi.Mode().IsRegular():
+			s.Action, s.Reason = ActionConflict, "it is a "+describeMode(fi.Mode())+", not a regular file"
+		default:
+			old, err := readNoFollow(f.Path, fi.Size())
+			switch {
+			case err != nil:
+				s.Action, s.Reason = ActionConflict, err.Error()
+			case bytes.Equal(old, f.Data):
+				s.Action = ActionKeep
+			case force:
+				s.Action = ActionReplace
+			default:
+				s.Action, s.Reason = ActionConflict, "exists with different content"
+			}
+		}
+		steps = append(steps, s)
+	}
+	return steps
+}
+
+// Apply writes the plan. When any file conflicts (different content without
+// force, a link, a special file) nothing is written and the error lists
+// every conflicting file.
+func (p *Plan) Apply(force bool) ([]Result, error) {
+	var bad []string
+	for _, s := range p.Preview(force) {
+		if s.Action == ActionConflict {
+			bad = append(bad, fmt.Sprintf("%s (%s): %s", s.Path, s.What, s.Reason))
+		}
+	}
+	if len(bad) > 0 {
+		hint := ""
+		for _, b := range bad {
+			if strings.HasSuffix(b, "exists with different content") {
+				hint = "\nuse --force to replace them (old files are kept as .bak-<time> backups)"
+			}
+		}
+		return nil, fmt.Errorf("nothing was written; %d %s in the way:\n  %s%s: %w", len(bad), pluralFiles(len(bad)), strings.Join(bad, "\n  "), hint, ErrExists)
+	}
+	mode := p.DirMode
+	if mode == 0 {
+		mode = 0o700
+	}
+	out := make([]Result, 0, len(p.Files))
+	for _, f := range p.Files {
+		if err := EnsureDirMode(dirOf(f.Path), mode); err != nil {
+			return out, err
+		}
+		r, err := WriteFile(f.Path, f.Data, f.Mode, force)
+		if err != nil {
+			return out, err
+		}
+		out = append(out, r)
+	}
+	return out, nil
+}
+
+func pluralFiles(n int) string {
+	if n == 1 {
+		return "file is"
+	}
+	return "files are"
+}
+
+// EnsureDirMode is EnsureDir; kept separate so the plan's directory mode is
+// explicit at the call site.
+func EnsureDirMode(dir string, mode fs.FileMode) error { return EnsureDir(dir, mode) }
+
+func dirOf(path string) string {
+	i := strings.LastIndexByte(path, '/')
+	switch {
+	case i < 0:
+		return "."
+	case i == 0:
+		return "/"
+	}
+	return path[:i]
+}

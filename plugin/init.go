@@ -1,0 +1,137 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/docker-tls/docker-tls/pki"
+	"github.com/docker-tls/docker-tls/pki/fsutil"
+	"github.com/docker-tls/docker-tls/pki/layout"
+	"github.com/docker/cli/cli/command"
+	"github.com/spf13/cobra"
+)
+
+type initOptions struct {
+	sans       []string
+	out        string
+	clientName string
+	force      bool
+	issue      issueFlags
+}
+
+func initCmd(dockerCli command.Cli) *cobra.Command {
+	var opts initOptions
+	cmd := &cobra.Command{
+		Use:   "init --san NAME[,NAME…] [OPTIONS]",
+		Short: "Create a CA, a daemon certificate and a client certificate in one step",
+		Long: `Create everything a TLS-protected dockerd needs, named as Docker expects:
+
+  ca.pem, ca-key.pem            the CA (keep ca-key.pem secret)
+  server-cert.pem, server-key.pem  the daemon's certificate, for every --san
+  cert.pem, key.pem             a client certificate
+
+An existing CA in the output directory is reused. Then it prints what to run
+on the daemon host and on each client.`,
+		Args: noArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return runInit(cmd.Context(), dockerCli, &opts)
+		},
+	}
+	f := cmd.Flags()
+	f.StringSliceVar(&opts.sans, "san", nil, "DNS names and IP addresses of the daemon (repeat or comma-separate)")
+	f.StringVarP(&opts.out, "out", "o", "", "Directory to write to (default $DOCKER_CONFIG/tls)")
+	f.StringVar(&opts.clientName, "client-name", "client", "Common name of the client certificate")
+	f.BoolVarP(&opts.force, "force", "f", false, "Replace existing certificates (the old files are kept as backups)")
+	opts.issue.add(f, pki.DefaultLeafDays)
+	return cmd
+}
+
+func runInit(_ context.Context, dockerCli command.Cli, opts *initOptions) error {
+	kt, err := opts.issue.parse()
+	if err != nil {
+		return err
+	}
+	dns, ips, err := pki.ParseSANs(opts.sans)
+	if err != nil {
+		return inputError("--san: %v", err)
+	}
+	if len(dns)+len(ips) == 0 {
+		return inputError("--san is required: give every DNS name and IP address clients use to reach the daemon, for example --san docker.example.com,10.0.0.5")
+	}
+	out := opts.out
+	if out == "" {
+		out = ownDir()
+	}
+	p := func(name string) string { return filepath.Join(out, name) }
+	w := dockerCli.Out()
+
+	var plan fsutil.Plan
+	var ca *pki.CA
+	caCert, caKey := p(layout.DaemonCAFile), p(layout.CAKeyFile)
+	if _, err := os.Lstat(caCert); err == nil {
+		ca, _, _, err = (&caFlags{cert: caCert, key: caKey}).load()
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(w, "Using the existing CA in %s: %s\n", out, describeCert(ca.Cert))
+	} else if !errors.Is(err, fs.ErrNotExist) {
+		return inputError("%s: %v", caCert, err)
+	} else {
+		iss, err := pki.NewCA(pki.Request{KeyType: kt})
+		if err != nil {
+			return err
+		}
+		ca = &pki.CA{Cert: iss.Cert, Key: iss.Key}
+		if err := addIssued(&plan, iss, caCert, caKey, "CA"); err != nil {
+			return err
+		}
+		fmt.Fprintf(w, "Creating a CA: %s\n", describeCert(iss.Cert))
+	}
+	srvReq := pki.Request{Role: pki.RoleServer, DNSNames: dns, IPs: ips, KeyType: kt, Days: opts.issue.days}
+	srvReq.CommonName = firstSAN(srvReq)
+	srv, err := ca.Issue(srvReq)
+	if err != nil {
+		return asInputError(err)
+	}
+	cli, err := ca.Issue(pki.Request{Role: pki.RoleClient, CommonName: opts.clientName, KeyType: kt, Days: opts.issue.days})
+	if err != nil {
+		return asInputError(err)
+	}
+	if err := addIssued(&plan, srv, p(layout.DaemonCertFile), p(layout.DaemonKeyFile), "daemon"); err != nil {
+		return err
+	}
+	if err := addIssued(&plan, cli, p(layout.ClientCertFile), p(layout.ClientKeyFile), "client"); err != nil {
+		return err
+	}
+	fmt.Fprintf(w, "Issuing a daemon certificate: %s\n", describeCert(srv.Cert))
+	fmt.Fprintf(w, "Issuing a client certificate: %s\n", describeCert(cli.Cert))
+	for _, n := range append(srv.Notes, cli.Notes...) {
+		fmt.Fprintf(w, "Note: %s\n", n)
+	}
+	if err := applyPlan(w, &plan, opts.force); err != nil {
+		return err
+	}
+	host := firstSAN(srvReq)
+	if strings.Contains(host, ":") {
+		host = "[" + host + "]"
+	}
+	fmt.Fprintf(w, `
+Keep %s secret: neither the daemon nor the clients need it.
+
+Next, on the daemon host (writes /etc/docker/{ca.pem,server-cert.pem,server-key.pem} and daemon.json):
+  sudo docker tls install daemon --cert %s --key %s --client-ca %s
+  sudo systemctl restart docker
+
+Then on each client (creates the docker context %q):
+  docker tls install client --context %s --host tcp://%s:%d --ca %s --cert %s --key %s
+  docker --context %s version
+`, caKey, p(layout.DaemonCertFile), p(layout.DaemonKeyFile), caCert,
+		"tls-"+strings.Trim(host, "[]"), "tls-"+strings.Trim(host, "[]"), host, layout.DefaultTLSPort,
+		caCert, p(layout.ClientCertFile), p(layout.ClientKeyFile), "tls-"+strings.Trim(host, "[]"))
+	return nil
+}

@@ -1,0 +1,300 @@
+package main
+
+import (
+	"context"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"io/fs"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	"github.com/docker-tls/docker-tls/pki"
+	"github.com/docker-tls/docker-tls/pki/daemoncfg"
+	"github.com/docker-tls/docker-tls/pki/fsutil"
+	"github.com/docker-tls/docker-tls/pki/layout"
+	"github.com/docker/cli/cli/command"
+	"github.com/spf13/cobra"
+)
+
+type installDaemonOptions struct {
+	cert           string
+	key            string
+	clientCAs      []string
+	noClientVerify bool
+	hosts          []string
+	dir            string
+	daemonJSON     string
+	root           string
+	writeDropIn    bool
+	dryRun         bool
+	force          bool
+}
+
+const defaultDaemonHost = "tcp://0.0.0.0:2376"
+const defaultUnixHost = "unix:///var/run/docker.sock"
+
+func installDaemonCmd(dockerCli command.Cli) *cobra.Command {
+	var o installDaemonOptions
+	cmd := &cobra.Command{
+		Use:   "daemon [OPTIONS]",
+		Short: "Install the daemon's certificate and client CA, and configure daemon.json",
+		Long: `Write the daemon's certificate and key and the CA that signs client
+certificates where dockerd reads them (default /etc/docker: server-cert.pem,
+server-key.pem, ca.pem), and merge hosts, tls, tlsverify, tlscacert, tlscert
+and tlskey into daemon.json, keeping every other key.
+
+By default clients must present a certificate signed by --client-ca
+(tlsverify). --no-client-verify writes "tlsverify": false explicitly:
+dockerd's --tls alone still demands client certificates.
+
+If the docker.service unit passes -H (or TLS flags) on its command line,
+dockerd refuses to start with "hosts" in daemon.json; the command prints the
+systemd drop-in that resolves it (--write-dropin writes it).`,
+		Args: noArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return runInstallDaemon(cmd.Context(), dockerCli, &o)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&o.cert, "cert", "", "Daemon certificate (default $DOCKER_CONFIG/tls/server-cert.pem)")
+	f.StringVar(&o.key, "key", "", "Daemon private key (default $DOCKER_CONFIG/tls/server-key.pem)")
+	f.StringSliceVar(&o.clientCAs, "client-ca", nil, "CA(s) whose client certificates the daemon accepts (repeatable; default $DOCKER_CONFIG/tls/ca.pem)")
+	f.BoolVar(&o.noClientVerify, "no-client-verify", false, "Do not require client certificates (\"tlsverify\": false)")
+	f.StringSliceVarP(&o.hosts, "host", "H", nil, "Address(es) for dockerd to listen on (default "+defaultDaemonHost+", plus the local socket)")
+	f.StringVar(&o.dir, "dir", layout.DefaultDaemonDir, "Directory for the daemon's TLS files")
+	f.StringVar(&o.daemonJSON, "daemon-json", "", "daemon.json to update (default DIR/daemon.json)")
+	f.StringVar(&o.root, "root", "/", "Look for the systemd unit under this directory instead of /")
+	f.BoolVar(&o.writeDropIn, "write-dropin", false, "Write the systemd drop-in that removes conflicting ExecStart flags")
+	f.BoolVar(&o.dryRun, "dry-run", false, "Show what would be written and write nothing")
+	f.BoolVarP(&o.force, "force", "f", false, "Replace existing different files (old files are kept as backups)")
+	return cmd
+}
+
+func runInstallDaemon(_ context.Context, dockerCli command.Cli, o *installDaemonOptions) error {
+	w := dockerCli.Out()
+	def := func(v, name string) string {
+		if v != "" {
+			return v
+		}
+		return filepath.Join(ownDir(), name)
+	}
+	certPath, keyPath := def(o.cert, layout.DaemonCertFile), def(o.key, layout.DaemonKeyFile)
+	certPEM, err := readCert(certPath, "daemon certificate")
+	if err != nil {
+		return err
+	}
+	keyPEM, err := readInput(keyPath, "daemon private key")
+	if err != nil {
+		return err
+	}
+	key, err := pki.ParsePrivateKey(keyPath, keyPEM)
+	if err != nil {
+		return asInputError(err)
+	}
+	certs, _ := pki.ParseCertificates(certPath, certPEM)
+	srv := certs[0]
+	if !pki.KeyMatches(key, srv.PublicKey) {
+		return inputError("%s does not match %s: the key's public key (%s) is not the certificate's (%s)", keyPath, certPath, pki.DescribeKey(key.Public()), pki.DescribeKey(srv.PublicKey))
+	}
+	if srv.IsCA {
+		return inputError("%s: found a CA certificate (%q), expected the daemon's own certificate", certPath, srv.Subject.CommonName)
+	}
+	if !pki.AllowsUsage(srv, x509.ExtKeyUsageServerAuth) {
+		return inputError("%s: certificate %q does not allow server authentication (extended key usage %s, expected serverAuth); clients would fail with \"x509: certificate specifies an incompatible key usage\"", certPath, srv.Subject.CommonName, strings.Join(pki.ExtKeyUsageNames(srv), ","))
+	}
+	if len(srv.DNSNames)+len(srv.IPAddresses) == 0 {
+		return inputError("%s: certificate %q has no subject alternative names; Docker clients reject it (\"x509: certificate relies on legacy Common Name field, use SANs instead\"): reissue it with 'docker tls issue server --san …'", certPath, srv.Subject.CommonName)
+	}
+
+	var caBundle []byte
+	if !o.noClientVerify {
+		cas := o.clientCAs
+		if len(cas) == 0 {
+			cas = []string{def("", layout.DaemonCAFile)}
+		}
+		for _, p := range cas {
+			data, err := readCert(p, "client CA certificate")
+			if err != nil {
+				return err
+			}
+			cs, _ := pki.ParseCertificates(p, data)
+			for _, c := range cs {
+				if !c.IsCA {
+					return inputError("%s: found a certificate for %q that is not a CA (no basicConstraints CA:TRUE), expected the CA that signs client certificates", p, c.Subject.CommonName)
+				}
+				caBundle = append(caBundle, pki.EncodeCert(c)...)
+			}
+		}
+	} else if len(o.clientCAs) > 0 {
+		return inputError("--no-client-verify was given with --client-ca: without client verification the daemon uses no client CA")
+	}
+
+	hosts := o.hosts
+	if len(hosts) == 0 {
+		hosts = []string{defaultDaemonHost}
+	}
+	for _, h := range hosts {
+		if !strings.Contains(h, "://") {
+			return inputError("--host %q: expected a URL such as tcp://0.0.0.0:2376 or unix:///var/run/docker.sock", h)
+		}
+	}
+
+	dir := o.dir
+	jsonPath := o.daemonJSON
+	if jsonPath == "" {
+		jsonPath = filepath.Join(dir, layout.DaemonJSONName)
+	}
+	var oldJSON []byte
+	if data, err := fsutil.ReadFile(jsonPath); err == nil {
+		oldJSON = data
+	} else if !errors.Is(err, fs.ErrNotExist) {
+		return inputError("%s: cannot read daemon.json: %v", jsonPath, err)
+	}
+	cfg, err := daemoncfg.Parse(jsonPath, oldJSON)
+	if err != nil {
+		return asInputError(err)
+	}
+	var notes []string
+	var existing []string
+	if _, err := cfg.Get(daemoncfg.KeyHosts, &existing); err != nil {
+		return inputError("%s: %v (expected a list of strings)", jsonPath, err)
+	}
+	merged := append([]string(nil), existing...)
+	if len(existing) == 0 && !slices.ContainsFunc(hosts, isLocalHost) {
+		merged = append(merged, defaultUnixHost)
+		notes = append(notes, "added "+defaultUnixHost+" to hosts so local docker commands keep working")
+	}
+	for _, h := range hosts {
+		if !slices.Contains(merged, h) {
+			merged = append(merged, h)
+		}
+	}
+	caDst := filepath.Join(dir, layout.DaemonCAFile)
+	certDst := filepath.Join(dir, layout.DaemonCertFile)
+	keyDst := filepath.Join(dir, layout.DaemonKeyFile)
+	set := func(k string, v any) {
+		if err == nil {
+			err = cfg.Set(k, v)
+		}
+	}
+	set(daemoncfg.KeyHosts, merged)
+	set(daemoncfg.KeyTLS, true)
+	set(daemoncfg.KeyTLSVerify, !o.noClientVerify)
+	set(daemoncfg.KeyTLSCert, certDst)
+	set(daemoncfg.KeyTLSKey, keyDst)
+	if o.noClientVerify {
+		if _, had := cfg.Raw(daemoncfg.KeyTLSCACert); had {
+			cfg.Delete(daemoncfg.KeyTLSCACert)
+			notes = append(notes, "removed tlscacert from daemon.json: without client verification it is not used")
+		}
+	} else {
+		set(daemoncfg.KeyTLSCACert, caDst)
+	}
+	if err != nil {
+		return err
+	}
+
+	var plan fsutil.Plan
+	if !o.noClientVerify {
+		plan.Add(caDst, caBundle, 0o644, "CA for client certificates")
+	}
+	plan.Add(certDst, certPEM, 0o644, "daemon certificate")
+	plan.Add(keyDst, keyPEM, 0o600, "daemon private key")
+	plan.Add(jsonPath, cfg.Marshal(), 0o644, "daemon configuration")
+
+	units := daemoncfg.ReadUnitFiles(o.root)
+	exec, hasExec := daemoncfg.EffectiveExecStart(units)
+	var conflicts []string
+	if hasExec {
+		conflicts = daemoncfg.FlagsAlsoInFile(exec.Args, cfg.Keys())
+	}
+	dockerd := "/usr/bin/dockerd"
+	if hasExec && len(exec.Args) > 0 {
+		dockerd = exec.Args[0]
+	}
+	if len(conflicts) > 0 && o.writeDropIn {
+		plan.Add(filepath.Join(o.root, daemoncfg.DropInPath), []byte(daemoncfg.DropInFix(dockerd)), 0o644, "systemd drop-in")
+	}
+
+	if o.dryRun {
+		fmt.Fprintf(w, "Dry run: nothing is written.\n")
+		for _, s := range plan.Preview(o.force) {
+			fmt.Fprintf(w, "  %-9s %s  (%s, mode %04o)", s.Action, s.Path, s.What, s.Mode)
+			if s.Reason != "" {
+				fmt.Fprintf(w, ": %s", s.Reason)
+			}
+			fmt.Fprintln(w)
+		}
+		return nil
+	}
+	fmt.Fprintf(w, "Installing the daemon's TLS material for %s\n", describeCert(srv))
+	if err := applyPlan(w, &plan, o.force); err != nil {
+		return err
+	}
+	for _, n := range notes {
+		fmt.Fprintf(w, "Note: %s\n", n)
+	}
+	if len(conflicts) > 0 {
+		fmt.Fprintf(w, "\nWarning: %s starts dockerd with %s on the command line (%s), and daemon.json now sets %s too:\n"+
+			"dockerd refuses to start (\"the following directives are specified both as a flag and in the configuration file\").\n",
+			daemoncfg.ServiceName, strings.Join(conflictFlags(exec.Args), " "), exec.Source, strings.Join(conflicts, ", "))
+		if o.writeDropIn {
+			fmt.Fprintf(w, "The drop-in %s clears those flags.\n", daemoncfg.DropInPath)
+		} else {
+			fmt.Fprintf(w, "Resolve it with this drop-in (or rerun with --write-dropin):\n  sudo mkdir -p %s\n  printf '%s' | sudo tee %s\n",
+				filepath.Dir(daemoncfg.DropInPath), strings.ReplaceAll(daemoncfg.DropInFix(dockerd), "\n", `\n`), daemoncfg.DropInPath)
+		}
+		fmt.Fprintf(w, "  sudo systemctl daemon-reload\n")
+	}
+	fmt.Fprintf(w, "\nNext:\n  sudo systemctl restart docker    (or restart dockerd however it is run)\n")
+	host := tcpHostFor(srv, hosts)
+	if o.noClientVerify {
+		fmt.Fprintf(w, "  docker tls install client --context <name> --host %s --ca <CA that signed %s> --no-client-cert\n", host, certPath)
+	} else {
+		fmt.Fprintf(w, "  docker tls install client --context <name> --host %s --ca <CA that signed %s> --cert <client cert> --key <client key>\n", host, certPath)
+	}
+	return nil
+}
+
+func isLocalHost(h string) bool {
+	return strings.HasPrefix(h, "unix://") || strings.HasPrefix(h, "fd://") || strings.HasPrefix(h, "npipe://")
+}
+
+func conflictFlags(args []string) []string {
+	var out []string
+	for i, a := range args {
+		if strings.HasPrefix(a, "-H") || strings.HasPrefix(a, "--host") || strings.HasPrefix(a, "--tls") {
+			if (a == "-H" || a == "--host" || a == "--tlscacert" || a == "--tlscert" || a == "--tlskey") && i+1 < len(args) {
+				a += " " + args[i+1]
+			}
+			out = append(out, a)
+		}
+	}
+	return out
+}
+
+// tcpHostFor suggests the address clients use: the first TCP host with its
+// wildcard address replaced by the certificate's first SAN.
+func tcpHostFor(c *x509.Certificate, hosts []string) string {
+	port := fmt.Sprint(layout.DefaultTLSPort)
+	for _, h := range hosts {
+		if rest, ok := strings.CutPrefix(h, "tcp://"); ok {
+			if i := strings.LastIndexByte(rest, ':'); i >= 0 {
+				port = rest[i+1:]
+			}
+			break
+		}
+	}
+	name := ""
+	if len(c.DNSNames) > 0 {
+		name = c.DNSNames[0]
+	} else if len(c.IPAddresses) > 0 {
+		name = c.IPAddresses[0].String()
+		if strings.Contains(name, ":") {
+			name = "[" + name + "]"
+		}
+	}
+	return "tcp://" + name + ":" + port
+}

@@ -1,0 +1,126 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+
+	"github.com/docker-tls/docker-tls/pki"
+	"github.com/docker-tls/docker-tls/pki/fsutil"
+	"github.com/docker-tls/docker-tls/pki/layout"
+	"github.com/docker/cli/cli/command"
+	"github.com/spf13/cobra"
+)
+
+type issueOptions struct {
+	role  pki.Role
+	sans  []string
+	name  string
+	out   string
+	force bool
+	ca    caFlags
+	issue issueFlags
+}
+
+func issueCmd(dockerCli command.Cli) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "issue COMMAND",
+		Short: "Issue a daemon (server) or client certificate",
+		Args:  noArgs,
+		RunE:  showHelp,
+	}
+	cmd.AddCommand(issueRoleCmd(dockerCli, pki.RoleServer), issueRoleCmd(dockerCli, pki.RoleClient))
+	return cmd
+}
+
+func issueRoleCmd(dockerCli command.Cli, role pki.Role) *cobra.Command {
+	opts := issueOptions{role: role}
+	cmd := &cobra.Command{Args: noArgs, RunE: func(cmd *cobra.Command, _ []string) error {
+		return runIssue(cmd.Context(), dockerCli, &opts)
+	}}
+	f := cmd.Flags()
+	if role == pki.RoleServer {
+		cmd.Use = "server --san NAME[,NAME…] [OPTIONS]"
+		cmd.Short = "Issue a daemon certificate (server-cert.pem, server-key.pem)"
+		cmd.Long = `Issue a certificate for dockerd (extended key usage serverAuth).
+
+Every DNS name and IP address clients use to reach the daemon must be given
+with --san: Go, and so Docker, ignores the certificate's Common Name.`
+		f.StringSliceVar(&opts.sans, "san", nil, "DNS names and IP addresses of the daemon (repeat or comma-separate)")
+		f.StringVar(&opts.name, "name", "", "Common name (display only; default: the first SAN)")
+	} else {
+		cmd.Use = "client [OPTIONS]"
+		cmd.Short = "Issue a client certificate (cert.pem, key.pem)"
+		cmd.Long = `Issue a certificate the docker CLI presents to a daemon started with
+--tlsverify (extended key usage clientAuth). Sign it with the CA the daemon
+names in tlscacert.`
+		f.StringVar(&opts.name, "name", "client", "Common name of the client")
+	}
+	f.StringVarP(&opts.out, "out", "o", "", "Directory to write to (default $DOCKER_CONFIG/tls)")
+	f.BoolVarP(&opts.force, "force", "f", false, "Replace existing files (the old files are kept as backups)")
+	opts.ca.add(f)
+	opts.issue.add(f, pki.DefaultLeafDays)
+	return cmd
+}
+
+func runIssue(_ context.Context, dockerCli command.Cli, opts *issueOptions) error {
+	kt, err := opts.issue.parse()
+	if err != nil {
+		return err
+	}
+	req := pki.Request{Role: opts.role, CommonName: opts.name, KeyType: kt, Days: opts.issue.days}
+	if opts.role == pki.RoleServer {
+		if req.DNSNames, req.IPs, err = pki.ParseSANs(opts.sans); err != nil {
+			return inputError("--san: %v", err)
+		}
+		if len(req.DNSNames)+len(req.IPs) == 0 {
+			return inputError("--san is required: give every DNS name and IP address clients use to reach the daemon, for example --san docker.example.com,10.0.0.5")
+		}
+		if req.CommonName == "" {
+			req.CommonName = firstSAN(req)
+		}
+	}
+	ca, caPath, _, err := opts.ca.load()
+	if err != nil {
+		return err
+	}
+	iss, err := ca.Issue(req)
+	if err != nil {
+		return asInputError(err)
+	}
+	out := opts.out
+	if out == "" {
+		out = ownDir()
+	}
+	certName, keyName, what := layout.ClientCertFile, layout.ClientKeyFile, "client"
+	if opts.role == pki.RoleServer {
+		certName, keyName, what = layout.DaemonCertFile, layout.DaemonKeyFile, "daemon"
+	}
+	var plan fsutil.Plan
+	if err := addIssued(&plan, iss, filepath.Join(out, certName), filepath.Join(out, keyName), what); err != nil {
+		return err
+	}
+	w := dockerCli.Out()
+	fmt.Fprintf(w, "Issuing a %s certificate signed by %s: %s\n", what, caPath, describeCert(iss.Cert))
+	for _, n := range iss.Notes {
+		fmt.Fprintf(w, "Note: %s\n", n)
+	}
+	if err := applyPlan(w, &plan, opts.force); err != nil {
+		return err
+	}
+	if opts.role == pki.RoleServer {
+		fmt.Fprintf(w, "\nNext, on the daemon host: sudo docker tls install daemon --cert %s --key %s --client-ca %s\n",
+			filepath.Join(out, certName), filepath.Join(out, keyName), caPath)
+	} else {
+		fmt.Fprintf(w, "\nNext: docker tls install client --context <name> --host tcp://<daemon>:2376 --ca <CA that signed the daemon> --cert %s --key %s\n",
+			filepath.Join(out, certName), filepath.Join(out, keyName))
+	}
+	return nil
+}
+
+func firstSAN(r pki.Request) string {
+	if len(r.DNSNames) > 0 {
+		return r.DNSNames[0]
+	}
+	return r.IPs[0].String()
+}
