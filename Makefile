@@ -1,0 +1,39 @@
+# docker-tls: build, install, test, lint, bench.
+GO       ?= go
+VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+LDFLAGS  := -s -w -X main.version=$(VERSION)
+BIN      := bin/docker-tls
+# Docker looks for CLI plugins in $DOCKER_CONFIG/cli-plugins (~/.docker/cli-plugins).
+PLUGIN_DIR ?= $(if $(DOCKER_CONFIG),$(DOCKER_CONFIG),$(HOME)/.docker)/cli-plugins
+
+.PHONY: all build install test unit e2e lint bench fuzz fixtures clean
+
+all: build
+
+build:
+	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./plugin
+
+install: build
+	mkdir -p $(PLUGIN_DIR)
+	install -m 0755 $(BIN) $(PLUGIN_DIR)/docker-tls
+	@echo "installed $(PLUGIN_DIR)/docker-tls: run 'docker tls doctor'"
+
+# Unit tests, then the end-to-end harness against a real dockerd and registry.
+test: build unit e2e
+
+unit:
+	$(GO) vet ./...
+	$(GO) test -count=1 $$($(GO) list ./... | grep -v /scripts/e2e)
+
+e2e: build
+	DOCKER_TLS_BIN=$(CURDIR)/$(BIN) $(GO) test -count=1 -timeout 20m ./scripts/e2e/
+
+lint:
+	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+	$(GO) vet ./...
+
+bench: build
+	bash scripts/bench/run.sh
+
+clean:
+	rm -rf bin .bench
