@@ -33,7 +33,7 @@ lint:
 	$(GO) vet ./...
 
 bench: build
-	bash scripts/bench/run.sh
+	BENCH_BUILD_FLAGS="-trimpath -ldflags='$(LDFLAGS)'" bash scripts/bench/run.sh
 
 clean:
 	rm -rf bin .bench

@@ -1,0 +1,219 @@
+package probe
+
+import (
+	"fmt"
+	"net"
+	"strings"
+	"time"
+)
+
+// diagnose fills Cause and Fix from the outcome and the evidence: the root
+// cause in one or two sentences naming the files and hosts, and the fix as
+// something to run or do.
+func (r *Result) diagnose(o Options) {
+	t := r.Target
+	hp := t.HostPort()
+	src := r.client.Source
+	if src == "" {
+		src = "the client's settings"
+	}
+	leaf := func() *CertSummary {
+		if len(r.Evidence.ServerChain) > 0 {
+			return &r.Evidence.ServerChain[0]
+		}
+		return nil
+	}()
+	caHint := "the CA that signed the server's certificate"
+	if leaf != nil {
+		caHint = fmt.Sprintf("the CA that signed it (%s)", leaf.Issuer)
+	}
+	trustFix := func() string {
+		if t.Role == RoleRegistry {
+			return fmt.Sprintf("put %s in /etc/docker/certs.d/%s/ca.crt: docker tls install-registry %s --ca <that CA> (or --fetch-ca to review and pin the chain the registry presents)", caHint, hp, hp)
+		}
+		return fmt.Sprintf("install %s as the client's ca.pem: docker tls install client --context <name> --host %s --ca <that CA> …", caHint, t)
+	}
+	sans := ""
+	if leaf != nil {
+		sans = strings.Join(append(append([]string{}, leaf.DNSNames...), leaf.IPAddresses...), ", ")
+	}
+	reissue := func() string {
+		all := t.Host
+		if sans != "" {
+			all = strings.ReplaceAll(sans, " ", "") + "," + t.Host
+		}
+		return fmt.Sprintf("reissue the server certificate with every name and IP clients use: docker tls issue server --san %s --force, then install it and restart the server", all)
+	}
+	clientCA := strings.Join(r.Evidence.AcceptableCAs, "; ")
+	switch r.Outcome {
+	case OutcomeOK:
+		r.Cause = fmt.Sprintf("%s answered over %s", describeRole(t.Role), r.Evidence.TLSVersion)
+		if r.Evidence.ServerVersion != "" {
+			r.Cause += " (Docker " + r.Evidence.ServerVersion + ")"
+		}
+	case OutcomeOKPlain:
+		r.Cause = fmt.Sprintf("%s answered over plain HTTP: the connection is not encrypted", describeRole(t.Role))
+		r.Fix = "protect the daemon with TLS: docker tls init --san " + t.Host
+	case OutcomeClientConfig:
+		r.Cause = fmt.Sprintf("the client material in %s cannot be used: %s", src, r.Err)
+		r.Fix = "run 'docker tls doctor' without a target for the static checks, which name the broken file"
+	case OutcomeResolveFailed:
+		r.Cause = fmt.Sprintf("the name %s does not resolve", t.Host)
+		r.Fix = "check the host name (and /etc/hosts or DNS on this machine)"
+	case OutcomeConnectRefused:
+		r.Cause = fmt.Sprintf("nothing listens on %s", t.Addr())
+		r.Fix = fmt.Sprintf("start the %s, or check that it listens on port %d (daemon.json \"hosts\")", describeRole(t.Role), t.Port)
+	case OutcomeConnectTimeout, OutcomeConnectFailed:
+		r.Cause = fmt.Sprintf("%s cannot be reached: %s", t.Addr(), r.Err)
+		r.Fix = "check the address, routing and firewalls between this machine and the server"
+	case OutcomeSilent:
+		r.Cause = fmt.Sprintf("%s accepted the connection but answered nothing within %s", t.Addr(), o.Timeout)
+		r.Fix = "the port is held by something that is not a TLS server (or is overloaded): check what listens there"
+	case OutcomeNotTLS:
+		what := "a service that does not speak TLS"
+		if strings.HasPrefix(r.Evidence.Banner, "SSH-") {
+			what = "an SSH server"
+		}
+		r.Cause = fmt.Sprintf("%s is %s, not a TLS endpoint", t.Addr(), what)
+		r.Fix = "use the port the TLS daemon listens on (2376 by convention); an ssh:// DOCKER_HOST needs no TLS"
+	case OutcomePlainHTTPServer:
+		r.Cause = fmt.Sprintf("%s speaks plain HTTP, but %s uses TLS", t.Addr(), src)
+		if t.Role == RoleRegistry {
+			r.Fix = fmt.Sprintf("enable TLS on the registry (http.tls), or list %s in \"insecure-registries\" in daemon.json and restart dockerd", hp)
+		} else {
+			r.Fix = "enable TLS on the daemon: docker tls init --san " + t.Host + " and docker tls install daemon; or, if the port is meant to be plain, unset DOCKER_TLS_VERIFY/DOCKER_TLS"
+		}
+	case OutcomePlainClientToTLS:
+		r.Cause = fmt.Sprintf("%s requires TLS, but the client connects with plain HTTP (%s has no TLS settings)", t.Addr(), src)
+		r.Fix = fmt.Sprintf("export DOCKER_TLS_VERIFY=1 DOCKER_CERT_PATH=<dir with ca.pem, cert.pem, key.pem>, or use a context: docker tls install client --context <name> --host %s; tools built on the Go SDK also need DOCKER_CERT_PATH", t)
+	case OutcomeServerUnknownCA, OutcomeServerChainIncomplete:
+		trusted := trustedCerts(r.client.CA)
+		var names []string
+		for _, c := range trusted {
+			names = append(names, c.Subject.String())
+		}
+		trustDesc := "the system roots"
+		if len(names) > 0 {
+			trustDesc = strings.Join(names, "; ") + " (" + r.client.CAFile + ")"
+			if r.client.SystemRoots {
+				trustDesc += " plus the system roots"
+			}
+		}
+		if leaf != nil {
+			r.Cause = fmt.Sprintf("the server's certificate was issued by %s, but the client trusts only %s", leaf.Issuer, trustDesc)
+			for _, c := range trusted {
+				if c.Subject.String() == leaf.Issuer {
+					r.Cause += "; the trusted CA has the same name but a different key: it is another CA (re-created?)"
+				}
+			}
+		}
+		if r.Outcome == OutcomeServerChainIncomplete {
+			r.Cause += fmt.Sprintf("; the server sent only its own certificate: %s looks like an intermediate CA the server must send with it", leaf.Issuer)
+			r.Fix = "serve the full chain: put the intermediate after the server certificate in the server's certificate file (cat server-cert.pem intermediate.pem > chain.pem) and restart it; or add the intermediate to the client's CA bundle"
+		} else {
+			if leaf != nil && len(r.Evidence.ServerChain) == 1 && leaf.Issuer != leaf.Subject {
+				r.Cause += "; if that issuer is an intermediate, the server must also send it"
+			}
+			r.Fix = trustFix()
+		}
+	case OutcomeServerNameMismatch:
+		r.Cause = fmt.Sprintf("the client connects to %q, but the server's certificate is valid only for %s", t.Host, orNone(sans))
+		if isIP(t.Host) {
+			r.Cause += " (an IP address must be an IP SAN; a CN never counts)"
+		}
+		r.Fix = reissue() + "; or connect using a name the certificate carries"
+	case OutcomeServerCNOnly:
+		r.Cause = "the server's certificate has no subject alternative names, only a Common Name, which Go (and so Docker) ignores since Go 1.15"
+		r.Fix = reissue()
+	case OutcomeServerExpired:
+		if leaf != nil {
+			r.Cause = fmt.Sprintf("the server's certificate expired on %s (this machine's clock says %s)", leaf.NotAfter.Format(time.RFC3339), r.now().UTC().Format(time.RFC3339))
+		} else {
+			r.Cause = "a certificate in the server's chain has expired"
+		}
+		r.Fix = "renew it: docker tls issue server --san " + orHost(sans, t.Host) + " --force, install it and restart the server; if the dates look wrong, fix this machine's or the server's clock (NTP)"
+	case OutcomeServerNotYetValid:
+		if leaf != nil {
+			skew := leaf.NotBefore.Sub(r.now())
+			r.Cause = fmt.Sprintf("the server's certificate is valid only from %s; this machine's clock is %s behind that (clock skew)", leaf.NotBefore.Format(time.RFC3339), skew.Round(time.Second))
+		}
+		r.Fix = "fix the clock on this machine (or in the VM): timedatectl set-ntp true; or reissue the certificate"
+	case OutcomeServerWrongEKU:
+		eku := ""
+		if leaf != nil {
+			eku = strings.Join(leaf.ExtKeyUsage, ",")
+		}
+		r.Cause = fmt.Sprintf("the server's certificate does not allow server authentication (extended key usage %s, expected serverAuth)", orNone(eku))
+		r.Fix = reissue()
+	case OutcomeServerCACannotSign:
+		r.Cause = "the CA the client trusts is not allowed to sign certificates (no basicConstraints CA:TRUE or no keyCertSign): often the server's own certificate was copied as the CA"
+		r.Fix = "use the real CA certificate as the client's CA; issue CAs with docker tls ca create (critical CA:TRUE, keyCertSign)"
+	case OutcomeServerCertInvalid:
+		r.Cause = "the server's certificate chain is invalid: " + r.Err
+		r.Fix = reissue()
+	case OutcomeClientCertMissing:
+		r.Cause = fmt.Sprintf("the server requires a client certificate (tlsverify) and %s has none", src)
+		if t.Role == RoleRegistry {
+			r.Fix = fmt.Sprintf("install a client pair as /etc/docker/certs.d/%s/client.cert and client.key: docker tls install-registry %s --issue-client (signed by a CA the registry accepts: %s)", hp, hp, orNone(clientCA))
+		} else {
+			r.Fix = fmt.Sprintf("give the client cert.pem and key.pem signed by the daemon's tlscacert (%s): docker tls install client --context <name> --host %s --ca … --cert … --key …", orNone(clientCA), t)
+		}
+	case OutcomeClientCertNotAccepted:
+		var issuer string
+		if len(r.clientCrts) > 0 && len(r.clientCrts[0]) > 0 {
+			issuer = r.clientCrts[0][0].Issuer.String()
+		}
+		r.Cause = fmt.Sprintf("the client certificate in %s was issued by %s, but the server accepts only certificates from %s, so Go silently sent none", src, issuer, orNone(clientCA))
+		r.Fix = "issue the client certificate from the CA the server trusts: docker tls issue client --ca-cert <server's client CA> --ca-key <its key>, then install it"
+	case OutcomeClientCertWrongEKU:
+		r.Cause = fmt.Sprintf("the client certificate %s does not allow client authentication (no clientAuth extended key usage), so the server rejects it", r.Evidence.ClientCertSent)
+		r.Fix = "issue a client certificate: docker tls issue client (EKU clientAuth), then install it"
+	case OutcomeClientCertExpired:
+		r.Cause = fmt.Sprintf("the server rejected the client certificate %s as expired", r.Evidence.ClientCertSent)
+		r.Fix = "renew it: docker tls issue client --force, then install it; check both clocks"
+	case OutcomeClientCertUnknownCA, OutcomeClientCertRejected:
+		r.Cause = fmt.Sprintf("the server rejected the client certificate %s", r.Evidence.ClientCertSent)
+		if clientCA != "" {
+			r.Cause += "; it accepts certificates from " + clientCA
+		}
+		r.Fix = "issue the client certificate from the CA in the server's tlscacert (or clientcas for a registry), then install it"
+	case OutcomeTLSVersion:
+		r.Cause = "client and server share no TLS version or cipher suite: Docker clients use TLS 1.2+ with ECDHE suites only"
+		r.Fix = "enable TLS 1.2 or 1.3 and ECDHE cipher suites on the server (or the load balancer in front of it)"
+	case OutcomeHandshakeFailed:
+		r.Cause = "the TLS handshake failed: " + r.Err
+		r.Fix = "compare the server's TLS settings with Docker's (TLS 1.2+, ECDHE suites); see the evidence for the alert"
+	case OutcomeHandshakeTimeout:
+		r.Cause = fmt.Sprintf("the TLS handshake with %s did not finish within %s", t.Addr(), o.Timeout)
+		r.Fix = "check for a slow or overloaded server, or a proxy in between; raise --timeout"
+	case OutcomeHTTPError:
+		r.Cause = "TLS worked, but the HTTP request failed: " + r.Err
+		r.Fix = "check that this port belongs to the " + describeRole(t.Role)
+	case OutcomeNotRegistry:
+		r.Cause = fmt.Sprintf("%s answered GET /v2/ but is not a Docker registry (no Docker-Distribution-Api-Version header)", hp)
+		r.Fix = "check the registry address and port"
+	}
+}
+
+func describeRole(r Role) string {
+	if r == RoleRegistry {
+		return "the registry"
+	}
+	return "the daemon"
+}
+
+func orNone(s string) string {
+	if s == "" {
+		return "(none)"
+	}
+	return s
+}
+
+func orHost(sans, host string) string {
+	if sans == "" {
+		return host
+	}
+	return strings.ReplaceAll(sans, " ", "")
+}
+
+func isIP(h string) bool { return net.ParseIP(h) != nil }

@@ -1,0 +1,623 @@
+package probe
+
+import (
+	"bufio"
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/docker-tls/docker-tls/pki"
+	"github.com/moby/moby/client"
+)
+
+// Stage is a rung of the ladder.
+type Stage string
+
+const (
+	StageConfig    Stage = "client-config"
+	StageResolve   Stage = "resolve"
+	StageConnect   Stage = "connect"
+	StageSniff     Stage = "sniff"
+	StageHandshake Stage = "handshake"
+	StageVerify    Stage = "verify-server"
+	StageClientCrt Stage = "client-certificate"
+	StageHTTP      Stage = "http"
+)
+
+// Options tune a probe.
+type Options struct {
+	// Timeout bounds each rung (default 5s).
+	Timeout time.Duration
+	// SniffWait is how long to listen for a server that speaks first (an SSH
+	// banner) before starting TLS. The default, 0, does not wait: the first
+	// record the server answers the ClientHello with tells TLS, HTTP and
+	// banners apart just as well, without adding latency.
+	SniffWait time.Duration
+	// Now is the clock for certificate validity (tests pin it).
+	Now func() time.Time
+	// Resolver, when set, replaces DNS resolution (tests).
+	Resolver func(ctx context.Context, host string) ([]string, error)
+}
+
+func (o *Options) defaults() {
+	if o.Timeout <= 0 {
+		o.Timeout = 5 * time.Second
+	}
+	if o.SniffWait > o.Timeout {
+		o.SniffWait = o.Timeout
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+}
+
+// CertSummary describes a certificate the server presented.
+type CertSummary struct {
+	Subject     string    `json:"subject"`
+	Issuer      string    `json:"issuer"`
+	DNSNames    []string  `json:"dnsNames,omitempty"`
+	IPAddresses []string  `json:"ipAddresses,omitempty"`
+	NotBefore   time.Time `json:"notBefore"`
+	NotAfter    time.Time `json:"notAfter"`
+	IsCA        bool      `json:"isCA"`
+	ExtKeyUsage []string  `json:"extKeyUsage,omitempty"`
+	Fingerprint string    `json:"sha256Fingerprint"`
+}
+
+// Evidence is what the probe learned, kept even when a later rung fails.
+type Evidence struct {
+	Addrs          []string          `json:"addresses,omitempty"`
+	Banner         string            `json:"banner,omitempty"`
+	SpeaksTLS      *bool             `json:"speaksTLS,omitempty"`
+	TLSVersion     string            `json:"tlsVersion,omitempty"`
+	CipherSuite    string            `json:"cipherSuite,omitempty"`
+	ServerChain    []CertSummary     `json:"serverChain,omitempty"`
+	CertRequested  bool              `json:"clientCertRequested"`
+	AcceptableCAs  []string          `json:"acceptableCAs,omitempty"`
+	ClientCertSent string            `json:"clientCertSent,omitempty"`
+	Alert          string            `json:"alert,omitempty"`
+	Retries        map[string]string `json:"retries,omitempty"`
+	HTTPStatus     int               `json:"httpStatus,omitempty"`
+	ServerVersion  string            `json:"serverVersion,omitempty"`
+	APIVersion     string            `json:"apiVersion,omitempty"`
+	RegistryAPI    string            `json:"registryAPI,omitempty"`
+}
+
+// StageResult is one rung's outcome.
+type StageResult struct {
+	Stage    Stage         `json:"stage"`
+	Duration time.Duration `json:"-"`
+	Err      string        `json:"error,omitempty"`
+}
+
+// Result of probing one target.
+type Result struct {
+	Target  Target  `json:"-"`
+	Outcome Outcome `json:"outcome"`
+	// Stage is the first failing rung ("" when all passed).
+	Stage Stage `json:"stage,omitempty"`
+	// Err is the raw error at that rung.
+	Err string `json:"error,omitempty"`
+	// DockerError is the line the docker client (or dockerd, for a
+	// registry) prints for this setup.
+	DockerError string        `json:"dockerError,omitempty"`
+	Cause       string        `json:"cause,omitempty"`
+	Fix         string        `json:"fix,omitempty"`
+	Evidence    Evidence      `json:"evidence"`
+	Stages      []StageResult `json:"stages"`
+
+	client     Client
+	now        func() time.Time
+	cfg        *tls.Config
+	clientCrts [][]*x509.Certificate
+	peer       []*x509.Certificate
+	verifyErr  error
+	roots      *x509.CertPool
+}
+
+func (r *Result) stage(s Stage, start time.Time, err error) {
+	sr := StageResult{Stage: s, Duration: time.Since(start)}
+	if err != nil {
+		sr.Err = err.Error()
+	}
+	r.Stages = append(r.Stages, sr)
+}
+
+func (r *Result) fail(s Stage, o Outcome, err error) *Result {
+	r.Stage, r.Outcome = s, o
+	if err != nil {
+		r.Err = err.Error()
+	}
+	return r
+}
+
+// Probe runs the ladder against t with the client's material.
+func Probe(ctx context.Context, t Target, c Client, o Options) *Result {
+	o.defaults()
+	r := &Result{Target: t, client: c, now: o.Now}
+	r.run(ctx, o)
+	r.diagnose(o)
+	return r
+}
+
+func (r *Result) run(ctx context.Context, o Options) {
+	t, c := r.Target, r.client
+	var cfg *tls.Config
+	if c.TLS {
+		start := time.Now()
+		var err error
+		cfg, r.clientCrts, err = c.tlsConfig(t.Role)
+		r.stage(StageConfig, start, err)
+		if err != nil {
+			r.fail(StageConfig, OutcomeClientConfig, err)
+			r.DockerError = r.dockerLine(ctx, o, nil, err)
+			return
+		}
+		r.roots = cfg.RootCAs
+		r.cfg = cfg
+	}
+
+	// Resolve.
+	start := time.Now()
+	rctx, cancel := context.WithTimeout(ctx, o.Timeout)
+	addrs, err := resolve(rctx, t.Host, o)
+	cancel()
+	r.stage(StageResolve, start, err)
+	if err != nil {
+		r.fail(StageResolve, OutcomeResolveFailed, err)
+		r.DockerError = r.dockerLine(ctx, o, nil, err)
+		return
+	}
+	r.Evidence.Addrs = addrs
+
+	// Connect.
+	start = time.Now()
+	conn, err := dial(ctx, addrs, t.Port, o.Timeout)
+	r.stage(StageConnect, start, err)
+	if err != nil {
+		out := OutcomeConnectFailed
+		var ne net.Error
+		if errors.As(err, &ne) && ne.Timeout() {
+			out = OutcomeConnectTimeout
+		} else if strings.Contains(err.Error(), "connection refused") {
+			out = OutcomeConnectRefused
+		}
+		r.fail(StageConnect, out, err)
+		r.DockerError = r.dockerLine(ctx, o, nil, err)
+		return
+	}
+
+	// Sniff: a server that speaks first is not TLS.
+	start = time.Now()
+	br := bufio.NewReader(conn)
+	if o.SniffWait > 0 {
+		conn.SetReadDeadline(time.Now().Add(o.SniffWait))
+		br.Peek(1)
+	}
+	if br.Buffered() > 0 {
+		conn.SetReadDeadline(time.Now().Add(50 * time.Millisecond))
+		n := br.Buffered()
+		if n > 64 {
+			n = 64
+		}
+		banner, _ := br.Peek(n)
+		r.Evidence.Banner = printable(banner)
+	}
+	conn.SetReadDeadline(time.Time{})
+	r.stage(StageSniff, start, nil)
+	if r.Evidence.Banner != "" {
+		conn.Close()
+		f := false
+		r.Evidence.SpeaksTLS = &f
+		err := errors.New("tls: first record does not look like a TLS handshake")
+		r.fail(StageSniff, OutcomeNotTLS, err)
+		r.DockerError = r.dockerLine(ctx, o, nil, err)
+		return
+	}
+	pc := &prefixConn{Conn: conn, r: br}
+
+	if !c.TLS {
+		// The client speaks plain HTTP. Learn whether the server speaks TLS
+		// with a handshake on a second connection, then reproduce what the
+		// client sees on this one.
+		speaks := r.speaksTLS(ctx, addrs, o)
+		r.Evidence.SpeaksTLS = &speaks
+		line, status := r.plainHTTP(ctx, o, pc)
+		r.DockerError = line
+		r.Evidence.HTTPStatus = status
+		if speaks {
+			r.fail(StageHTTP, OutcomePlainClientToTLS, errors.New(line))
+			return
+		}
+		if line != "" {
+			r.fail(StageHTTP, OutcomeHTTPError, errors.New(line))
+			return
+		}
+		r.Outcome = OutcomeOKPlain
+		return
+	}
+
+	// Handshake, with server verification done as Go does it but with the
+	// chain kept, and the client certificate chosen as Go chooses it.
+	start = time.Now()
+	tc, herr := r.handshake(ctx, pc, cfg, o, 0)
+	r.stage(StageHandshake, start, herr)
+	if herr != nil {
+		r.classifyHandshake(herr)
+		if r.Outcome == OutcomeHandshakeFailed || r.Outcome == OutcomeTLSVersion {
+			r.retryVersions(ctx, addrs, cfg, o)
+		}
+		r.DockerError = r.dockerLine(ctx, o, nil, herr)
+		return
+	}
+	yes := true
+	r.Evidence.SpeaksTLS = &yes
+
+	// HTTP over the established connection: with TLS 1.3 the server's
+	// verdict on the client certificate arrives here.
+	start = time.Now()
+	err = r.httpCall(ctx, o, tc)
+	r.stage(StageHTTP, start, err)
+	if err != nil {
+		if alert := alertText(err); alert != "" {
+			r.Evidence.Alert = alert
+			r.classifyAlert(StageClientCrt, alert, err)
+		} else if r.Outcome == "" {
+			r.fail(StageHTTP, OutcomeHTTPError, err)
+		}
+		return
+	}
+	r.Outcome = OutcomeOK
+}
+
+func resolve(ctx context.Context, host string, o Options) ([]string, error) {
+	if ip := net.ParseIP(host); ip != nil {
+		return []string{ip.String()}, nil
+	}
+	if o.Resolver != nil {
+		return o.Resolver(ctx, host)
+	}
+	return net.DefaultResolver.LookupHost(ctx, host)
+}
+
+func dial(ctx context.Context, addrs []string, port int, timeout time.Duration) (net.Conn, error) {
+	d := net.Dialer{Timeout: timeout}
+	var first error
+	for _, a := range addrs {
+		conn, err := d.DialContext(ctx, "tcp", net.JoinHostPort(a, fmt.Sprint(port)))
+		if err == nil {
+			return conn, nil
+		}
+		if first == nil {
+			first = err
+		}
+	}
+	return nil, first
+}
+
+// prefixConn replays bytes the sniff buffered.
+type prefixConn struct {
+	net.Conn
+	r *bufio.Reader
+}
+
+func (p *prefixConn) Read(b []byte) (int, error) { return p.r.Read(b) }
+
+func printable(b []byte) string {
+	var sb strings.Builder
+	for _, c := range b {
+		if c >= 0x20 && c < 0x7f {
+			sb.WriteByte(c)
+		} else if c == '\r' || c == '\n' {
+			sb.WriteString(" ")
+		} else {
+			fmt.Fprintf(&sb, "\\x%02x", c)
+		}
+	}
+	return strings.TrimSpace(sb.String())
+}
+
+// handshake runs a TLS handshake on conn. maxVersion 0 keeps the default.
+func (r *Result) handshake(ctx context.Context, conn net.Conn, base *tls.Config, o Options, maxVersion uint16) (*tls.Conn, error) {
+	cfg := base.Clone()
+	cfg.ServerName = r.Target.Host
+	cfg.Time = o.Now
+	if maxVersion != 0 {
+		cfg.MaxVersion = maxVersion
+	}
+	skip := base.InsecureSkipVerify
+	roots := base.RootCAs
+	cfg.InsecureSkipVerify = true
+	var mu sync.Mutex
+	cfg.VerifyConnection = func(cs tls.ConnectionState) error {
+		mu.Lock()
+		defer mu.Unlock()
+		r.peer = cs.PeerCertificates
+		r.Evidence.ServerChain = summarize(cs.PeerCertificates)
+		if skip {
+			return nil
+		}
+		opts := x509.VerifyOptions{Roots: roots, CurrentTime: o.Now(), DNSName: r.Target.Host, Intermediates: x509.NewCertPool()}
+		for _, c := range cs.PeerCertificates[1:] {
+			opts.Intermediates.AddCert(c)
+		}
+		if _, err := cs.PeerCertificates[0].Verify(opts); err != nil {
+			r.verifyErr = err
+			return &tls.CertificateVerificationError{UnverifiedCertificates: cs.PeerCertificates, Err: err}
+		}
+		return nil
+	}
+	certs := base.Certificates
+	cfg.Certificates = nil
+	cfg.GetClientCertificate = func(cri *tls.CertificateRequestInfo) (*tls.Certificate, error) {
+		mu.Lock()
+		defer mu.Unlock()
+		r.Evidence.CertRequested = true
+		r.Evidence.AcceptableCAs = nil
+		for _, dn := range cri.AcceptableCAs {
+			r.Evidence.AcceptableCAs = append(r.Evidence.AcceptableCAs, rdnString(dn))
+		}
+		// Go's own choice (crypto/tls getClientCertificate): the first
+		// certificate the request supports, else none at all.
+		for i := range certs {
+			if cri.SupportsCertificate(&certs[i]) == nil {
+				if i < len(r.clientCrts) && len(r.clientCrts[i]) > 0 {
+					r.Evidence.ClientCertSent = r.clientCrts[i][0].Subject.String()
+				}
+				return &certs[i], nil
+			}
+		}
+		r.Evidence.ClientCertSent = ""
+		return new(tls.Certificate), nil
+	}
+	tc := tls.Client(conn, cfg)
+	hctx, cancel := context.WithTimeout(ctx, o.Timeout)
+	defer cancel()
+	if err := tc.HandshakeContext(hctx); err != nil {
+		conn.Close()
+		if hctx.Err() != nil && !isAlert(err) {
+			return nil, fmt.Errorf("TLS handshake timeout after %s: %w", o.Timeout, err)
+		}
+		return nil, err
+	}
+	st := tc.ConnectionState()
+	r.Evidence.TLSVersion = tls.VersionName(st.Version)
+	r.Evidence.CipherSuite = tls.CipherSuiteName(st.CipherSuite)
+	return tc, nil
+}
+
+func isAlert(err error) bool {
+	var a tls.AlertError
+	return errors.As(err, &a) || strings.Contains(err.Error(), "remote error: tls:")
+}
+
+func alertText(err error) string {
+	s := err.Error()
+	if i := strings.Index(s, "remote error: tls: "); i >= 0 {
+		return strings.TrimSpace(s[i+len("remote error: tls: "):])
+	}
+	return ""
+}
+
+// speaksTLS reports whether the endpoint completes (or at least answers) a
+// TLS handshake, without verification or client certificate.
+func (r *Result) speaksTLS(ctx context.Context, addrs []string, o Options) bool {
+	conn, err := dial(ctx, addrs, r.Target.Port, o.Timeout)
+	if err != nil {
+		return false
+	}
+	defer conn.Close()
+	conn.SetDeadline(time.Now().Add(o.Timeout))
+	tc := tls.Client(conn, &tls.Config{InsecureSkipVerify: true, ServerName: r.Target.Host})
+	err = tc.Handshake()
+	if err == nil {
+		r.Evidence.ServerChain = summarize(tc.ConnectionState().PeerCertificates)
+		r.Evidence.TLSVersion = tls.VersionName(tc.ConnectionState().Version)
+		return true
+	}
+	var rh tls.RecordHeaderError
+	return !errors.As(err, &rh) && isAlert(err)
+}
+
+func (r *Result) retryVersions(ctx context.Context, addrs []string, cfg *tls.Config, o Options) {
+	r.Evidence.Retries = map[string]string{}
+	for _, v := range []uint16{tls.VersionTLS12, tls.VersionTLS13} {
+		conn, err := dial(ctx, addrs, r.Target.Port, o.Timeout)
+		if err != nil {
+			r.Evidence.Retries[tls.VersionName(v)] = err.Error()
+			continue
+		}
+		saved := r.Evidence
+		tc, err := r.handshake(ctx, conn, cfg, o, v)
+		retries := r.Evidence.Retries
+		r.Evidence = saved
+		r.Evidence.Retries = retries
+		if err != nil {
+			r.Evidence.Retries[tls.VersionName(v)] = err.Error()
+			continue
+		}
+		r.Evidence.Retries[tls.VersionName(v)] = "handshake completed"
+		tc.Close()
+	}
+}
+
+func summarize(certs []*x509.Certificate) []CertSummary {
+	out := make([]CertSummary, 0, len(certs))
+	for _, c := range certs {
+		s := CertSummary{
+			Subject: c.Subject.String(), Issuer: c.Issuer.String(),
+			DNSNames: c.DNSNames, NotBefore: c.NotBefore.UTC(), NotAfter: c.NotAfter.UTC(),
+			IsCA: c.IsCA, Fingerprint: pki.Fingerprint(c),
+		}
+		for _, ip := range c.IPAddresses {
+			s.IPAddresses = append(s.IPAddresses, ip.String())
+		}
+		s.ExtKeyUsage = pki.ExtKeyUsageNames(c)
+		out = append(out, s)
+	}
+	return out
+}
+
+// httpCall proves what answered, over the established connection: the moby
+// client's /_ping and /version for a daemon, GET /v2/ for a registry.
+func (r *Result) httpCall(ctx context.Context, o Options, tc *tls.Conn) error {
+	hc := r.httpClient(o, r.cfg, func(context.Context) (net.Conn, error) { return tc, nil })
+	defer hc.CloseIdleConnections()
+	if r.Target.Role == RoleRegistry {
+		return r.registryGet(ctx, o, hc)
+	}
+	cli, err := client.New(client.WithHost("tcp://"+r.Target.Addr()), client.WithHTTPClient(hc), client.WithTimeout(o.Timeout))
+	if err != nil {
+		return err
+	}
+	defer cli.Close()
+	ping, err := cli.Ping(ctx, client.PingOptions{})
+	if err != nil {
+		r.DockerError = err.Error()
+		return err
+	}
+	r.Evidence.APIVersion = ping.APIVersion
+	v, err := cli.ServerVersion(ctx, client.ServerVersionOptions{})
+	if err != nil {
+		r.DockerError = err.Error()
+		return err
+	}
+	r.Evidence.HTTPStatus = http.StatusOK
+	r.Evidence.ServerVersion = v.Version
+	return nil
+}
+
+func (r *Result) registryGet(ctx context.Context, o Options, hc *http.Client) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "https://"+r.Target.HostPort()+"/v2/", nil)
+	if err != nil {
+		return err
+	}
+	resp, err := hc.Do(req)
+	if err != nil {
+		r.DockerError = "Error response from daemon: " + err.Error()
+		return err
+	}
+	defer resp.Body.Close()
+	io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<16))
+	r.Evidence.HTTPStatus = resp.StatusCode
+	r.Evidence.RegistryAPI = resp.Header.Get("Docker-Distribution-Api-Version")
+	if r.Evidence.RegistryAPI == "" {
+		err := fmt.Errorf("GET /v2/ answered %s without a Docker-Distribution-Api-Version header: not a registry", resp.Status)
+		r.fail(StageHTTP, OutcomeNotRegistry, err)
+		return err
+	}
+	return nil
+}
+
+// httpClient is an HTTP client whose first connection is what first gives
+// (the probe's own connection, or the error the probe met), so that docker's
+// own client code formats any failure exactly as the user sees it. Later
+// dials (the transport retries, or opens a second connection) call again
+// when first failed, and otherwise dial afresh with cfg.
+func (r *Result) httpClient(o Options, cfg *tls.Config, first func(context.Context) (net.Conn, error)) *http.Client {
+	var mu sync.Mutex
+	used := false
+	var firstErr error
+	dialer := func(ctx context.Context, network, addr string) (net.Conn, error) {
+		mu.Lock()
+		if !used {
+			used = true
+			mu.Unlock()
+			c, err := first(ctx)
+			mu.Lock()
+			firstErr = err
+			mu.Unlock()
+			return c, err
+		}
+		err := firstErr
+		mu.Unlock()
+		if err != nil {
+			return nil, err
+		}
+		d := &net.Dialer{Timeout: o.Timeout}
+		if cfg == nil {
+			return d.DialContext(ctx, network, addr)
+		}
+		c := cfg.Clone()
+		c.ServerName = r.Target.Host
+		return (&tls.Dialer{NetDialer: d, Config: c}).DialContext(ctx, network, addr)
+	}
+	tr := &http.Transport{
+		TLSClientConfig:     &tls.Config{ServerName: r.Target.Host},
+		TLSHandshakeTimeout: o.Timeout,
+		MaxIdleConnsPerHost: 1,
+		DialTLSContext:      dialer,
+		DialContext:         dialer,
+	}
+	return &http.Client{Transport: tr, Timeout: o.Timeout}
+}
+
+// dockerLine reproduces what docker prints when the connection fails with
+// err, by handing err to docker's own client code.
+func (r *Result) dockerLine(ctx context.Context, o Options, conn net.Conn, cause error) string {
+	var ce *ConfigError
+	if errors.As(cause, &ce) {
+		return ce.Error()
+	}
+	hc := r.httpClient(o, nil, func(context.Context) (net.Conn, error) {
+		if conn != nil {
+			return conn, nil
+		}
+		return nil, cause
+	})
+	defer hc.CloseIdleConnections()
+	if r.Target.Role == RoleRegistry {
+		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, "https://"+r.Target.HostPort()+"/v2/", nil)
+		resp, err := hc.Do(req)
+		if err != nil {
+			return "Error response from daemon: " + err.Error()
+		}
+		resp.Body.Close()
+		return ""
+	}
+	opts := []client.Opt{client.WithHost("tcp://" + r.Target.Addr()), client.WithHTTPClient(hc), client.WithTimeout(o.Timeout)}
+	if !r.client.TLS {
+		opts = append(opts, client.WithScheme("http"))
+	}
+	cli, err := client.New(opts...)
+	if err != nil {
+		return err.Error()
+	}
+	defer cli.Close()
+	if _, err := cli.ServerVersion(ctx, client.ServerVersionOptions{}); err != nil {
+		return err.Error()
+	}
+	return ""
+}
+
+// plainHTTP sends the plain-HTTP request a non-TLS docker client sends and
+// returns what docker would print.
+func (r *Result) plainHTTP(ctx context.Context, o Options, conn net.Conn) (string, int) {
+	if r.Target.Role == RoleRegistry {
+		conn.Close()
+		return "", 0
+	}
+	status := 0
+	hc := r.httpClient(o, nil, func(context.Context) (net.Conn, error) { return conn, nil })
+	defer hc.CloseIdleConnections()
+	cli, err := client.New(client.WithHost("tcp://"+r.Target.Addr()), client.WithHTTPClient(hc), client.WithScheme("http"),
+		client.WithResponseHook(func(resp *http.Response) { status = resp.StatusCode }))
+	if err != nil {
+		return err.Error(), 0
+	}
+	defer cli.Close()
+	v, err := cli.ServerVersion(ctx, client.ServerVersionOptions{})
+	if err != nil {
+		return err.Error(), status
+	}
+	r.Evidence.ServerVersion = v.Version
+	return "", status
+}
