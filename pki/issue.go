@@ -296,9 +296,6 @@ func (r *Request) key() (crypto.Signer, error) {
 // path length 0, key usage keyCertSign+cRLSign, a subject key identifier.
 func NewCA(r Request) (*Issued, error) {
 	r.Role = RoleCA
-	if r.CommonName == "" {
-		r.CommonName = "docker-tls CA"
-	}
 	key, err := r.key()
 	if err != nil {
 		return nil, err
@@ -307,8 +304,23 @@ func NewCA(r Request) (*Issued, error) {
 	if err != nil {
 		return nil, err
 	}
+	if r.CommonName == "" {
+		// A name of its own per CA: two CAs with one name make Go send a
+		// client certificate the server then rejects, and make "which CA
+		// signed this?" unanswerable from the names alone.
+		t.Subject.CommonName = DefaultCAName(t.SubjectKeyId)
+	}
 	t.AuthorityKeyId = t.SubjectKeyId
 	return sign(t, t, key.Public(), key, key, r.Rand)
+}
+
+// DefaultCAName is "docker-tls CA" followed by the first four bytes of the
+// CA's subject key identifier in hex, unique per CA key.
+func DefaultCAName(skid []byte) string {
+	if len(skid) < 4 {
+		return "docker-tls CA"
+	}
+	return fmt.Sprintf("docker-tls CA %x", skid[:4])
 }
 
 // CA is a signing authority: its certificate and private key.

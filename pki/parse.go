@@ -104,7 +104,14 @@ func Sniff(data []byte) *Material {
 	if m.Encoding == EncPEM {
 		return m
 	}
-	m.sniffDER(trimmed)
+	// DER is taken byte for byte: trimming could cut a final byte that
+	// happens to be 0x0a or 0x20. Only if that fails, try without
+	// surrounding white space (a DER file with a newline appended).
+	m.sniffDER(data)
+	if m.Primary() == KindUnknown && len(trimmed) != len(data) {
+		m.Kinds = nil
+		m.sniffDER(trimmed)
+	}
 	return m
 }
 

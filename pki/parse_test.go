@@ -158,3 +158,24 @@ func TestFingerprints(t *testing.T) {
 		t.Errorf("pin %q", pin)
 	}
 }
+
+// TestSniffDERTrailingWhitespaceByte: a DER certificate whose last byte is
+// 0x0a or 0x20 must not be trimmed (it was, once: a flaky "no PEM data").
+func TestSniffDERTrailingWhitespaceByte(t *testing.T) {
+	ca := mustCA(t, KeyECDSAP256)
+	for i := 0; i < 5000; i++ {
+		iss, err := ca.Issue(Request{Role: RoleClient, CommonName: "c"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		der := iss.Cert.Raw
+		if last := der[len(der)-1]; last != '\n' && last != ' ' && last != '\t' && last != '\r' {
+			continue
+		}
+		if got := Sniff(der).Describe(); got != "found a DER-encoded certificate" {
+			t.Fatalf("DER ending in %#x: %s", der[len(der)-1], got)
+		}
+		return
+	}
+	t.Fatal("no certificate ending in a white-space byte in 5000 tries")
+}

@@ -47,7 +47,7 @@ unless --ca-cert/--ca-key name another CA.`,
 	}
 	f := cmd.Flags()
 	f.StringVarP(&opts.out, "out", "o", "", "Directory to write to (default $DOCKER_CONFIG/tls)")
-	f.StringVar(&opts.name, "name", "docker-tls CA", "Common name of the CA")
+	f.StringVar(&opts.name, "name", "", "Common name of the CA (default \"docker-tls CA\" and 8 hex digits of its key identifier)")
 	f.BoolVarP(&opts.force, "force", "f", false, "Replace an existing CA (the old files are kept as backups)")
 	opts.issue.add(f, pki.DefaultCADays)
 	return cmd

@@ -205,7 +205,7 @@ func TestInspect(t *testing.T) {
 	for _, s := range []string{
 		p("server-cert.pem") + ": a certificate (PEM)",
 		"SANs:          DNS:docker.example.com, IP:10.0.0.5",
-		"Issuer:        CN=docker-tls CA",
+		"Issuer:        CN=docker-tls CA ",
 		"Key usage:     digitalSignature, keyEncipherment",
 		"Ext key usage: serverAuth",
 		"Public key:    RSA 2048",
@@ -230,7 +230,7 @@ func TestInspect(t *testing.T) {
 		t.Errorf("json: %+v", files)
 	}
 	r := run(t, cfg, "inspect", p("nope.pem"), p("ca.pem"))
-	if r.code != 2 || !strings.Contains(r.stdout, p("nope.pem")+": error: "+p("nope.pem")+": no such file") || !strings.Contains(r.stdout, "CN=docker-tls CA") {
+	if r.code != 2 || !strings.Contains(r.stdout, p("nope.pem")+": error: "+p("nope.pem")+": no such file") || !strings.Contains(r.stdout, "CN=docker-tls CA ") {
 		t.Errorf("missing file: %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 
@@ -89,9 +90,21 @@ func showHelp(cmd *cobra.Command, _ []string) error {
 	return cmd.Help()
 }
 
-// setUsageErrors makes flag errors usage errors (exit 2) on the whole tree.
+// setUsageErrors makes flag errors usage errors (exit 2) on the whole tree,
+// and any other error that is not already a status (exit 1 or 2) a failure
+// of the tool itself (exit 3).
 func setUsageErrors(root *cobra.Command) {
 	root.SetFlagErrorFunc(usageError)
+	if run := root.RunE; run != nil {
+		root.RunE = func(cmd *cobra.Command, args []string) error {
+			err := run(cmd, args)
+			var st cli.StatusError
+			if err == nil || errors.As(err, &st) {
+				return err
+			}
+			return cli.StatusError{Cause: err, StatusCode: exitFailure}
+		}
+	}
 	for _, c := range root.Commands() {
 		setUsageErrors(c)
 	}

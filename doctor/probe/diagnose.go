@@ -173,7 +173,9 @@ func (r *Result) diagnose(o Options) {
 		r.Fix = "renew it: docker tls issue client --force, then install it; check both clocks"
 	case OutcomeClientCertUnknownCA, OutcomeClientCertRejected:
 		r.Cause = fmt.Sprintf("the server rejected the client certificate %s", r.Evidence.ClientCertSent)
-		if clientCA != "" {
+		if c := r.sentCert(); c != nil && clientCA != "" && strings.Contains(clientCA, c.Issuer.String()) {
+			r.Cause += fmt.Sprintf("; its issuer has the name of a CA the server accepts (%s), but the server could not verify it: it was signed by another CA of the same name (a re-created CA?), or is otherwise invalid", c.Issuer)
+		} else if clientCA != "" {
 			r.Cause += "; it accepts certificates from " + clientCA
 		}
 		r.Fix = "issue the client certificate from the CA in the server's tlscacert (or clientcas for a registry), then install it"

@@ -481,7 +481,12 @@ func (r *Result) httpCall(ctx context.Context, o Options, tc *tls.Conn) error {
 	defer cli.Close()
 	ping, err := cli.Ping(ctx, client.PingOptions{})
 	if err != nil {
+		// `docker version` ignores a failed ping and reports the /version
+		// call's error: reproduce that line.
 		r.DockerError = err.Error()
+		if _, verr := cli.ServerVersion(ctx, client.ServerVersionOptions{}); verr != nil {
+			r.DockerError = verr.Error()
+		}
 		return err
 	}
 	r.Evidence.APIVersion = ping.APIVersion
