@@ -210,7 +210,7 @@ func TestIssueRules(t *testing.T) {
 		{Request{Role: RoleServer, Now: now}, "a server certificate needs at least one SAN (--san): Go clients, and so Docker, ignore the Common Name"},
 		{Request{Role: RoleClient, Now: now, Days: 900}, "invalid validity 900 days: leaf certificates may be valid for at most 825 days"},
 		{Request{Role: RoleCA, Now: now}, `can only issue server or client certificates, not "ca"`},
-		{Request{Role: RoleClient, Now: now.AddDate(1, 0, 0)}, `the CA "`+ca.Cert.Subject.CommonName+`" expired on 2026-04-12: create a new CA`},
+		{Request{Role: RoleClient, Now: now.AddDate(1, 0, 0)}, `the CA "` + ca.Cert.Subject.CommonName + `" expired on 2026-04-12: create a new CA`},
 	} {
 		_, err := ca.Issue(tc.req)
 		if err == nil || err.Error() != tc.want {

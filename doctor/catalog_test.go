@@ -1,0 +1,212 @@
+package doctor
+
+import (
+	"os"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestCatalogEntries(t *testing.T) {
+	slug := regexp.MustCompile(`^[a-z0-9]+(-[a-z0-9]+)*$`)
+	seen := map[string]bool{}
+	for _, c := range catalog {
+		if !slug.MatchString(c.ID) {
+			t.Errorf("%q is not a slug", c.ID)
+		}
+		if seen[c.ID] {
+			t.Errorf("duplicate check %s", c.ID)
+		}
+		seen[c.ID] = true
+		switch c.Severity {
+		case SeverityError, SeverityWarning, SeverityInfo:
+		default:
+			t.Errorf("%s: severity %q", c.ID, c.Severity)
+		}
+		if c.Title == "" || c.Fix == "" || c.Citation == "" {
+			t.Errorf("%s: title, fix and citation are required", c.ID)
+		}
+		if strings.Count(c.Doc, ". ") < 1 || len(c.Doc) < 150 {
+			t.Errorf("%s: doc should be several sentences", c.ID)
+		}
+	}
+	for _, id := range []string{"certsd-ca-named-cert", "certsd-client-cert-named-crt", "certsd-cert-without-key", "certsd-key-without-cert",
+		"certsd-ignored-file", "certsd-daemon-key", "certsd-port-443", "key-mismatch", "wrong-format-der", "wrong-format-pkcs7",
+		"wrong-format-pkcs12", "files-swapped", "key-encrypted", "certpath-wrong-names", "ca-mismatch-server", "ca-mismatch-client",
+		"ca-not-ca", "missing-intermediate", "cert-expired", "cert-not-yet-valid", "cert-expiring", "cert-cn-only", "host-not-in-sans",
+		"eku-client-missing", "eku-server-missing", "sig-sha1", "rsa-weak", "serial-negative", "key-permissions", "env-tls-verify-zero",
+		"env-cert-path-missing", "env-host-overrides-context", "daemon-tcp-without-tlsverify", "daemon-tls-implies-verify",
+		"daemon-hosts-conflict", "certsd-crt-not-pem"} {
+		if !seen[id] {
+			t.Errorf("catalog lacks %s", id)
+		}
+	}
+}
+
+func TestExplain(t *testing.T) {
+	text, err := Explain("key-encrypted")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"key-encrypted: Encrypted private key (error)", "private key is encrypted", "Fix: Decrypt", "Source: docker/cli"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("Explain lacks %q:\n%s", want, text)
+		}
+	}
+	_, err = Explain("certsd")
+	if err == nil || !strings.Contains(err.Error(), `unknown check "certsd"`) || !strings.Contains(err.Error(), "certsd-port-443") {
+		t.Errorf("Explain(certsd) error = %v", err)
+	}
+	if got := strings.Count(ListText(), "\n"); got != len(catalog) {
+		t.Errorf("ListText has %d lines, want %d", got, len(catalog))
+	}
+}
+
+func TestChecksMDUpToDate(t *testing.T) {
+	const p = "../CHECKS.md"
+	want := ChecksMarkdown()
+	if *update {
+		if err := os.WriteFile(p, []byte(want), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	got, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatalf("%v (go test ./doctor -run TestChecksMDUpToDate -update writes it)", err)
+	}
+	if string(got) != want {
+		t.Errorf("CHECKS.md is stale: go test ./doctor -run TestChecksMDUpToDate -update\n%s", lineDiff(string(got), want))
+	}
+}
+
+func TestParseExpiryWarn(t *testing.T) {
+	for in, want := range map[string]time.Duration{"30d": 720 * time.Hour, "0d": 0, "720h": 720 * time.Hour, " 7d ": 168 * time.Hour, "1h30m": 90 * time.Minute} {
+		got, err := ParseExpiryWarn(in)
+		if err != nil || got != want {
+			t.Errorf("ParseExpiryWarn(%q) = %v, %v; want %v", in, got, err, want)
+		}
+	}
+	for _, in := range []string{"", "d", "-3d", "30 days", "1w", "-1h"} {
+		if _, err := ParseExpiryWarn(in); err == nil || !strings.Contains(err.Error(), "invalid expiry warning") {
+			t.Errorf("ParseExpiryWarn(%q) error = %v", in, err)
+		}
+	}
+}
+
+func TestResolveContextName(t *testing.T) {
+	env := func(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
+	cases := []struct {
+		flags   ClientFlags
+		env     map[string]string
+		current string
+		want    string
+	}{
+		{ClientFlags{}, nil, "", "default"},
+		{ClientFlags{}, nil, "prod", "prod"},
+		{ClientFlags{}, map[string]string{"DOCKER_CONTEXT": "ci"}, "prod", "ci"},
+		{ClientFlags{}, map[string]string{"DOCKER_HOST": "tcp://h:2376", "DOCKER_CONTEXT": "ci"}, "prod", "default"},
+		{ClientFlags{Host: "tcp://h:2376"}, map[string]string{"DOCKER_CONTEXT": "ci"}, "", "default"},
+		{ClientFlags{Context: "x", Host: "tcp://h"}, map[string]string{"DOCKER_HOST": "tcp://h"}, "prod", "x"},
+	}
+	for i, c := range cases {
+		if got, _ := resolveContextName(c.flags, env(c.env), c.current); got != c.want {
+			t.Errorf("case %d: got %q, want %q", i, got, c.want)
+		}
+	}
+	// The CLI resolved "prod" while the environment alone gives "default":
+	// --context prod was given.
+	f := effectiveFlags(ClientFlags{ResolvedContext: "prod"}, env(map[string]string{"DOCKER_HOST": "tcp://h"}), "")
+	if f.Context != "prod" {
+		t.Errorf("effectiveFlags: Context = %q, want prod", f.Context)
+	}
+	f = effectiveFlags(ClientFlags{ResolvedContext: "default", ResolvedHost: func() string { return "tcp://x:2376" }}, env(nil), "prod")
+	if f.Context != "default" || f.Host != "tcp://x:2376" {
+		t.Errorf("effectiveFlags(-H): %+v", f)
+	}
+	f = effectiveFlags(ClientFlags{ResolvedContext: "prod", ResolvedHost: func() string { t.Error("ResolvedHost called"); return "" }}, env(nil), "prod")
+	if f.Context != "" || f.Host != "" {
+		t.Errorf("effectiveFlags(same as env): %+v", f)
+	}
+}
+
+func TestExecStartAndFlags(t *testing.T) {
+	unit := "[Unit]\nDescription=x\n[Service]\nExecStart=/usr/bin/dockerd -H fd:// \\\n  --containerd=/run/containerd/containerd.sock\n"
+	drop1 := "[Service]\nExecStart=\nExecStart=-/usr/bin/dockerd --tlsverify -Htcp://0.0.0.0:2376 --host=unix:///var/run/docker.sock --tlscert \"/etc/docker/my certs/cert.pem\" $OPTS\n"
+	cur, from := applyExecStart(unit, nil, "", "unit")
+	cur, from = applyExecStart(drop1, cur, from, "drop")
+	if len(cur) != 1 || from != "drop" {
+		t.Fatalf("ExecStart = %q from %s", cur, from)
+	}
+	argv := splitArgs(cur[0])
+	if argv[0] != "/usr/bin/dockerd" || argv[5] != "/etc/docker/my certs/cert.pem" {
+		t.Fatalf("argv = %q", argv)
+	}
+	fl := parseDockerdFlags(argv)
+	if strings.Join(fl["hosts"], " ") != "tcp://0.0.0.0:2376 unix:///var/run/docker.sock" || fl["tlsverify"][0] != "true" || fl["tlscert"][0] != "/etc/docker/my certs/cert.pem" {
+		t.Errorf("flags = %v", fl)
+	}
+	got := strings.Join(stripFlags(argv, map[string]bool{"-H": true, "--host": true, "--tlsverify": true}), " ")
+	if got != "/usr/bin/dockerd --tlscert /etc/docker/my certs/cert.pem $OPTS" {
+		t.Errorf("stripFlags = %q", got)
+	}
+}
+
+func TestHostsTOML(t *testing.T) {
+	doc, err := parseHostsTOML(`server = "https://r:5000" # comment
+[host."https://r:5000"]
+  capabilities = ["pull",
+    "resolve"]
+  ca = ["ca.crt", "/abs/ca2.crt"]
+  client = [["c.cert", "c.key"], "combined.pem"]
+  skip_verify = false
+  [host."https://r:5000".header]
+    x-custom = { a = "b" }
+`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	files, err := hostsTOMLFiles(doc, "/etc/containerd/certs.d/r:5000")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Join(files.cas, " ") != "/etc/containerd/certs.d/r:5000/ca.crt /abs/ca2.crt" {
+		t.Errorf("cas = %q", files.cas)
+	}
+	if len(files.clients) != 2 || files.clients[0][1] != "/etc/containerd/certs.d/r:5000/c.key" || files.clients[1][1] != "" {
+		t.Errorf("clients = %q", files.clients)
+	}
+	for _, bad := range []string{"[host.\"x\"\nca=1", "ca = \"unterminated\n", "ca = [\"a\" \"b\"]", "ca = 1\nca = 2", "client = [[\"a\",\"b\",\"c\"]]"} {
+		doc, err := parseHostsTOML(bad)
+		if err == nil {
+			_, err = hostsTOMLFiles(doc, "/d")
+		}
+		if err == nil {
+			t.Errorf("%q parsed without error", bad)
+		}
+	}
+}
+
+func TestReadFileRefusesSpecial(t *testing.T) {
+	fi, data := readFile(os.DirFS("/"), "dev/null", "/dev/null")
+	if data != nil || !strings.Contains(fi.Problem, "character device") {
+		t.Errorf("readFile(/dev/null) = %+v, %d bytes", fi, len(data))
+	}
+}
+
+func TestRootFSRefusesSpecial(t *testing.T) {
+	root, err := os.OpenRoot("/dev")
+	if err != nil {
+		t.Skip(err)
+	}
+	defer root.Close()
+	fi, data := readFile(RootFS(root), "null", "/dev/null")
+	if data != nil || !strings.Contains(fi.Problem, "character device") {
+		t.Errorf("readFile(/dev/null) = %+v, %d bytes", fi, len(data))
+	}
+	fi, _ = readFile(RootFS(root), "does-not-exist", "/dev/does-not-exist")
+	if fi.Exists || fi.Problem != "" {
+		t.Errorf("missing file: %+v", fi)
+	}
+}

@@ -1,0 +1,535 @@
+package doctor
+
+import (
+	"crypto"
+	"crypto/x509"
+	"fmt"
+	"io/fs"
+	"path"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+
+	"github.com/docker-tls/docker-tls/pki"
+	"github.com/docker-tls/docker-tls/pki/layout"
+)
+
+// loaderKind is which code reads a certs.d tree.
+type loaderKind int
+
+const (
+	loaderMoby       loaderKind = iota // dockerd's classic loader, also containers/image
+	loaderContainerd                   // containerd's hosts.go (files without hosts.toml)
+)
+
+type certsRoot struct {
+	dir    string
+	kind   string
+	loader loaderKind
+	always bool // report the source even when missing
+}
+
+// certsScan is the read-only context the certs.d workers share.
+type certsScan struct {
+	root      certsRoot
+	known     map[string][]int // registry host → ports seen in configuration
+	daemonKey crypto.PublicKey
+}
+
+func (r *runner) certsRoots(cfg *clientConfig) []certsRoot {
+	return []certsRoot{
+		{dir: layout.DockerCertsDir, kind: "certs.d (docker)", loader: loaderMoby, always: true},
+		{dir: path.Clean(layout.RootlessCertsDir(r.envWithHome)), kind: "certs.d (rootless docker)", loader: loaderMoby},
+		{dir: path.Join(cfg.dir, "certs.d"), kind: "certs.d (Docker Desktop)", loader: loaderMoby},
+		{dir: layout.ContainersCertsDir, kind: "certs.d (containers)", loader: loaderMoby},
+		{dir: layout.ContainerdCertsDir, kind: "certs.d (containerd)", loader: loaderContainerd},
+	}
+}
+
+func (r *runner) scanCertsDirs(cfg *clientConfig, d *daemonInfo) {
+	known := map[string][]int{}
+	for _, reg := range append(append([]string{}, cfg.registries...), d.registries...) {
+		if rh, _, err := layout.ParseRegistryHost(reg); err == nil {
+			known[rh.Host] = append(known[rh.Host], rh.Port)
+		}
+	}
+	seen := map[string]bool{}
+	for _, root := range r.certsRoots(cfg) {
+		if seen[root.dir] {
+			continue
+		}
+		seen[root.dir] = true
+		if !r.isDir(root.dir) {
+			if root.always {
+				r.source(Source{Kind: root.kind, Path: r.disp(root.dir), Status: StatusMissing})
+			}
+			continue
+		}
+		sc := &certsScan{root: root, known: known, daemonKey: d.serverKey}
+		n, err := r.scanRoot(sc)
+		src := Source{Kind: root.kind, Path: r.disp(root.dir), Status: StatusFound, Detail: plural(n, "registry directory")}
+		if n != 1 {
+			src.Detail = itoa(n) + " registry directories"
+		}
+		if err != nil {
+			src.Status, src.Detail = StatusUnreadable, describeErr(err)
+		}
+		r.source(src)
+	}
+}
+
+// scanRoot streams the entries of one certs.d root to a bounded pool of
+// workers; only findings are kept.
+func (r *runner) scanRoot(sc *certsScan) (int, error) {
+	work := make(chan fs.DirEntry, r.o.Workers*4)
+	var wg sync.WaitGroup
+	var dirs atomic.Int64
+	for i := 0; i < r.o.Workers; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for e := range work {
+				if r.scanEntry(sc, e) {
+					dirs.Add(1)
+				}
+			}
+		}()
+	}
+	err := walkDirStream(r.o.FS, sc.root.dir, func(e fs.DirEntry) { work <- e })
+	close(work)
+	wg.Wait()
+	return int(dirs.Load()), err
+}
+
+// scanEntry handles one entry of a certs.d root; it reports whether it
+// was a registry directory.
+func (r *runner) scanEntry(sc *certsScan, e fs.DirEntry) bool {
+	p := path.Join(sc.root.dir, e.Name())
+	if e.IsDir() {
+		r.scanHostDir(sc, e.Name())
+		return true
+	}
+	if e.Type()&fs.ModeSymlink != 0 {
+		st := r.stat(p)
+		if st.Exists && st.Problem == "" && st.Mode.IsDir() {
+			r.scanHostDir(sc, e.Name())
+			return true
+		}
+	}
+	if !e.Type().IsRegular() && e.Type()&fs.ModeSymlink == 0 {
+		return false
+	}
+	t := r.load(p)
+	if looksLikeTLS(t) {
+		r.add(IDCertsDIgnoredFile, r.disp(p),
+			fmt.Sprintf("%s is directly in %s: certs.d only reads files inside <host[:port]>/ directories, so it is ignored", r.disp(p), r.disp(sc.root.dir)),
+			fmt.Sprintf("mkdir -p %s/REGISTRY:PORT && mv %s %s/REGISTRY:PORT/%s", r.q(sc.root.dir), r.q(p), r.q(sc.root.dir), suggestedName(t, e.Name())),
+			map[string]string{"found": strings.TrimPrefix(t.mat.Describe(), "found ")})
+	}
+	return false
+}
+
+// looksLikeTLS reports whether a file holds certificates or keys.
+func looksLikeTLS(t *tlsFile) bool {
+	if t.mat == nil {
+		return false
+	}
+	for _, k := range t.mat.Kinds {
+		switch k {
+		case pki.KindCertificate, pki.KindPrivateKey, pki.KindEncryptedKey, pki.KindPKCS7, pki.KindPKCS12:
+			return true
+		}
+	}
+	return false
+}
+
+// suggestedName is the name Docker would read for what the file holds.
+func suggestedName(t *tlsFile, name string) string {
+	base := strings.TrimSuffix(name, path.Ext(name))
+	if t.mat != nil && len(t.mat.Certs) > 0 && !t.mat.Certs[0].IsCA {
+		return base + layout.ExtCert
+	}
+	if t.mat != nil && len(t.mat.Certs) == 0 && (t.mat.Has(pki.KindPrivateKey) || t.mat.Has(pki.KindEncryptedKey)) {
+		return base + layout.ExtKey
+	}
+	return base + layout.ExtCA
+}
+
+// dirHost parses a certs.d directory name into the registry host it
+// serves; containerd's host_port_ spelling is accepted.
+func dirHost(name string, loader loaderKind) (layout.RegistryHost, error) {
+	if loader == loaderContainerd && strings.HasSuffix(name, "_") {
+		if i := strings.LastIndex(strings.TrimSuffix(name, "_"), "_"); i > 0 {
+			name = name[:i] + ":" + strings.TrimSuffix(name[i+1:], "_")
+		}
+	}
+	rh, _, err := layout.ParseRegistryHost(name)
+	return rh, err
+}
+
+var dockerHubDirs = map[string]bool{"docker.io": true, "index.docker.io": true, "registry-1.docker.io": true}
+
+func isBackupName(n string) bool {
+	l := strings.ToLower(n)
+	for _, s := range []string{".bak", ".orig", ".old", ".dpkg-", ".rpmnew", ".rpmsave", ".disabled", ".save", ".swp"} {
+		if strings.Contains(l, s) {
+			return true
+		}
+	}
+	return strings.HasSuffix(l, "~") || strings.HasPrefix(l, ".")
+}
+
+func (r *runner) scanHostDir(sc *certsScan, name string) {
+	dir := path.Join(sc.root.dir, name)
+	defer r.enterDir(dir)()
+	ddir, qdir := r.disp(dir), r.q(dir)
+	r.checkDirName(sc, name, dir)
+	entries, err := r.readDirNames(dir)
+	if err != nil {
+		r.add(IDFileUnreadable, ddir, fmt.Sprintf("%s cannot be listed: %s", ddir, describeErr(err)),
+			fmt.Sprintf("chmod 0755 %s", qdir), nil)
+		return
+	}
+	// Entries are not stat'ed: a subdirectory with a TLS extension is
+	// reported as unreadable when read, others are skipped.
+	names := map[string]bool{}
+	for _, n := range entries {
+		names[n] = true
+	}
+	hasTOML := names[layout.HostsTOML]
+	var dirCAs []*x509.Certificate
+	namedCRT := map[string]bool{} // bases of .crt files that are client certificates
+	// Pass 1: .crt files (trust anchors), so later passes know them.
+	for _, n := range entries {
+		if path.Ext(n) != layout.ExtCA {
+			continue
+		}
+		base := strings.TrimSuffix(n, layout.ExtCA)
+		p := path.Join(dir, n)
+		t := r.load(p)
+		if r.unreadable(t, "CA certificate") || t.mat == nil {
+			continue
+		}
+		if badNegativeSerial(t.mat) {
+			r.certFile(t, useCA.String())
+			continue
+		}
+		if t.mat.Encoding != pki.EncPEM || len(t.mat.Certs) == 0 {
+			how := "the classic loader skips it without a message (AppendCertsFromPEM), so the registry's certificate fails with \"x509: certificate signed by unknown authority\""
+			if sc.root.loader == loaderContainerd {
+				how = "containerd fails with \"unable to load CA cert\""
+			}
+			fix := fmt.Sprintf("replace %s with the PEM CA certificate", r.q(p))
+			switch {
+			case t.mat.Encoding == pki.EncDER && t.mat.Primary() == pki.KindCertificate:
+				fix = fmt.Sprintf("openssl x509 -inform der -in %[1]s -out %[1]s.pem && mv %[1]s.pem %[1]s", r.q(p))
+			case t.mat.Primary() == pki.KindPKCS7:
+				fix = fmt.Sprintf("openssl pkcs7 -print_certs -in %[1]s -out %[1]s.pem && mv %[1]s.pem %[1]s", r.q(p))
+			case t.mat.Primary() == pki.KindPKCS12:
+				fix = fmt.Sprintf("openssl pkcs12 -in %[1]s -cacerts -nokeys -out %[1]s.pem && mv %[1]s.pem %[1]s", r.q(p))
+			}
+			r.add(IDCertsDCRTNotPEM, r.disp(p),
+				fmt.Sprintf("%s is not PEM (%s): %s", r.disp(p), strings.TrimPrefix(t.mat.Describe(), "found "), how),
+				fix, map[string]string{"found": strings.TrimPrefix(t.mat.Describe(), "found ")})
+			continue
+		}
+		c := t.mat.Certs[0]
+		clientLike := !c.IsCA && (names[base+layout.ExtKey] ||
+			(hasEKU(c) && pki.AllowsUsage(c, x509.ExtKeyUsageClientAuth) && !pki.AllowsUsage(c, x509.ExtKeyUsageServerAuth)))
+		if clientLike {
+			namedCRT[base] = true
+			extra := ""
+			if names[base+layout.ExtKey] && !names[base+layout.ExtCert] && sc.root.loader == loaderMoby {
+				extra = fmt.Sprintf("; with %s next to it the loader fails with \"missing client certificate %s for key %s\"", base+layout.ExtKey, base+layout.ExtCert, base+layout.ExtKey)
+			}
+			r.add(IDCertsDClientCertNamedCRT, r.disp(p),
+				fmt.Sprintf("%s is a client certificate (%s) saved as .crt: it is loaded as a trusted CA and never sent as a client certificate%s", r.disp(p), certName(c), extra),
+				fmt.Sprintf("mv %s %s", r.q(p), r.q(path.Join(dir, base+layout.ExtCert))), certEvidence(c))
+			r.certChecks(c, p, useClient)
+			continue
+		}
+		for _, cc := range t.mat.Certs {
+			dirCAs = append(dirCAs, cc)
+			r.certChecks(cc, p, useCA)
+		}
+		if !c.IsCA && pki.IsSelfSigned(c) {
+			// A pinned self-signed server certificate: it is also the
+			// server certificate the host name is checked against.
+			r.registryHostCovered(sc, name, c, p)
+			r.certChecks(c, p, useServer)
+		}
+	}
+	for _, n := range entries {
+		p := path.Join(dir, n)
+		ext := path.Ext(n)
+		base := strings.TrimSuffix(n, ext)
+		switch {
+		case ext == layout.ExtCA:
+			// pass 1
+		case ext == layout.ExtCert:
+			r.certsDCert(sc, dir, n, names, dirCAs)
+		case ext == layout.ExtKey:
+			if names[base+layout.ExtCert] {
+				continue // checked with its certificate
+			}
+			r.certsDKeyAlone(sc, dir, n, namedCRT[base], dirCAs)
+		case n == layout.HostsTOML:
+			r.checkHostsTOML(dir)
+		case layout.CertsDAliases[n] != "":
+			want := layout.CertsDAliases[n]
+			if names[want] {
+				continue
+			}
+			r.add(IDCertPathWrongNames, r.disp(p),
+				fmt.Sprintf("%s has a docker CLI file name; the certs.d loader only reads *.crt, *.cert and *.key, so it is ignored (expected %s)", r.disp(p), want),
+				fmt.Sprintf("mv %s %s", r.q(p), r.q(path.Join(dir, want))), map[string]string{"expected": want})
+		case isDaemonOnly(n):
+			r.add(IDCertsDDaemonKey, r.disp(p),
+				fmt.Sprintf("%s is daemon or CA material (%s) in a registry client directory: Docker never uses it from here", r.disp(p), n),
+				fmt.Sprintf("move %s out of certs.d (daemon files belong where daemon.json tlscert/tlskey point; keep the CA key offline)", r.q(p)), nil)
+		case isBackupName(n):
+		default:
+			t := r.load(p)
+			if !looksLikeTLS(t) {
+				continue
+			}
+			why := "has an extension the certs.d loader does not read (only .crt, .cert and .key)"
+			if strings.EqualFold(ext, layout.ExtCA) || strings.EqualFold(ext, layout.ExtCert) || strings.EqualFold(ext, layout.ExtKey) {
+				why = "has an upper-case extension; the loader matches .crt, .cert and .key exactly"
+			}
+			if hasTOML && sc.root.loader == loaderContainerd {
+				continue // hosts.toml may reference it; checked there
+			}
+			target := path.Join(dir, suggestedName(t, n))
+			r.add(IDCertsDIgnoredFile, r.disp(p),
+				fmt.Sprintf("%s %s, so it is ignored", r.disp(p), why),
+				fmt.Sprintf("mv %s %s", r.q(p), r.q(target)),
+				map[string]string{"found": strings.TrimPrefix(t.mat.Describe(), "found ")})
+		}
+	}
+}
+
+func isDaemonOnly(n string) bool {
+	for _, d := range layout.DaemonOnlyFiles {
+		if n == d {
+			return true
+		}
+	}
+	return false
+}
+
+// checkDirName looks at the registry directory's name.
+func (r *runner) checkDirName(sc *certsScan, name, dir string) {
+	ddir := r.disp(dir)
+	if sc.root.loader == loaderMoby && dockerHubDirs[name] {
+		r.add(IDCertsDIgnoredFile, ddir,
+			fmt.Sprintf("%s is never read: Docker Hub (%s) uses fixed TLS settings and no certs.d directory", ddir, name),
+			fmt.Sprintf("remove %s; for a TLS-intercepting proxy add its CA to the system store (update-ca-certificates) and restart dockerd", r.q(dir)), nil)
+		return
+	}
+	if name == layout.ContainerdDefaultHostDir && sc.root.loader == loaderContainerd {
+		return
+	}
+	rh, err := dirHost(name, sc.root.loader)
+	if err != nil {
+		r.add(IDCertsDIgnoredFile, ddir,
+			fmt.Sprintf("%s does not name a registry as image references write it (%v), so it is never used", ddir, err),
+			"rename the directory to the registry's host[:port] exactly as in image references (lower case)", nil)
+		return
+	}
+	if rh.Port == 443 {
+		bare := layout.RegistryHost{Host: rh.Host}
+		barePath := path.Join(sc.root.dir, bare.String())
+		if !r.stat(barePath).Exists {
+			r.add(IDCertsDPort443, ddir,
+				fmt.Sprintf("%s is only used for image references that spell out :443; %s/app is looked up in %s, which does not exist", ddir, bare.String(), r.disp(barePath)),
+				fmt.Sprintf("mv %s %s", r.q(dir), r.q(barePath)), nil)
+		}
+		return
+	}
+	if rh.Port != 0 {
+		return
+	}
+	ports := append([]int{}, sc.known[rh.Host]...)
+	sort.Ints(ports)
+	for i, port := range ports {
+		if port == 0 || port == 443 || (i > 0 && ports[i-1] == port) {
+			continue
+		}
+		withPort := layout.RegistryHost{Host: rh.Host, Port: port}
+		wp := path.Join(sc.root.dir, withPort.String())
+		if r.stat(wp).Exists {
+			continue
+		}
+		r.add(IDCertsDPortMissing, ddir,
+			fmt.Sprintf("the registry %s is configured (config.json auths or daemon.json) but %s has no port, so it is not used for %s", withPort.String(), ddir, withPort.String()),
+			fmt.Sprintf("cp -a %s %s", r.q(dir), r.q(wp)), map[string]string{"registry": withPort.String(), "port": strconv.Itoa(port)})
+	}
+}
+
+// registryHostCovered checks a registry's own certificate against the
+// directory's host name.
+func (r *runner) registryHostCovered(sc *certsScan, name string, c *x509.Certificate, p string) {
+	rh, err := dirHost(name, sc.root.loader)
+	if err != nil || !hasSANs(c) {
+		return // cert-cn-only reports a certificate without SANs
+	}
+	if err := c.VerifyHostname(rh.Host); err != nil {
+		r.add(IDHostNotInSANs, r.disp(p),
+			fmt.Sprintf("%s is the registry's self-signed certificate for %s, but it does not cover %q: pulls fail with %q", r.disp(p), name, rh.Host, err.Error()),
+			fmt.Sprintf("reissue the registry certificate with --san %s", shq(rh.Host)),
+			map[string]string{"host": rh.Host, "sans": joinOr(sanList(c), "none")})
+	}
+}
+
+// certsDCert checks a <base>.cert and its <base>.key.
+func (r *runner) certsDCert(sc *certsScan, dir, n string, names map[string]bool, dirCAs []*x509.Certificate) {
+	p := path.Join(dir, n)
+	base := strings.TrimSuffix(n, layout.ExtCert)
+	keyName := base + layout.ExtKey
+	certF := r.load(p)
+	if r.unreadable(certF, "client certificate") || certF.mat == nil {
+		return
+	}
+	if len(certF.mat.Certs) > 0 && certF.mat.Certs[0].IsCA {
+		c := certF.mat.Certs[0]
+		how := fmt.Sprintf("\"missing key %s for client certificate %s. CA certificates must use the extension .crt\"", keyName, n)
+		if sc.root.loader == loaderContainerd {
+			how = "\"failed to load X509 key pair: tls: failed to find any PEM data in key input\""
+		}
+		if names[keyName] {
+			how = "it is sent as a client certificate instead of being trusted"
+		}
+		target := path.Join(dir, base+layout.ExtCA)
+		r.add(IDCertsDCANamedCert, r.disp(p),
+			fmt.Sprintf("%s is a CA certificate (%s) saved as .cert: %s", r.disp(p), certName(c), how),
+			fmt.Sprintf("mv %s %s", r.q(p), r.q(target)), certEvidence(c))
+		for _, cc := range certF.mat.Certs {
+			r.certChecks(cc, p, useCA)
+		}
+		return
+	}
+	if !names[keyName] {
+		if sc.root.loader == loaderContainerd && len(certF.mat.Keys) > 0 {
+			// containerd reads a .cert without .key as certificate+key PEM.
+			r.pairFiles(certF, certF, useClient)
+			return
+		}
+		how := fmt.Sprintf("the registry loader fails with \"missing key %s for client certificate %s. CA certificates must use the extension .crt\"", keyName, n)
+		if sc.root.loader == loaderContainerd {
+			how = "containerd fails with \"failed to load X509 key pair: tls: failed to find any PEM data in key input\""
+		}
+		r.add(IDCertsDCertWithoutKey, r.disp(p),
+			fmt.Sprintf("%s has no %s next to it: %s", r.disp(p), keyName, how),
+			fmt.Sprintf("copy the client key to %s (chmod 0600), or remove %s", r.q(path.Join(dir, keyName)), r.q(p)), nil)
+		if certs := r.certFile(certF, useClient.String()); len(certs) > 0 {
+			r.certChecks(certs[0], p, useClient)
+		}
+		return
+	}
+	keyF := r.load(path.Join(dir, keyName))
+	_, key := r.pairFiles(certF, keyF, useClient)
+	r.daemonKeyInCertsD(sc, keyF.fi.Path, key, dirCAs)
+}
+
+// certsDKeyAlone handles a <base>.key without <base>.cert.
+func (r *runner) certsDKeyAlone(sc *certsScan, dir, n string, namedCRT bool, dirCAs []*x509.Certificate) {
+	p := path.Join(dir, n)
+	base := strings.TrimSuffix(n, layout.ExtKey)
+	t := r.load(p)
+	var key crypto.Signer
+	if t.mat != nil && len(t.mat.Keys) > 0 {
+		key = t.mat.Keys[0]
+	}
+	if r.daemonKeyInCertsD(sc, p, key, dirCAs) {
+		return
+	}
+	if namedCRT {
+		return // reported as certsd-client-cert-named-crt
+	}
+	how := fmt.Sprintf("the registry loader fails with \"missing client certificate %s for key %s\"", base+layout.ExtCert, n)
+	if sc.root.loader == loaderContainerd {
+		how = "containerd ignores it silently, so no client certificate is sent"
+	}
+	r.add(IDCertsDKeyWithoutCert, r.disp(p),
+		fmt.Sprintf("%s has no %s next to it: %s", r.disp(p), base+layout.ExtCert, how),
+		fmt.Sprintf("remove %s, or add its client certificate as %s", r.q(p), r.q(path.Join(dir, base+layout.ExtCert))), nil)
+}
+
+// daemonKeyInCertsD reports a key that is the local daemon's server key or
+// the private key of a CA trusted in the same directory.
+func (r *runner) daemonKeyInCertsD(sc *certsScan, p string, key crypto.Signer, dirCAs []*x509.Certificate) bool {
+	if key == nil {
+		return false
+	}
+	what := ""
+	if sc.daemonKey != nil && pki.PublicKeysEqual(key.Public(), sc.daemonKey) {
+		what = "the local daemon's server key"
+	}
+	for _, c := range dirCAs {
+		if c.IsCA && pki.KeyMatches(key, c.PublicKey) {
+			what = fmt.Sprintf("the private key of the CA %s", certName(c))
+		}
+	}
+	if what == "" {
+		return false
+	}
+	r.add(IDCertsDDaemonKey, r.disp(p),
+		fmt.Sprintf("%s is %s: it does not belong in a registry client directory", r.disp(p), what),
+		fmt.Sprintf("remove %s from certs.d (keep CA keys offline; the daemon reads its key from daemon.json tlskey)", r.q(p)), nil)
+	return true
+}
+
+// checkHostsTOML parses hosts.toml and checks the files it names.
+func (r *runner) checkHostsTOML(dir string) {
+	p := path.Join(dir, layout.HostsTOML)
+	fi, data := r.readFile(p)
+	if fi.Problem != "" {
+		r.add(IDFileUnreadable, r.disp(p), fmt.Sprintf("%s %s", r.disp(p), fi.Problem), fmt.Sprintf("replace %s with a regular file", r.q(p)), nil)
+		return
+	}
+	doc, err := parseHostsTOML(string(data))
+	var files hostsTLS
+	if err == nil {
+		files, err = hostsTOMLFiles(doc, dir)
+	}
+	if err != nil {
+		r.add(IDHostsTOMLBroken, r.disp(p),
+			fmt.Sprintf("%s does not parse (%v): containerd logs \"failed to decode hosts.toml\" and ignores it", r.disp(p), err),
+			fmt.Sprintf("fix the TOML in %s (see https://github.com/containerd/containerd/blob/main/docs/hosts.md)", r.q(p)), nil)
+		return
+	}
+	missing := func(f, what, errText string) bool {
+		if r.stat(f).Exists {
+			return false
+		}
+		r.add(IDHostsTOMLBroken, r.disp(p),
+			fmt.Sprintf("%s names %s %s, which does not exist: containerd fails with: %s %q", r.disp(p), what, r.disp(f), errText, f),
+			fmt.Sprintf("correct the path in %s (relative paths are relative to %s)", r.q(p), r.q(dir)), nil)
+		return true
+	}
+	for _, ca := range files.cas {
+		if !missing(ca, "the CA", "unable to read CA cert") {
+			r.caFile(r.load(ca))
+		}
+	}
+	for _, pair := range files.clients {
+		if missing(pair[0], "the client certificate", "unable to read CERT file") {
+			continue
+		}
+		keyPath := pair[1]
+		if keyPath == "" {
+			keyPath = pair[0]
+		} else if missing(keyPath, "the client key", "unable to read CERT file") {
+			continue
+		}
+		certF := r.load(pair[0])
+		keyF := certF
+		if keyPath != pair[0] {
+			keyF = r.load(keyPath)
+		}
+		r.pairFiles(certF, keyF, useClient)
+	}
+}

@@ -1,0 +1,125 @@
+package doctor
+
+import "sort"
+
+// Severity ranks findings. A healthy setup has no error or warning.
+type Severity string
+
+const (
+	SeverityError   Severity = "error"
+	SeverityWarning Severity = "warning"
+	SeverityInfo    Severity = "info"
+)
+
+func (s Severity) rank() int {
+	switch s {
+	case SeverityError:
+		return 0
+	case SeverityWarning:
+		return 1
+	}
+	return 2
+}
+
+// Check is one entry of the catalog: what can be wrong, why Docker breaks
+// on it, and how to fix it in general. Findings carry the specifics.
+type Check struct {
+	ID       string   `json:"id"`
+	Title    string   `json:"title"`
+	Severity Severity `json:"severity"`
+	// Doc explains what Docker or Go does and why it breaks, with the error
+	// text users see.
+	Doc string `json:"doc"`
+	// Fix is the generic remedy; findings carry a concrete one.
+	Fix string `json:"fix"`
+	// Citation names the source code or documented behaviour the check
+	// relies on.
+	Citation string `json:"citation"`
+}
+
+// Finding is one problem found: which check, where, what, and what to run.
+type Finding struct {
+	CheckID  string   `json:"checkId"`
+	Severity Severity `json:"severity"`
+	// Subject is the file, directory or host the finding is about.
+	Subject string `json:"subject"`
+	// Message says in one line what is wrong, naming the file(s) or host.
+	Message string `json:"message"`
+	// Fix is something concrete to run or do.
+	Fix string `json:"fix"`
+	// Evidence holds public facts (subjects, dates, fingerprints, modes),
+	// never key material.
+	Evidence map[string]string `json:"evidence,omitempty"`
+}
+
+// Check IDs. They are stable: scripts and docs refer to them.
+const (
+	IDCertsDCANamedCert        = "certsd-ca-named-cert"
+	IDCertsDClientCertNamedCRT = "certsd-client-cert-named-crt"
+	IDCertsDCertWithoutKey     = "certsd-cert-without-key"
+	IDCertsDKeyWithoutCert     = "certsd-key-without-cert"
+	IDCertsDIgnoredFile        = "certsd-ignored-file"
+	IDCertsDDaemonKey          = "certsd-daemon-key"
+	IDCertsDPort443            = "certsd-port-443"
+	IDCertsDPortMissing        = "certsd-port-missing"
+	IDCertsDCRTNotPEM          = "certsd-crt-not-pem"
+	IDHostsTOMLBroken          = "hoststoml-broken"
+	IDKeyMismatch              = "key-mismatch"
+	IDWrongFormatDER           = "wrong-format-der"
+	IDWrongFormatPKCS7         = "wrong-format-pkcs7"
+	IDWrongFormatPKCS12        = "wrong-format-pkcs12"
+	IDWrongFormatUnknown       = "wrong-format-unknown"
+	IDFilesSwapped             = "files-swapped"
+	IDKeyEncrypted             = "key-encrypted"
+	IDFileUnreadable           = "file-unreadable"
+	IDTLSFileMissing           = "tls-file-missing"
+	IDCertPathWrongNames       = "certpath-wrong-names"
+	IDCAMismatchServer         = "ca-mismatch-server"
+	IDCAMismatchClient         = "ca-mismatch-client"
+	IDCANotCA                  = "ca-not-ca"
+	IDMissingIntermediate      = "missing-intermediate"
+	IDCertExpired              = "cert-expired"
+	IDCertNotYetValid          = "cert-not-yet-valid"
+	IDCertExpiring             = "cert-expiring"
+	IDCertCNOnly               = "cert-cn-only"
+	IDHostNotInSANs            = "host-not-in-sans"
+	IDEKUClientMissing         = "eku-client-missing"
+	IDEKUServerMissing         = "eku-server-missing"
+	IDSigSHA1                  = "sig-sha1"
+	IDRSAWeak                  = "rsa-weak"
+	IDSerialNegative           = "serial-negative"
+	IDKeyPermissions           = "key-permissions"
+	IDEnvTLSVerifyZero         = "env-tls-verify-zero"
+	IDEnvCertPathMissing       = "env-cert-path-missing"
+	IDEnvHostOverridesContext  = "env-host-overrides-context"
+	IDContextMissing           = "context-missing"
+	IDDaemonTCPWithoutVerify   = "daemon-tcp-without-tlsverify"
+	IDDaemonTLSImpliesVerify   = "daemon-tls-implies-verify"
+	IDDaemonHostsConflict      = "daemon-hosts-conflict"
+	IDDaemonJSONInvalid        = "daemon-json-invalid"
+)
+
+var catalogByID = func() map[string]*Check {
+	m := make(map[string]*Check, len(catalog))
+	for i := range catalog {
+		m[catalog[i].ID] = &catalog[i]
+	}
+	return m
+}()
+
+// List returns the catalog sorted by ID.
+func List() []Check {
+	out := make([]Check, len(catalog))
+	copy(out, catalog)
+	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
+	return out
+}
+
+// Lookup returns the check with id.
+func Lookup(id string) (Check, bool) {
+	c, ok := catalogByID[id]
+	if !ok {
+		return Check{}, false
+	}
+	return *c, true
+}

@@ -1,0 +1,482 @@
+package doctor
+
+import (
+	"crypto/x509"
+	"encoding/json"
+	"fmt"
+	"net"
+	"net/url"
+	"path"
+	"sort"
+	"strings"
+
+	"github.com/docker-tls/docker-tls/pki"
+	"github.com/docker-tls/docker-tls/pki/layout"
+)
+
+// clientConfig is what the doctor reads from the docker CLI's config dir.
+type clientConfig struct {
+	dir            string
+	currentContext string
+	// registries are the auths keys (registries the user logged in to).
+	registries []string
+}
+
+func (r *runner) home() string {
+	if h := r.o.getenv("HOME"); h != "" {
+		return h
+	}
+	return layout.RootHome
+}
+
+func (r *runner) envWithHome(k string) string {
+	if k == "HOME" {
+		return r.home()
+	}
+	return r.o.getenv(k)
+}
+
+func (r *runner) loadClientConfig() *clientConfig {
+	cfg := &clientConfig{dir: path.Clean(layout.ConfigDir(r.envWithHome))}
+	p := path.Join(cfg.dir, layout.ClientConfigFile)
+	fi, data := r.readFile(p)
+	switch {
+	case !fi.Exists:
+		r.source(Source{Kind: "client config", Path: r.disp(p), Status: StatusMissing})
+		return cfg
+	case fi.Problem != "":
+		r.source(Source{Kind: "client config", Path: r.disp(p), Status: StatusUnreadable, Detail: fi.Problem})
+		return cfg
+	}
+	var raw struct {
+		CurrentContext string                     `json:"currentContext"`
+		Auths          map[string]json.RawMessage `json:"auths"`
+	}
+	if err := json.Unmarshal(data, &raw); err != nil {
+		r.source(Source{Kind: "client config", Path: r.disp(p), Status: StatusUnreadable, Detail: "invalid JSON: " + err.Error()})
+		return cfg
+	}
+	cfg.currentContext = raw.CurrentContext
+	for k := range raw.Auths {
+		cfg.registries = append(cfg.registries, k)
+	}
+	sort.Strings(cfg.registries)
+	detail := ""
+	if cfg.currentContext != "" {
+		detail = "currentContext " + cfg.currentContext
+	}
+	r.source(Source{Kind: "client config", Path: r.disp(p), Status: StatusFound, Detail: detail})
+	return cfg
+}
+
+// contextInfo is one context of the docker CLI's context store.
+type contextInfo struct {
+	name       string
+	metaPath   string
+	host       string
+	skipVerify bool
+	tlsDir     string
+}
+
+func (r *runner) loadContexts(cfg *clientConfig) map[string]*contextInfo {
+	out := map[string]*contextInfo{}
+	metaRoot := path.Join(cfg.dir, layout.ContextsDirName, layout.ContextMetaDirName)
+	entries, err := r.readDir(metaRoot)
+	if err != nil {
+		return out
+	}
+	for _, e := range entries {
+		if !e.IsDir() {
+			continue
+		}
+		mp := path.Join(metaRoot, e.Name(), layout.ContextMetaFile)
+		fi, data := r.readFile(mp)
+		if !fi.Exists {
+			continue
+		}
+		if fi.Problem != "" {
+			r.source(Source{Kind: "context", Path: r.disp(mp), Status: StatusUnreadable, Detail: fi.Problem})
+			continue
+		}
+		var meta struct {
+			Name      string
+			Endpoints map[string]struct {
+				Host          string
+				SkipTLSVerify bool
+			}
+		}
+		if err := json.Unmarshal(data, &meta); err != nil || meta.Name == "" {
+			r.source(Source{Kind: "context", Path: r.disp(mp), Status: StatusUnreadable, Detail: "invalid meta.json"})
+			continue
+		}
+		ci := &contextInfo{name: meta.Name, metaPath: mp,
+			tlsDir: path.Join(cfg.dir, layout.ContextsDirName, layout.ContextTLSDirName, e.Name(), layout.ContextDockerEndpoint)}
+		if ep, ok := meta.Endpoints[layout.ContextDockerEndpoint]; ok {
+			ci.host, ci.skipVerify = ep.Host, ep.SkipTLSVerify
+		}
+		out[meta.Name] = ci
+		r.source(Source{Kind: "context", Path: r.disp(mp), Status: StatusFound, Detail: fmt.Sprintf("%s (%s)", meta.Name, ci.host)})
+	}
+	return out
+}
+
+// resolveContextName decides the context exactly as docker/cli v29
+// cli/command/cli.go resolveContextName does: --context, then -H (default),
+// then DOCKER_HOST (default), then DOCKER_CONTEXT, then currentContext.
+func resolveContextName(f ClientFlags, getenv func(string) string, current string) (name, why string) {
+	switch {
+	case f.Context != "":
+		return f.Context, "--context"
+	case f.Host != "":
+		return layout.DefaultContextName, "-H"
+	case getenv("DOCKER_HOST") != "":
+		return layout.DefaultContextName, "DOCKER_HOST"
+	case getenv("DOCKER_CONTEXT") != "":
+		return getenv("DOCKER_CONTEXT"), "DOCKER_CONTEXT"
+	case current != "":
+		return current, "config.json currentContext"
+	}
+	return layout.DefaultContextName, "default"
+}
+
+// effectiveFlags folds what the docker CLI resolved into explicit flags.
+func effectiveFlags(f ClientFlags, getenv func(string) string, current string) ClientFlags {
+	if f.ResolvedContext == "" || f.Context != "" || f.Host != "" {
+		return f
+	}
+	envName, _ := resolveContextName(ClientFlags{}, getenv, current)
+	if f.ResolvedContext == envName {
+		return f
+	}
+	// -H selects the default context, as an explicit --context default does.
+	f.Context = f.ResolvedContext
+	if f.ResolvedContext == layout.DefaultContextName && f.ResolvedHost != nil {
+		f.Host = f.ResolvedHost()
+	}
+	return f
+}
+
+// clientSet is one place the client takes TLS material from: the default
+// context (env/flags) or a named context.
+type clientSet struct {
+	label         string // "the default context", "context \"prod\""
+	dir           string
+	ca, cert, key string
+	explicit      map[string]bool // paths named by flags (must exist)
+	host          string
+	hostFrom      string // DOCKER_HOST, -H, context prod
+	active        bool
+	tlsOn         bool
+	caMustExist   bool
+}
+
+func (r *runner) inspectClient(cfg *clientConfig, d *daemonInfo) {
+	getenv := r.envWithHome
+	flags := effectiveFlags(r.o.Flags, getenv, cfg.currentContext)
+	r.envChecks(cfg, flags)
+	name, why := resolveContextName(flags, getenv, cfg.currentContext)
+	contexts := r.loadContexts(cfg)
+	var sets []*clientSet
+	if name != layout.DefaultContextName {
+		if _, ok := contexts[name]; !ok {
+			r.add(IDContextMissing, "context "+name,
+				fmt.Sprintf("context %q (from %s) does not exist in %s: every command fails with: context %q does not exist", name, why, r.disp(path.Join(cfg.dir, layout.ContextsDirName)), name),
+				contextMissingFix(why), map[string]string{"context": name, "from": why})
+		}
+	}
+	sets = append(sets, r.defaultSet(cfg, flags, name == layout.DefaultContextName))
+	names := make([]string, 0, len(contexts))
+	for n := range contexts {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		ci := contexts[n]
+		s := &clientSet{label: fmt.Sprintf("context %q", n), dir: ci.tlsDir, host: ci.host, hostFrom: fmt.Sprintf("context %q", n), active: n == name}
+		s.ca, s.cert, s.key = path.Join(s.dir, layout.ClientCAFile), path.Join(s.dir, layout.ClientCertFile), path.Join(s.dir, layout.ClientKeyFile)
+		s.tlsOn = ci.skipVerify || r.stat(s.ca).Exists || r.stat(s.cert).Exists
+		sets = append(sets, s)
+	}
+	for _, s := range sets {
+		r.checkClientSet(s, d)
+	}
+}
+
+func contextMissingFix(why string) string {
+	switch why {
+	case "DOCKER_CONTEXT":
+		return "unset DOCKER_CONTEXT, or create the context (docker context create NAME --docker host=tcp://HOST:2376,ca=ca.pem,cert=cert.pem,key=key.pem)"
+	case "--context":
+		return "docker context ls, then pass an existing name to --context"
+	}
+	return "docker context use default (or create the context with docker context create)"
+}
+
+var falsy = map[string]bool{"0": true, "false": true, "no": true, "off": true, "n": true, "f": true}
+
+func (r *runner) envChecks(cfg *clientConfig, flags ClientFlags) {
+	if v := r.o.getenv("DOCKER_TLS_VERIFY"); v != "" && falsy[strings.ToLower(strings.TrimSpace(v))] {
+		r.add(IDEnvTLSVerifyZero, "DOCKER_TLS_VERIFY",
+			fmt.Sprintf("DOCKER_TLS_VERIFY=%s turns TLS verification ON: the docker CLI only checks that the variable is non-empty", v),
+			"unset DOCKER_TLS_VERIFY (and remove it from ~/.bashrc, ~/.profile or ~/.zshrc)", map[string]string{"value": v})
+	}
+	if cp := r.o.getenv("DOCKER_CERT_PATH"); cp != "" {
+		fi := r.stat(cp)
+		switch {
+		case !fi.Exists:
+			r.add(IDEnvCertPathMissing, "DOCKER_CERT_PATH",
+				fmt.Sprintf("DOCKER_CERT_PATH=%s does not exist: with TLS on the CLI fails with \"open %s: no such file or directory\"", r.disp(cp), r.disp(path.Join(cp, layout.ClientCAFile))),
+				fmt.Sprintf("unset DOCKER_CERT_PATH, or create %s with ca.pem, cert.pem and key.pem (docker tls install client)", r.q(cp)), nil)
+		case fi.Problem != "" || !fi.Mode.IsDir():
+			what := fi.Problem
+			if what == "" {
+				what = "is a " + describeMode(fi.Mode) + ", not a directory"
+			}
+			r.add(IDEnvCertPathMissing, "DOCKER_CERT_PATH",
+				fmt.Sprintf("DOCKER_CERT_PATH=%s %s: it must name the directory holding ca.pem, cert.pem and key.pem", r.disp(cp), what),
+				fmt.Sprintf("export DOCKER_CERT_PATH=%s (the directory, not a file)", r.q(path.Dir(cp))), nil)
+		}
+	}
+	host := r.o.getenv("DOCKER_HOST")
+	if host == "" || flags.Context != "" || flags.Host != "" {
+		return
+	}
+	if c := r.o.getenv("DOCKER_CONTEXT"); c != "" && c != layout.DefaultContextName {
+		r.add(IDEnvHostOverridesContext, "DOCKER_HOST",
+			fmt.Sprintf("DOCKER_HOST=%s overrides DOCKER_CONTEXT=%s: the CLI uses the default context and ignores context %q and its TLS files", host, c, c),
+			fmt.Sprintf("unset DOCKER_HOST to use context %q (or run docker --context %s ...)", c, shq(c)), map[string]string{"DOCKER_HOST": host, "DOCKER_CONTEXT": c})
+		return
+	}
+	if c := cfg.currentContext; c != "" && c != layout.DefaultContextName {
+		r.add(IDEnvHostOverridesContext, "DOCKER_HOST",
+			fmt.Sprintf("DOCKER_HOST=%s overrides the current context %q (docker context use): the CLI uses the default context and ignores %q's TLS files", host, c, c),
+			fmt.Sprintf("unset DOCKER_HOST to use context %q (or run docker --context %s ...)", c, shq(c)), map[string]string{"DOCKER_HOST": host, "currentContext": c})
+	}
+}
+
+func (r *runner) defaultSet(cfg *clientConfig, f ClientFlags, active bool) *clientSet {
+	getenv := r.o.getenv
+	s := &clientSet{label: "the default context", active: active, explicit: map[string]bool{}}
+	s.dir = cfg.dir
+	if cp := getenv("DOCKER_CERT_PATH"); cp != "" {
+		s.dir = path.Clean(cp)
+	}
+	s.ca, s.cert, s.key = path.Join(s.dir, layout.ClientCAFile), path.Join(s.dir, layout.ClientCertFile), path.Join(s.dir, layout.ClientKeyFile)
+	for _, x := range []struct {
+		flag string
+		dst  *string
+	}{{f.TLSCACert, &s.ca}, {f.TLSCert, &s.cert}, {f.TLSKey, &s.key}} {
+		if x.flag != "" {
+			*x.dst = x.flag
+			s.explicit[x.flag] = true
+		}
+	}
+	verify := getenv("DOCKER_TLS_VERIFY") != ""
+	if f.TLSVerify != nil {
+		verify = *f.TLSVerify
+	}
+	s.tlsOn = verify || f.TLSVerify != nil || getenv("DOCKER_TLS") != "" || (f.TLS != nil && *f.TLS)
+	// The CLI reads ca.pem whenever TLS is on (verify or not).
+	s.caMustExist = active && s.tlsOn
+	switch {
+	case f.Host != "":
+		s.host, s.hostFrom = f.Host, "-H"
+	case getenv("DOCKER_HOST") != "":
+		s.host, s.hostFrom = getenv("DOCKER_HOST"), "DOCKER_HOST"
+	case s.tlsOn:
+		s.host, s.hostFrom = fmt.Sprintf("tcp://localhost:%d", layout.DefaultTLSPort), "the TLS default host"
+	default:
+		s.host, s.hostFrom = layout.DefaultUnixHost, "the default host"
+	}
+	return s
+}
+
+// hostName extracts the host name or IP from a docker host URL; "" for
+// unix, npipe, ssh and fd hosts, which do not use TLS.
+func hostName(h string) string {
+	if h == "" {
+		return ""
+	}
+	if !strings.Contains(h, "://") {
+		h = "tcp://" + h
+	}
+	u, err := url.Parse(h)
+	if err != nil {
+		return ""
+	}
+	switch strings.ToLower(u.Scheme) {
+	case "tcp", "https", "http":
+		return u.Hostname()
+	}
+	return ""
+}
+
+func (r *runner) checkClientSet(s *clientSet, d *daemonInfo) {
+	dirExists := r.isDir(s.dir)
+	caF, certF, keyF := r.load(s.ca), r.load(s.cert), r.load(s.key)
+	if dirExists {
+		if caF.fi.Exists || certF.fi.Exists || keyF.fi.Exists {
+			src := Source{Kind: "client TLS", Path: r.disp(s.dir), Status: StatusFound, Detail: s.label}
+			if s.active {
+				src.Detail += ", in use"
+			}
+			r.source(src)
+		}
+		r.wrongClientNames(s)
+	}
+	hf := s.hostFrom
+	for _, t := range []*tlsFile{caF, certF, keyF} {
+		if !t.fi.Exists && s.explicit[t.fi.Path] {
+			r.add(IDTLSFileMissing, r.disp(t.fi.Path),
+				fmt.Sprintf("%s, given with a --tls flag, does not exist", r.disp(t.fi.Path)),
+				"correct the --tlscacert/--tlscert/--tlskey path", nil)
+		}
+	}
+	if s.caMustExist && !caF.fi.Exists && !s.explicit[s.ca] && !r.hasAlias(s.dir, layout.ClientCAFile) {
+		why := "TLS is on (DOCKER_TLS_VERIFY, DOCKER_TLS or --tls)"
+		r.add(IDTLSFileMissing, r.disp(s.ca),
+			fmt.Sprintf("%s, so the docker CLI reads %s, which does not exist: commands fail with \"open %s: no such file or directory\"", why, r.disp(s.ca), r.disp(s.ca)),
+			fmt.Sprintf("install the CA as %s (docker tls install client), or unset DOCKER_TLS_VERIFY DOCKER_TLS DOCKER_CERT_PATH if this daemon does not use TLS", r.q(s.ca)), nil)
+	}
+	if s.tlsOn && certF.fi.Exists != keyF.fi.Exists {
+		have, miss := certF, keyF
+		if !certF.fi.Exists {
+			have, miss = keyF, certF
+		}
+		if !r.hasAlias(s.dir, path.Base(miss.fi.Path)) {
+			r.add(IDTLSFileMissing, r.disp(miss.fi.Path),
+				fmt.Sprintf("%s exists but %s does not: %s sends no client certificate and a daemon with tlsverify answers \"remote error: tls: certificate required\"", r.disp(have.fi.Path), r.disp(miss.fi.Path), s.label),
+				fmt.Sprintf("put the matching %s at %s", strings.TrimSuffix(path.Base(miss.fi.Path), ".pem"), r.q(miss.fi.Path)), nil)
+		}
+	}
+	var cas []*x509.Certificate
+	if caF.fi.Exists {
+		cas = r.caFile(caF)
+	}
+	var leafChain []*x509.Certificate
+	switch {
+	case certF.fi.Exists && keyF.fi.Exists:
+		leafChain, _ = r.pairFiles(certF, keyF, useClient)
+	case certF.fi.Exists:
+		if leafChain = r.certFile(certF, useClient.String()); len(leafChain) > 0 {
+			r.certChecks(leafChain[0], certF.fi.Path, useClient)
+		}
+	case keyF.fi.Exists:
+		r.keyFile(keyF, "client key")
+	}
+	if d == nil || !s.tlsOn {
+		return
+	}
+	r.crossCheck(s, hf, cas, leafChain, certF.fi.Path, d)
+}
+
+// hasAlias reports whether dir holds a misnamed file standing in for want.
+func (r *runner) hasAlias(dir, want string) bool {
+	for alias, canon := range layout.ClientPathAliases {
+		if canon == want && r.stat(path.Join(dir, alias)).Exists {
+			return true
+		}
+	}
+	return false
+}
+
+// wrongClientNames reports certs.d-style or daemon-style names in a client
+// cert path where the CLI's own name is missing.
+func (r *runner) wrongClientNames(s *clientSet) {
+	aliases := make([]string, 0, len(layout.ClientPathAliases))
+	for a := range layout.ClientPathAliases {
+		aliases = append(aliases, a)
+	}
+	sort.Strings(aliases)
+	for _, alias := range aliases {
+		canon := layout.ClientPathAliases[alias]
+		ap, cp := path.Join(s.dir, alias), path.Join(s.dir, canon)
+		if !r.stat(ap).Exists || r.stat(cp).Exists {
+			continue
+		}
+		r.add(IDCertPathWrongNames, r.disp(ap),
+			fmt.Sprintf("%s is named like a certs.d file; %s reads %s, which does not exist, so the file is never used", r.disp(ap), s.label, canon),
+			fmt.Sprintf("mv %s %s", r.q(ap), r.q(cp)), map[string]string{"expected": canon})
+	}
+}
+
+// isLoopback reports whether a host name is this machine.
+func isLoopback(h string) bool {
+	if strings.EqualFold(h, "localhost") || strings.HasSuffix(strings.ToLower(h), ".localhost") {
+		return true
+	}
+	ip := net.ParseIP(h)
+	return ip != nil && ip.IsLoopback()
+}
+
+// crossCheck compares a client's material with the local daemon's when the
+// client's host names this daemon.
+func (r *runner) crossCheck(s *clientSet, hf string, cas, leafChain []*x509.Certificate, certPath string, d *daemonInfo) {
+	h := hostName(s.host)
+	if h == "" || len(d.serverChain) == 0 {
+		return
+	}
+	names := d.listenNames()
+	local := isLoopback(h) || names[strings.ToLower(h)]
+	covered := d.serverChain[0].VerifyHostname(h) == nil
+	if !local && !covered {
+		return
+	}
+	server := d.serverChain[0]
+	if local && !covered && len(d.serverChain) > 0 {
+		err := d.serverChain[0].VerifyHostname(h)
+		r.add(IDHostNotInSANs, s.host,
+			fmt.Sprintf("%s %s (from %s) names this machine's daemon, but its certificate %s does not cover %q: %q", s.label, s.host, hf, r.disp(d.certPath), h, err.Error()),
+			fmt.Sprintf("reissue the daemon certificate with --san %s (docker tls issue server --san %s ...), or connect with a name it covers (%s)", shq(h), shq(h), joinOr(sanList(server), "none")),
+			map[string]string{"host": h, "sans": joinOr(sanList(server), "none")})
+	}
+	if len(cas) > 0 {
+		v, inter := relate(server, d.serverChain[1:], cas, r.siblingCerts(path.Dir(d.certPath), d.certPath))
+		r.chainFinding(v, inter, IDCAMismatchServer, d.certPath, server, s.ca, cas,
+			fmt.Sprintf("%s trusts only %s, which did not sign the daemon certificate %s (issuer %q): commands fail with \"x509: certificate signed by unknown authority\"",
+				s.label, r.disp(s.ca), r.disp(d.certPath), server.Issuer.String()),
+			fmt.Sprintf("cp %s %s (the daemon's CA), or reissue the daemon certificate from %s", r.q(d.caPath), r.q(s.ca), r.q(s.ca)))
+	}
+	if len(leafChain) > 0 && d.verify && len(d.caCerts) > 0 {
+		leaf := leafChain[0]
+		v, inter := relate(leaf, leafChain[1:], d.caCerts, r.siblingCerts(path.Dir(certPath), certPath, s.key))
+		r.chainFinding(v, inter, IDCAMismatchClient, certPath, leaf, d.caPath, d.caCerts,
+			fmt.Sprintf("%s's client certificate %s (issuer %q) is not signed by the daemon's tlscacert %s: the client does not send it and the daemon answers \"remote error: tls: certificate required\"",
+				s.label, r.disp(certPath), leaf.Issuer.String(), r.disp(d.caPath)),
+			fmt.Sprintf("issue a client certificate from the daemon's CA (docker tls issue client --ca %s) and install it in %s", r.q(d.caPath), r.q(path.Dir(certPath))))
+	}
+}
+
+// chainFinding turns a relate verdict into a finding.
+func (r *runner) chainFinding(v chainVerdict, inter, id, leafPath string, leaf *x509.Certificate, caPath string, cas []*x509.Certificate, msg, fix string) {
+	ev := map[string]string{"issuer": leaf.Issuer.String(), "ca": cas[0].Subject.String(), "certificateFingerprint": pki.Fingerprint(leaf)}
+	switch v {
+	case chainMismatch:
+		if sameNameDifferentKey(leaf, cas) {
+			msg += " (a CA with the same name but a different key: was the CA regenerated?)"
+		}
+		r.add(id, r.disp(leafPath), msg, fix, ev)
+	case chainMissingIntermediate:
+		ev["intermediate"] = r.disp(inter)
+		r.add(IDMissingIntermediate, r.disp(leafPath),
+			fmt.Sprintf("%s was issued by the intermediate %q, which is not in %s; it is in %s, which chains to %s", r.disp(leafPath), leaf.Issuer.String(), r.disp(leafPath), r.disp(inter), r.disp(caPath)),
+			fmt.Sprintf("cat %s %s > %s.chain && mv %s.chain %s", r.q(leafPath), r.q(inter), r.q(leafPath), r.q(leafPath), r.q(leafPath)), ev)
+	}
+}
+
+func sameNameDifferentKey(leaf *x509.Certificate, cas []*x509.Certificate) bool {
+	for _, c := range cas {
+		if string(c.RawSubject) == string(leaf.RawIssuer) {
+			return true
+		}
+	}
+	return false
+}
+
+func sanList(c *x509.Certificate) []string {
+	out := append([]string{}, c.DNSNames...)
+	for _, ip := range c.IPAddresses {
+		out = append(out, ip.String())
+	}
+	return out
+}

@@ -1,0 +1,526 @@
+package doctor
+
+import (
+	"crypto/x509"
+	"encoding/json"
+	"fmt"
+	"net"
+	"net/url"
+	"path"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/docker-tls/docker-tls/pki/layout"
+)
+
+// daemonInfo is dockerd's TLS configuration as far as files tell: the
+// systemd unit's ExecStart flags merged with daemon.json.
+type daemonInfo struct {
+	jsonPath  string
+	jsonKeys  map[string]json.RawMessage
+	execStart []string // effective ExecStart argv, nil when no unit
+	execFrom  string   // file that set it
+	flagVals  map[string][]string
+
+	hosts      []string
+	tls        *bool
+	tlsVerify  *bool
+	verify     bool
+	tlsOn      bool
+	caPath     string
+	certPath   string
+	keyPath    string
+	registries []string
+
+	caCerts     []*x509.Certificate
+	serverChain []*x509.Certificate
+	serverKey   any // public key of the server certificate
+}
+
+// daemonDirectives are daemon.json keys that also exist as dockerd flags,
+// with the flag spellings.
+var daemonDirectives = []struct {
+	key   string
+	flags []string
+}{
+	{"hosts", []string{"-H", "--host"}},
+	{"tls", []string{"--tls"}},
+	{"tlsverify", []string{"--tlsverify"}},
+	{"tlscacert", []string{"--tlscacert"}},
+	{"tlscert", []string{"--tlscert"}},
+	{"tlskey", []string{"--tlskey"}},
+}
+
+var boolDirectives = map[string]bool{"tls": true, "tlsverify": true}
+
+func (r *runner) inspectDaemon() *daemonInfo {
+	d := &daemonInfo{flagVals: map[string][]string{}}
+	r.readSystemd(d)
+	d.jsonPath = path.Join(layout.DefaultDaemonDir, layout.DaemonJSONName)
+	if v := d.flagVals["config-file"]; len(v) > 0 {
+		d.jsonPath = v[len(v)-1]
+	}
+	r.readDaemonJSON(d)
+	r.daemonConflicts(d)
+	r.daemonEffective(d)
+	r.daemonTLSChecks(d)
+	return d
+}
+
+// readSystemd finds docker.service and its drop-ins and computes the
+// effective ExecStart the way systemd does: drop-ins sorted by file name
+// across directories, an empty ExecStart= clearing the list.
+func (r *runner) readSystemd(d *daemonInfo) {
+	var exec []string
+	var from string
+	for _, up := range layout.SystemdUnitPaths {
+		fi, data := r.readFile(up)
+		if !fi.Exists {
+			continue
+		}
+		if fi.Problem != "" {
+			r.source(Source{Kind: "systemd unit", Path: r.disp(up), Status: StatusUnreadable, Detail: fi.Problem})
+			break
+		}
+		r.source(Source{Kind: "systemd unit", Path: r.disp(up), Status: StatusFound})
+		exec, from = applyExecStart(string(data), exec, from, up)
+		break
+	}
+	dropins := map[string]string{}
+	for _, dir := range layout.SystemdDropInDirs {
+		entries, err := r.readDir(dir)
+		if err != nil {
+			continue
+		}
+		for _, e := range entries {
+			if e.IsDir() || !strings.HasSuffix(e.Name(), ".conf") {
+				continue
+			}
+			if _, seen := dropins[e.Name()]; !seen {
+				dropins[e.Name()] = path.Join(dir, e.Name())
+			}
+		}
+	}
+	names := make([]string, 0, len(dropins))
+	for n := range dropins {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		p := dropins[n]
+		fi, data := r.readFile(p)
+		if fi.Problem != "" || !fi.Exists {
+			r.source(Source{Kind: "systemd drop-in", Path: r.disp(p), Status: StatusUnreadable, Detail: fi.Problem})
+			continue
+		}
+		r.source(Source{Kind: "systemd drop-in", Path: r.disp(p), Status: StatusFound})
+		exec, from = applyExecStart(string(data), exec, from, p)
+	}
+	if len(exec) == 0 {
+		return
+	}
+	d.execStart = splitArgs(exec[len(exec)-1])
+	d.execFrom = from
+	d.flagVals = parseDockerdFlags(d.execStart)
+}
+
+// applyExecStart folds one unit file's [Service] ExecStart= lines into cur.
+func applyExecStart(data string, cur []string, from, file string) ([]string, string) {
+	section := ""
+	lines := strings.Split(strings.ReplaceAll(data, "\r\n", "\n"), "\n")
+	for i := 0; i < len(lines); i++ {
+		line := strings.TrimSpace(lines[i])
+		for strings.HasSuffix(line, `\`) && i+1 < len(lines) {
+			i++
+			line = strings.TrimSuffix(line, `\`) + " " + strings.TrimSpace(lines[i])
+		}
+		if line == "" || line[0] == '#' || line[0] == ';' {
+			continue
+		}
+		if line[0] == '[' {
+			section = strings.Trim(line, "[] ")
+			continue
+		}
+		k, v, ok := strings.Cut(line, "=")
+		if !ok || section != "Service" || strings.TrimSpace(k) != "ExecStart" {
+			continue
+		}
+		v = strings.TrimSpace(v)
+		if v == "" {
+			cur = nil
+			from = file
+			continue
+		}
+		cur = append(cur, v)
+		from = file
+	}
+	return cur, from
+}
+
+// splitArgs splits a command line with shell-like quoting, dropping
+// systemd's executable prefixes (@-:+!).
+func splitArgs(s string) []string {
+	var out []string
+	var cur strings.Builder
+	inArg, quote := false, byte(0)
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case quote != 0:
+			if c == quote {
+				quote = 0
+			} else if c == '\\' && quote == '"' && i+1 < len(s) {
+				i++
+				cur.WriteByte(s[i])
+			} else {
+				cur.WriteByte(c)
+			}
+		case c == '"' || c == '\'':
+			quote, inArg = c, true
+		case c == ' ' || c == '\t':
+			if inArg {
+				out = append(out, cur.String())
+				cur.Reset()
+				inArg = false
+			}
+		case c == '\\' && i+1 < len(s):
+			i++
+			cur.WriteByte(s[i])
+			inArg = true
+		default:
+			cur.WriteByte(c)
+			inArg = true
+		}
+	}
+	if inArg {
+		out = append(out, cur.String())
+	}
+	if len(out) > 0 {
+		out[0] = strings.TrimLeft(out[0], "@-:+!")
+	}
+	return out
+}
+
+// parseDockerdFlags extracts the TLS-related flags from dockerd's argv,
+// keyed by daemon.json directive name (plus "config-file").
+func parseDockerdFlags(argv []string) map[string][]string {
+	out := map[string][]string{}
+	valueFlags := map[string]string{"-H": "hosts", "--host": "hosts", "--tlscacert": "tlscacert", "--tlscert": "tlscert", "--tlskey": "tlskey", "--config-file": "config-file"}
+	for i := 1; i < len(argv); i++ {
+		a := argv[i]
+		if strings.HasPrefix(a, "$") {
+			continue // an environment variable systemd expands; unknown here
+		}
+		name, val, hasVal := strings.Cut(a, "=")
+		if strings.HasPrefix(a, "-H") && !strings.HasPrefix(a, "--") && len(a) > 2 && !hasVal {
+			name, val, hasVal = "-H", a[2:], true
+		}
+		if key, ok := valueFlags[name]; ok {
+			if !hasVal && i+1 < len(argv) {
+				i++
+				val = argv[i]
+			}
+			out[key] = append(out[key], val)
+			continue
+		}
+		switch name {
+		case "--tls", "--tlsverify":
+			if !hasVal {
+				val = "true"
+			}
+			out[strings.TrimPrefix(name, "--")] = append(out[strings.TrimPrefix(name, "--")], val)
+		}
+	}
+	return out
+}
+
+func (r *runner) readDaemonJSON(d *daemonInfo) {
+	fi, data := r.readFile(d.jsonPath)
+	switch {
+	case !fi.Exists:
+		r.source(Source{Kind: "daemon config", Path: r.disp(d.jsonPath), Status: StatusMissing})
+		return
+	case fi.Problem != "":
+		r.source(Source{Kind: "daemon config", Path: r.disp(d.jsonPath), Status: StatusUnreadable, Detail: fi.Problem})
+		return
+	}
+	var keys map[string]json.RawMessage
+	if err := json.Unmarshal(data, &keys); err != nil {
+		r.source(Source{Kind: "daemon config", Path: r.disp(d.jsonPath), Status: StatusUnreadable, Detail: "invalid JSON"})
+		r.add(IDDaemonJSONInvalid, r.disp(d.jsonPath),
+			fmt.Sprintf("%s is not valid JSON (%s): dockerd refuses to start with \"unable to configure the Docker daemon with file %s: %s\"", r.disp(d.jsonPath), jsonErrWhere(data, err), d.jsonPath, err.Error()),
+			fmt.Sprintf("python3 -m json.tool %s shows where the syntax breaks; fix it, then systemctl restart docker", r.q(d.jsonPath)), nil)
+		return
+	}
+	d.jsonKeys = keys
+	r.source(Source{Kind: "daemon config", Path: r.disp(d.jsonPath), Status: StatusFound})
+}
+
+func jsonErrWhere(data []byte, err error) string {
+	if se, ok := err.(*json.SyntaxError); ok {
+		line := 1 + strings.Count(string(data[:min(int(se.Offset), len(data))]), "\n")
+		return "line " + strconv.Itoa(line)
+	}
+	return "structure"
+}
+
+func (d *daemonInfo) jsonStrings(key string) []string {
+	raw, ok := d.jsonKeys[key]
+	if !ok {
+		return nil
+	}
+	var list []string
+	if json.Unmarshal(raw, &list) == nil {
+		return list
+	}
+	var one string
+	if json.Unmarshal(raw, &one) == nil {
+		return []string{one}
+	}
+	var b bool
+	if json.Unmarshal(raw, &b) == nil {
+		return []string{strconv.FormatBool(b)}
+	}
+	return []string{strings.TrimSpace(string(raw))}
+}
+
+func (r *runner) daemonConflicts(d *daemonInfo) {
+	if d.jsonKeys == nil || len(d.execStart) == 0 {
+		return
+	}
+	var parts []string
+	conflicting := map[string]bool{}
+	ev := map[string]string{}
+	for _, dd := range daemonDirectives {
+		fv, inFlags := d.flagVals[dd.key]
+		if _, inFile := d.jsonKeys[dd.key]; !inFile || !inFlags {
+			continue
+		}
+		fileVals := d.jsonStrings(dd.key)
+		parts = append(parts, fmt.Sprintf("%s: (from flag: [%s], from file: [%s])", dd.key, strings.Join(fv, " "), strings.Join(fileVals, " ")))
+		for _, f := range dd.flags {
+			conflicting[f] = true
+		}
+		ev["flag:"+dd.key] = strings.Join(fv, " ")
+		ev["file:"+dd.key] = strings.Join(fileVals, " ")
+	}
+	if len(parts) == 0 {
+		return
+	}
+	ev["execStart"] = strings.Join(d.execStart, " ")
+	ev["unit"] = r.disp(d.execFrom)
+	newCmd := strings.Join(stripFlags(d.execStart, conflicting), " ")
+	dropin := path.Join(layout.SystemdDropInDirs[0], "docker-tls.conf")
+	fix := fmt.Sprintf("mkdir -p %s && printf '[Service]\\nExecStart=\\nExecStart=%s\\n' > %s && systemctl daemon-reload && systemctl restart docker",
+		r.q(layout.SystemdDropInDirs[0]), newCmd, r.q(dropin))
+	r.add(IDDaemonHostsConflict, r.disp(d.jsonPath),
+		fmt.Sprintf("dockerd refuses to start: \"unable to configure the Docker daemon with file %s: the following directives are specified both as a flag and in the configuration file: %s\" (flags from ExecStart in %s)",
+			d.jsonPath, strings.Join(parts, ", "), r.disp(d.execFrom)),
+		fix, ev)
+}
+
+// stripFlags removes the named flags (and their values) from argv.
+func stripFlags(argv []string, drop map[string]bool) []string {
+	out := []string{}
+	for i := 0; i < len(argv); i++ {
+		a := argv[i]
+		name, _, hasVal := strings.Cut(a, "=")
+		if i > 0 && strings.HasPrefix(a, "-H") && !strings.HasPrefix(a, "--") && len(a) > 2 && drop["-H"] {
+			continue
+		}
+		if i > 0 && drop[name] {
+			if !hasVal && name != "--tls" && name != "--tlsverify" && i+1 < len(argv) {
+				i++
+			}
+			continue
+		}
+		out = append(out, a)
+	}
+	return out
+}
+
+func parseBool(s string) *bool {
+	b, err := strconv.ParseBool(strings.TrimSpace(s))
+	if err != nil {
+		return nil
+	}
+	return &b
+}
+
+// daemonEffective merges flags over daemon.json (when both are given,
+// dockerd refuses to start; that is reported by daemonConflicts).
+func (r *runner) daemonEffective(d *daemonInfo) {
+	get := func(key string) []string {
+		if v, ok := d.flagVals[key]; ok {
+			return v
+		}
+		return d.jsonStrings(key)
+	}
+	d.hosts = get("hosts")
+	if v := get("tls"); len(v) > 0 {
+		d.tls = parseBool(v[len(v)-1])
+	}
+	if v := get("tlsverify"); len(v) > 0 {
+		d.tlsVerify = parseBool(v[len(v)-1])
+	}
+	last := func(key string) string {
+		if v := get(key); len(v) > 0 {
+			return v[len(v)-1]
+		}
+		return ""
+	}
+	d.caPath, d.certPath, d.keyPath = last("tlscacert"), last("tlscert"), last("tlskey")
+	switch {
+	case d.tlsVerify != nil:
+		d.verify = *d.tlsVerify
+	case d.tls != nil:
+		d.verify = *d.tls // dockerd: --tls without --tlsverify implies verification
+	}
+	d.tlsOn = d.verify || (d.tls != nil && *d.tls)
+	for _, key := range []string{"registry-mirrors", "insecure-registries"} {
+		for _, v := range d.jsonStrings(key) {
+			if h := registryFromURL(v); h != "" {
+				d.registries = append(d.registries, h)
+			}
+		}
+	}
+}
+
+// registryFromURL turns a mirror URL or insecure-registry entry into host[:port].
+func registryFromURL(v string) string {
+	if strings.Contains(v, "/") && !strings.Contains(v, "://") {
+		return "" // a CIDR
+	}
+	if strings.Contains(v, "://") {
+		u, err := url.Parse(v)
+		if err != nil {
+			return ""
+		}
+		return u.Host
+	}
+	return v
+}
+
+func isTCPHost(h string) bool {
+	l := strings.ToLower(h)
+	if strings.HasPrefix(l, "tcp://") {
+		return true
+	}
+	return !strings.Contains(l, "://") && !strings.HasPrefix(l, "/") && strings.Contains(l, ":")
+}
+
+// listenNames are the specific host names/IPs dockerd listens on over TCP.
+func (d *daemonInfo) listenNames() map[string]bool {
+	out := map[string]bool{}
+	for _, h := range d.hosts {
+		if !isTCPHost(h) {
+			continue
+		}
+		if n := hostName(h); n != "" {
+			out[strings.ToLower(n)] = true
+		}
+	}
+	return out
+}
+
+func isWildcard(h string) bool {
+	if h == "" {
+		return true
+	}
+	ip := net.ParseIP(h)
+	return ip != nil && ip.IsUnspecified()
+}
+
+func (r *runner) daemonTLSChecks(d *daemonInfo) {
+	subject := r.disp(d.jsonPath)
+	if _, ok := d.jsonKeys["hosts"]; !ok && len(d.flagVals["hosts"]) > 0 {
+		subject = r.disp(d.execFrom)
+	}
+	var tcp []string
+	for _, h := range d.hosts {
+		if isTCPHost(h) {
+			tcp = append(tcp, h)
+		}
+	}
+	if len(tcp) > 0 && !d.verify {
+		how := "without TLS"
+		if d.tlsOn {
+			how = "with TLS but tlsverify false (no client certificates)"
+		}
+		r.add(IDDaemonTCPWithoutVerify, subject,
+			fmt.Sprintf("dockerd listens on %s %s: anyone who reaches the port has root on this machine (\"Binding to IP address without --tlsverify is insecure\")", strings.Join(tcp, ", "), how),
+			"docker tls install daemon (writes tlsverify, tlscacert, tlscert and tlskey to daemon.json), then systemctl restart docker",
+			map[string]string{"hosts": strings.Join(tcp, " ")})
+	}
+	if d.tls != nil && *d.tls && d.tlsVerify == nil {
+		r.add(IDDaemonTLSImpliesVerify, r.disp(d.jsonPath),
+			"\"tls\": true without \"tlsverify\": dockerd still requires client certificates signed by tlscacert, unlike the docker CLI's --tls",
+			fmt.Sprintf("add \"tlsverify\": true (client certificates required) or \"tlsverify\": false (TLS only) to %s, then systemctl restart docker", r.disp(d.jsonPath)), nil)
+	}
+	explicit := d.caPath != "" || d.certPath != "" || d.keyPath != ""
+	if !d.tlsOn && !explicit {
+		return
+	}
+	defDir := path.Join(layout.RootHome, layout.ConfigDirName)
+	if d.caPath == "" {
+		d.caPath = path.Join(defDir, layout.ClientCAFile)
+	}
+	if d.certPath == "" {
+		d.certPath = path.Join(defDir, layout.ClientCertFile)
+	}
+	if d.keyPath == "" {
+		d.keyPath = path.Join(defDir, layout.ClientKeyFile)
+	}
+	certF, keyF := r.load(d.certPath), r.load(d.keyPath)
+	for _, t := range []*tlsFile{certF, keyF} {
+		if !t.fi.Exists {
+			r.add(IDTLSFileMissing, r.disp(t.fi.Path),
+				fmt.Sprintf("the daemon's TLS %s %s does not exist: dockerd fails with \"could not load X509 key pair (cert: %q, key: %q): open %s: no such file or directory\"",
+					map[bool]string{true: "certificate", false: "key"}[t == certF], r.disp(t.fi.Path), d.certPath, d.keyPath, t.fi.Path),
+				fmt.Sprintf("install the daemon certificate and key (docker tls install daemon), or correct tlscert/tlskey in %s", r.disp(d.jsonPath)), nil)
+		}
+	}
+	if certF.fi.Exists && keyF.fi.Exists {
+		d.serverChain, _ = r.pairFiles(certF, keyF, useServer)
+	} else if certF.fi.Exists {
+		if d.serverChain = r.certFile(certF, useServer.String()); len(d.serverChain) > 0 {
+			r.certChecks(d.serverChain[0], d.certPath, useServer)
+		}
+	}
+	if len(d.serverChain) > 0 {
+		d.serverKey = d.serverChain[0].PublicKey
+		r.daemonListenHosts(d)
+	}
+	if d.verify {
+		caF := r.load(d.caPath)
+		if !caF.fi.Exists {
+			r.add(IDTLSFileMissing, r.disp(d.caPath),
+				fmt.Sprintf("the daemon's tlscacert %s does not exist: dockerd fails with \"Could not read CA certificate %q: open %s: no such file or directory\"", r.disp(d.caPath), d.caPath, d.caPath),
+				fmt.Sprintf("install the CA certificate (docker tls install daemon), or correct tlscacert in %s", r.disp(d.jsonPath)), nil)
+		} else {
+			d.caCerts = r.caFile(caF)
+		}
+	}
+}
+
+// daemonListenHosts checks that each specific TCP listen address is covered
+// by the daemon's certificate: clients connect with that name.
+func (r *runner) daemonListenHosts(d *daemonInfo) {
+	leaf := d.serverChain[0]
+	for _, h := range d.hosts {
+		if !isTCPHost(h) {
+			continue
+		}
+		n := hostName(h)
+		if isWildcard(n) {
+			continue
+		}
+		if err := leaf.VerifyHostname(n); err != nil {
+			r.add(IDHostNotInSANs, h,
+				fmt.Sprintf("dockerd listens on %s but its certificate %s does not cover %q: clients connecting there fail with %q", h, r.disp(d.certPath), n, err.Error()),
+				fmt.Sprintf("reissue the daemon certificate with --san %s (docker tls issue server --san %s ...)", shq(n), shq(n)),
+				map[string]string{"host": n, "sans": joinOr(sanList(leaf), "none")})
+		}
+	}
+}

@@ -1,0 +1,98 @@
+// Package doctor finds what is wrong with the TLS material Docker uses: the
+// client's certificates, contexts, registry certs.d directories and the
+// daemon's TLS configuration. It reads through an fs.FS and never writes.
+// Checks return findings; renderers print them.
+package doctor
+
+import (
+	"fmt"
+	"io/fs"
+	"runtime"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// DefaultExpiryWarn is how long before NotAfter cert-expiring fires.
+const DefaultExpiryWarn = 30 * 24 * time.Hour
+
+// ClientFlags are the docker CLI's global flags that change which TLS
+// material the client uses. Zero values mean "not given".
+type ClientFlags struct {
+	Host      string // -H/--host
+	Context   string // --context/-c
+	TLS       *bool  // --tls
+	TLSVerify *bool  // --tlsverify
+	TLSCACert string // --tlscacert
+	TLSCert   string // --tlscert
+	TLSKey    string // --tlskey
+	// ResolvedContext is the context name the docker CLI itself resolved
+	// (dockerCli.CurrentContext()), when known. If it differs from what the
+	// environment alone selects, it must have come from --context (or from
+	// -H when it is "default"), and it is treated that way.
+	ResolvedContext string
+	// ResolvedHost returns the endpoint host the docker CLI resolved; it is
+	// called (only) when ResolvedContext shows that -H was given.
+	ResolvedHost func() string
+}
+
+// Options configure one doctor run.
+type Options struct {
+	// FS is the file system, rooted at what the doctor treats as "/".
+	FS fs.FS
+	// Root is how the report names FS's root ("" or "/" for the real root).
+	Root string
+	// Env is the client's environment (DOCKER_HOST, DOCKER_TLS_VERIFY,
+	// DOCKER_TLS, DOCKER_CERT_PATH, DOCKER_CONFIG, DOCKER_CONTEXT, HOME,
+	// XDG_CONFIG_HOME). Paths in it are paths inside FS.
+	Env   map[string]string
+	Flags ClientFlags
+	// Now is the time certificates are judged at; zero means time.Now().
+	Now time.Time
+	// ExpiryWarn is the cert-expiring threshold; zero means DefaultExpiryWarn.
+	ExpiryWarn time.Duration
+	// Workers bounds the certs.d scan's concurrency; zero means GOMAXPROCS.
+	Workers int
+}
+
+func (o *Options) normalise() error {
+	if o.FS == nil {
+		return fmt.Errorf("doctor: no file system to read")
+	}
+	if o.Now.IsZero() {
+		o.Now = time.Now()
+	}
+	if o.ExpiryWarn == 0 {
+		o.ExpiryWarn = DefaultExpiryWarn
+	}
+	if o.ExpiryWarn < 0 {
+		return fmt.Errorf("invalid expiry warning threshold %s: expected a positive duration", o.ExpiryWarn)
+	}
+	if o.Workers <= 0 {
+		o.Workers = runtime.GOMAXPROCS(0)
+	}
+	if o.Env == nil {
+		o.Env = map[string]string{}
+	}
+	return nil
+}
+
+func (o *Options) getenv(k string) string { return o.Env[k] }
+
+// ParseExpiryWarn accepts "30d" (whole days) or a Go duration ("720h",
+// "36h30m"), as the --expiry-warn flag does.
+func ParseExpiryWarn(s string) (time.Duration, error) {
+	v := strings.TrimSpace(s)
+	if n, ok := strings.CutSuffix(v, "d"); ok {
+		days, err := strconv.Atoi(n)
+		if err != nil || days < 0 {
+			return 0, fmt.Errorf("invalid expiry warning %q: expected a number of days like 30d or a duration like 720h", s)
+		}
+		return time.Duration(days) * 24 * time.Hour, nil
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil || d < 0 {
+		return 0, fmt.Errorf("invalid expiry warning %q: expected a number of days like 30d or a duration like 720h", s)
+	}
+	return d, nil
+}

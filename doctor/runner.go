@@ -1,0 +1,247 @@
+package doctor
+
+import (
+	"io/fs"
+	"path"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+)
+
+// runner collects findings and sources for one run. It is safe for
+// concurrent use by the certs.d workers.
+type runner struct {
+	o *Options
+
+	mu       sync.Mutex
+	findings []Finding
+	sources  []Source
+
+	// subs maps a logical directory to a root opened on it, while a
+	// certs.d worker scans that directory.
+	subs sync.Map
+}
+
+// resolve returns the file system and name to read logical path p with.
+func (r *runner) resolve(p string) (fs.FS, string) {
+	p = path.Clean(p)
+	if s, ok := r.subs.Load(path.Dir(p)); ok {
+		return s.(*rootFS), path.Base(p)
+	}
+	if s, ok := r.subs.Load(p); ok {
+		return s.(*rootFS), "."
+	}
+	return r.o.FS, fsPath(p)
+}
+
+// enterDir opens dir as its own root (when reading through RootFS) until
+// the returned function is called.
+func (r *runner) enterDir(dir string) func() {
+	rf, ok := r.o.FS.(*rootFS)
+	if !ok {
+		return func() {}
+	}
+	sub, err := rf.sub(fsPath(dir))
+	if err != nil {
+		return func() {}
+	}
+	dir = path.Clean(dir)
+	r.subs.Store(dir, sub)
+	return func() {
+		r.subs.Delete(dir)
+		sub.close()
+	}
+}
+
+func (r *runner) readFile(p string) (fileInfo, []byte) {
+	fsys, name := r.resolve(p)
+	return readFile(fsys, name, p)
+}
+
+func (r *runner) stat(p string) fileInfo {
+	fsys, name := r.resolve(p)
+	return statPath(fsys, name, p)
+}
+
+func (r *runner) readDir(p string) ([]fs.DirEntry, error) {
+	fsys, name := r.resolve(p)
+	return fs.ReadDir(fsys, name)
+}
+
+// readDirNames lists the names in directory p, sorted. Through RootFS it
+// does not stat the entries (os.File.Readdirnames), which matters for a
+// certs.d with thousands of directories.
+func (r *runner) readDirNames(p string) ([]string, error) {
+	fsys, name := r.resolve(p)
+	var names []string
+	if rf, ok := fsys.(*rootFS); ok {
+		f, err := rf.r.Open(name)
+		if err != nil {
+			return nil, err
+		}
+		names, err = f.Readdirnames(-1)
+		f.Close()
+		if err != nil {
+			return nil, err
+		}
+	} else {
+		entries, err := fs.ReadDir(fsys, name)
+		if err != nil {
+			return nil, err
+		}
+		for _, e := range entries {
+			names = append(names, e.Name())
+		}
+	}
+	sort.Strings(names)
+	return names, nil
+}
+
+// isDir reports whether p is a directory (following symbolic links).
+func (r *runner) isDir(p string) bool {
+	fsys, name := r.resolve(p)
+	st, err := fs.Stat(fsys, name)
+	return err == nil && st.IsDir()
+}
+
+// add records a finding of check id. Severity comes from the catalog.
+func (r *runner) add(id, subject, msg, fix string, ev map[string]string) {
+	sev := SeverityError
+	if c, ok := catalogByID[id]; ok {
+		sev = c.Severity
+	}
+	f := Finding{CheckID: id, Severity: sev, Subject: subject, Message: msg, Fix: fix, Evidence: ev}
+	r.mu.Lock()
+	r.findings = append(r.findings, f)
+	r.mu.Unlock()
+}
+
+func (r *runner) source(s Source) {
+	r.mu.Lock()
+	r.sources = append(r.sources, s)
+	r.mu.Unlock()
+}
+
+// disp is how a logical path is shown: prefixed with the root when the
+// doctor reads a tree mounted somewhere else.
+func (r *runner) disp(p string) string {
+	root := r.o.Root
+	if root == "" || root == "/" {
+		return p
+	}
+	return path.Join(root, p)
+}
+
+// q is disp, shell-quoted for fix commands.
+func (r *runner) q(p string) string { return shq(r.disp(p)) }
+
+// shq quotes s for a POSIX shell when needed.
+func shq(s string) string {
+	if s != "" && strings.IndexFunc(s, func(c rune) bool {
+		return !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.ContainsRune("/._-:=@%+,", c))
+	}) < 0 {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}
+
+func date(t time.Time) string { return t.UTC().Format(time.DateOnly) }
+
+func plural(n int, word string) string {
+	if n == 1 {
+		return "1 " + word
+	}
+	return itoa(n) + " " + word + "s"
+}
+
+func itoa(n int) string {
+	neg := n < 0
+	if neg {
+		n = -n
+	}
+	var b [20]byte
+	i := len(b)
+	for {
+		i--
+		b[i] = byte('0' + n%10)
+		n /= 10
+		if n == 0 {
+			break
+		}
+	}
+	if neg {
+		i--
+		b[i] = '-'
+	}
+	return string(b[i:])
+}
+
+// finish sorts and de-duplicates: the same file can be reached through
+// two roles (DOCKER_CERT_PATH equal to ~/.docker, for example).
+func (r *runner) finish() *Report {
+	fs := r.findings
+	sort.SliceStable(fs, func(i, j int) bool { return findingLess(&fs[i], &fs[j]) })
+	out := fs[:0]
+	for i := range fs {
+		if len(out) > 0 {
+			p := &out[len(out)-1]
+			if p.CheckID == fs[i].CheckID && p.Subject == fs[i].Subject && p.Message == fs[i].Message {
+				continue
+			}
+		}
+		out = append(out, fs[i])
+	}
+	src := r.sources
+	sort.SliceStable(src, func(i, j int) bool {
+		if src[i].Kind != src[j].Kind {
+			return src[i].Kind < src[j].Kind
+		}
+		return src[i].Path < src[j].Path
+	})
+	dedup := src[:0]
+	for i := range src {
+		if len(dedup) > 0 && dedup[len(dedup)-1] == src[i] {
+			continue
+		}
+		dedup = append(dedup, src[i])
+	}
+	root := r.o.Root
+	if root == "/" {
+		root = ""
+	}
+	rep := &Report{SchemaVersion: SchemaVersion, Root: root, Now: r.o.Now.UTC().Format(time.RFC3339), Sources: dedup, Findings: out}
+	if rep.Sources == nil {
+		rep.Sources = []Source{}
+	}
+	if rep.Findings == nil {
+		rep.Findings = []Finding{}
+	}
+	return rep
+}
+
+func findingLess(a, b *Finding) bool {
+	if a.Subject != b.Subject {
+		return a.Subject < b.Subject
+	}
+	if a.Severity.rank() != b.Severity.rank() {
+		return a.Severity.rank() < b.Severity.rank()
+	}
+	if a.CheckID != b.CheckID {
+		return a.CheckID < b.CheckID
+	}
+	return a.Message < b.Message
+}
+
+// Run reads everything the doctor knows about and runs every check.
+func Run(opts Options) (*Report, error) {
+	if err := opts.normalise(); err != nil {
+		return nil, err
+	}
+	r := &runner{o: &opts}
+	cfg := r.loadClientConfig()
+	d := r.inspectDaemon()
+	r.inspectClient(cfg, d)
+	r.scanCertsDirs(cfg, d)
+	return r.finish(), nil
+}
