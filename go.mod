@@ -5,6 +5,7 @@ go 1.26.8
 require (
 	github.com/docker/cli v29.9.3+incompatible
 	github.com/opencontainers/go-digest v1.0.0
+	github.com/pelletier/go-toml/v2 v2.4.3
 	github.com/spf13/cobra v1.10.2
 	github.com/spf13/pflag v1.0.9
 )

@@ -47,7 +47,10 @@ TLS connection fails.`,
 		caCmd(dockerCli),
 		issueCmd(dockerCli),
 		installCmd(dockerCli),
+		installRegistryCmd(dockerCli),
 		inspectCmd(dockerCli),
+		doctorCmd(dockerCli),
+		explainCmd(dockerCli),
 		versionCmd(dockerCli),
 	)
 	setUsageErrors(cmd)

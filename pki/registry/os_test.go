@@ -1,0 +1,5 @@
+package registry
+
+import "runtime"
+
+func runtimeIsWindows() bool { return runtime.GOOS == "windows" }
