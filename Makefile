@@ -35,5 +35,21 @@ lint:
 bench: build
 	BENCH_BUILD_FLAGS="-trimpath -ldflags='$(LDFLAGS)'" bash scripts/bench/run.sh
 
+# Fuzz every target in turn for FUZZTIME each (crashers are kept in the
+# package's testdata/fuzz as regression tests).
+FUZZTIME ?= 30s
+FUZZ_TARGETS := \
+	FuzzSniff:./pki FuzzParseSANs:./pki FuzzParseFingerprint:./pki \
+	FuzzParseRegistryHost:./pki/layout \
+	FuzzDaemonJSON:./pki/daemoncfg FuzzExecStart:./pki/daemoncfg \
+	FuzzParseTarget:./doctor/probe
+
+fuzz:
+	@set -e; for t in $(FUZZ_TARGETS); do \
+		name=$${t%%:*}; pkg=$${t#*:}; \
+		echo "$(GO) test -run '^\$$' -fuzz '^$$name\$$' -fuzztime $(FUZZTIME) $$pkg"; \
+		$(GO) test -run '^$$' -fuzz "^$$name\$$" -fuzztime $(FUZZTIME) $$pkg; \
+	done
+
 clean:
 	rm -rf bin .bench

@@ -1,6 +1,7 @@
 package doctor
 
 import (
+	"github.com/docker-tls/docker-tls/doctor/probe"
 	"os"
 	"regexp"
 	"strings"
@@ -11,7 +12,7 @@ import (
 func TestCatalogEntries(t *testing.T) {
 	slug := regexp.MustCompile(`^[a-z0-9]+(-[a-z0-9]+)*$`)
 	seen := map[string]bool{}
-	for _, c := range catalog {
+	for _, c := range allChecks {
 		if !slug.MatchString(c.ID) {
 			t.Errorf("%q is not a slug", c.ID)
 		}
@@ -58,8 +59,8 @@ func TestExplain(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), `unknown check "certsd"`) || !strings.Contains(err.Error(), "certsd-port-443") {
 		t.Errorf("Explain(certsd) error = %v", err)
 	}
-	if got := strings.Count(ListText(), "\n"); got != len(catalog) {
-		t.Errorf("ListText has %d lines, want %d", got, len(catalog))
+	if got := strings.Count(ListText(), "\n"); got != len(allChecks) {
+		t.Errorf("ListText has %d lines, want %d", got, len(allChecks))
 	}
 }
 
@@ -208,5 +209,26 @@ func TestRootFSRefusesSpecial(t *testing.T) {
 	fi, _ = readFile(RootFS(root), "does-not-exist", "/dev/does-not-exist")
 	if fi.Exists || fi.Problem != "" {
 		t.Errorf("missing file: %+v", fi)
+	}
+}
+
+// TestLiveCatalogMatchesProbeOutcomes: every probe outcome is documented,
+// and every live check is a probe outcome.
+func TestLiveCatalogMatchesProbeOutcomes(t *testing.T) {
+	live := map[string]bool{}
+	for _, c := range liveCatalog {
+		live[c.ID] = true
+		if !c.Live {
+			t.Errorf("%s is not marked Live", c.ID)
+		}
+	}
+	for _, o := range probe.Outcomes {
+		if !live[string(o)] {
+			t.Errorf("probe outcome %s has no catalog entry", o)
+		}
+		delete(live, string(o))
+	}
+	for id := range live {
+		t.Errorf("live check %s is not a probe outcome", id)
 	}
 }

@@ -11,6 +11,8 @@ import (
 // certProblem is what one per-certificate check found.
 type certProblem struct {
 	msg, fix string
+	// sev overrides the catalog's severity when set.
+	sev Severity
 }
 
 type certCtx struct {
@@ -58,13 +60,20 @@ var certCheckTable = []certCheck{
 		}
 	}},
 	{IDCertExpiring, allUses, func(x *certCtx) *certProblem {
-		if x.now.After(x.c.NotAfter) || x.now.Before(x.c.NotBefore) || x.c.NotAfter.Sub(x.now) > x.r.o.ExpiryWarn {
+		left := x.c.NotAfter.Sub(x.now)
+		if x.now.After(x.c.NotAfter) || x.now.Before(x.c.NotBefore) || left > max(x.r.o.ExpiryWarn, x.r.o.ExpiryFail) {
 			return nil
 		}
-		return &certProblem{
+		p := &certProblem{
 			msg: fmt.Sprintf("%s expires on %s, in %s", x.where(), date(x.c.NotAfter), plural(pki.DaysLeft(x.c, x.now), "day")),
 			fix: renewFix(x),
 		}
+		if x.r.o.ExpiryFail > 0 && left <= x.r.o.ExpiryFail {
+			// The renewal gate (--expiry-fail): same check, raised to error.
+			p.msg += fmt.Sprintf(", within the --expiry-fail threshold of %s", FormatThreshold(x.r.o.ExpiryFail))
+			p.sev = SeverityError
+		}
+		return p
 	}},
 	{IDCANotCA, []certUse{useCA, useChain}, func(x *certCtx) *certProblem {
 		if isCertSigner(x.c) {
@@ -174,7 +183,7 @@ func (r *runner) certChecks(c *x509.Certificate, p string, use certUse) {
 			continue
 		}
 		if pr := ck.run(x); pr != nil {
-			r.add(ck.id, r.disp(p), pr.msg, pr.fix, certEvidence(c))
+			r.addSev(ck.id, pr.sev, r.disp(p), pr.msg, pr.fix, certEvidence(c))
 		}
 	}
 }

@@ -157,6 +157,56 @@ func suggestedName(t *tlsFile, name string) string {
 	return base + layout.ExtCA
 }
 
+// EvidenceRenameTo is the evidence key naming the path a file can be
+// renamed to, when that rename is all the fix needs and cannot replace
+// anything (docker tls doctor --fix applies it).
+const EvidenceRenameTo = "rename_to"
+
+// certsDName is the name an ignored file in a registry directory should
+// have, and whether that name is certain: a CA certificate becomes
+// NAME.crt; a client certificate or key only when its other half is there
+// under the same base name (the certs.d loader pairs X.cert with X.key);
+// the target must not exist.
+func certsDName(t *tlsFile, name string, names map[string]bool) (string, bool) {
+	base := strings.TrimSuffix(name, path.Ext(name))
+	sure := func(n string) (string, bool) { return n, !names[n] }
+	isCert := t.mat != nil && len(t.mat.Certs) > 0
+	isKey := t.mat != nil && len(t.mat.Certs) == 0 && (t.mat.Has(pki.KindPrivateKey) || t.mat.Has(pki.KindEncryptedKey))
+	switch {
+	case isCert && t.mat.Certs[0].IsCA:
+		return sure(base + layout.ExtCA)
+	case isCert && names[base+layout.ExtKey]:
+		return sure(base + layout.ExtCert)
+	case isKey && names[base+layout.ExtCert]:
+		return sure(base + layout.ExtKey)
+	}
+	return suggestedName(t, name), false
+}
+
+func aliasEvidence(r *runner, n, want, target string, names map[string]bool) map[string]string {
+	ev := map[string]string{"expected": want}
+	if aliasRenameSafe(n, names) {
+		ev[EvidenceRenameTo] = r.disp(target)
+	}
+	return ev
+}
+
+// aliasRenameSafe reports whether renaming a docker CLI name in a certs.d
+// directory to its certs.d name is certain: the target is free, and a
+// client certificate moves only together with its key (and the reverse).
+func aliasRenameSafe(n string, names map[string]bool) bool {
+	if names[layout.CertsDAliases[n]] {
+		return false
+	}
+	switch n {
+	case layout.ClientCertFile:
+		return names[layout.ClientKeyFile] && !names[layout.RegistryKeyFile]
+	case layout.ClientKeyFile:
+		return names[layout.ClientCertFile] && !names[layout.RegistryCertFile]
+	}
+	return true
+}
+
 // dirHost parses a certs.d directory name into the registry host it
 // serves; containerd's host_port_ spelling is accepted.
 func dirHost(name string, loader loaderKind) (layout.RegistryHost, error) {
@@ -244,9 +294,13 @@ func (r *runner) scanHostDir(sc *certsScan, name string) {
 			if names[base+layout.ExtKey] && !names[base+layout.ExtCert] && sc.root.loader == loaderMoby {
 				extra = fmt.Sprintf("; with %s next to it the loader fails with \"missing client certificate %s for key %s\"", base+layout.ExtKey, base+layout.ExtCert, base+layout.ExtKey)
 			}
+			ev := certEvidence(c)
+			if names[base+layout.ExtKey] && !names[base+layout.ExtCert] {
+				ev[EvidenceRenameTo] = r.disp(path.Join(dir, base+layout.ExtCert))
+			}
 			r.add(IDCertsDClientCertNamedCRT, r.disp(p),
 				fmt.Sprintf("%s is a client certificate (%s) saved as .crt: it is loaded as a trusted CA and never sent as a client certificate%s", r.disp(p), certName(c), extra),
-				fmt.Sprintf("mv %s %s", r.q(p), r.q(path.Join(dir, base+layout.ExtCert))), certEvidence(c))
+				fmt.Sprintf("mv %s %s", r.q(p), r.q(path.Join(dir, base+layout.ExtCert))), ev)
 			r.certChecks(c, p, useClient)
 			continue
 		}
@@ -284,7 +338,7 @@ func (r *runner) scanHostDir(sc *certsScan, name string) {
 			}
 			r.add(IDCertPathWrongNames, r.disp(p),
 				fmt.Sprintf("%s has a docker CLI file name; the certs.d loader only reads *.crt, *.cert and *.key, so it is ignored (expected %s)", r.disp(p), want),
-				fmt.Sprintf("mv %s %s", r.q(p), r.q(path.Join(dir, want))), map[string]string{"expected": want})
+				fmt.Sprintf("mv %s %s", r.q(p), r.q(path.Join(dir, want))), aliasEvidence(r, n, want, path.Join(dir, want), names))
 		case isDaemonOnly(n):
 			r.add(IDCertsDDaemonKey, r.disp(p),
 				fmt.Sprintf("%s is daemon or CA material (%s) in a registry client directory: Docker never uses it from here", r.disp(p), n),
@@ -302,11 +356,15 @@ func (r *runner) scanHostDir(sc *certsScan, name string) {
 			if hasTOML && sc.root.loader == loaderContainerd {
 				continue // hosts.toml may reference it; checked there
 			}
-			target := path.Join(dir, suggestedName(t, n))
+			newName, sure := certsDName(t, n, names)
+			target := path.Join(dir, newName)
+			ev := map[string]string{"found": strings.TrimPrefix(t.mat.Describe(), "found ")}
+			if sure {
+				ev[EvidenceRenameTo] = r.disp(target)
+			}
 			r.add(IDCertsDIgnoredFile, r.disp(p),
 				fmt.Sprintf("%s %s, so it is ignored", r.disp(p), why),
-				fmt.Sprintf("mv %s %s", r.q(p), r.q(target)),
-				map[string]string{"found": strings.TrimPrefix(t.mat.Describe(), "found ")})
+				fmt.Sprintf("mv %s %s", r.q(p), r.q(target)), ev)
 		}
 	}
 }
@@ -403,9 +461,13 @@ func (r *runner) certsDCert(sc *certsScan, dir, n string, names map[string]bool,
 			how = "it is sent as a client certificate instead of being trusted"
 		}
 		target := path.Join(dir, base+layout.ExtCA)
+		ev := certEvidence(c)
+		if !names[base+layout.ExtCA] && !names[keyName] {
+			ev[EvidenceRenameTo] = r.disp(target)
+		}
 		r.add(IDCertsDCANamedCert, r.disp(p),
 			fmt.Sprintf("%s is a CA certificate (%s) saved as .cert: %s", r.disp(p), certName(c), how),
-			fmt.Sprintf("mv %s %s", r.q(p), r.q(target)), certEvidence(c))
+			fmt.Sprintf("mv %s %s", r.q(p), r.q(target)), ev)
 		for _, cc := range certF.mat.Certs {
 			r.certChecks(cc, p, useCA)
 		}

@@ -35,6 +35,8 @@ type Check struct {
 	// Citation names the source code or documented behaviour the check
 	// relies on.
 	Citation string `json:"citation"`
+	// Live checks come from probing an endpoint, not from files.
+	Live bool `json:"live,omitempty"`
 }
 
 // Finding is one problem found: which check, where, what, and what to run.
@@ -50,6 +52,9 @@ type Finding struct {
 	// Evidence holds public facts (subjects, dates, fingerprints, modes),
 	// never key material.
 	Evidence map[string]string `json:"evidence,omitempty"`
+	// DockerError is, for a live finding, the exact line the docker client
+	// prints for the same failure.
+	DockerError string `json:"dockerError,omitempty"`
 }
 
 // Check IDs. They are stable: scripts and docs refer to them.
@@ -99,18 +104,21 @@ const (
 	IDDaemonJSONInvalid        = "daemon-json-invalid"
 )
 
+// allChecks is the static catalog followed by the live probe outcomes.
+var allChecks = append(append([]Check{}, catalog...), liveCatalog...)
+
 var catalogByID = func() map[string]*Check {
-	m := make(map[string]*Check, len(catalog))
-	for i := range catalog {
-		m[catalog[i].ID] = &catalog[i]
+	m := make(map[string]*Check, len(allChecks))
+	for i := range allChecks {
+		m[allChecks[i].ID] = &allChecks[i]
 	}
 	return m
 }()
 
 // List returns the catalog sorted by ID.
 func List() []Check {
-	out := make([]Check, len(catalog))
-	copy(out, catalog)
+	out := make([]Check, len(allChecks))
+	copy(out, allChecks)
 	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
 	return out
 }

@@ -28,7 +28,7 @@ func suggest(id string) string {
 		return ""
 	}
 	var m []string
-	for _, c := range catalog {
+	for _, c := range allChecks {
 		if strings.Contains(c.ID, id) {
 			m = append(m, c.ID)
 		}
@@ -44,7 +44,7 @@ func suggest(id string) string {
 func ListText() string {
 	var b strings.Builder
 	w := 0
-	for _, c := range catalog {
+	for _, c := range allChecks {
 		w = max(w, len(c.ID))
 	}
 	for _, c := range List() {

@@ -316,6 +316,9 @@ func TestFixtures(t *testing.T) {
 	// Every check fires in its own fixture, and stays silent in at least one
 	// healthy fixture.
 	for _, c := range List() {
+		if c.Live {
+			continue // live outcomes are proven by doctor/probe's loopback tests
+		}
 		res, ok := results[c.ID]
 		if !ok {
 			t.Errorf("check %s has no fixture named after it", c.ID)

@@ -51,6 +51,10 @@ type Options struct {
 	Now time.Time
 	// ExpiryWarn is the cert-expiring threshold; zero means DefaultExpiryWarn.
 	ExpiryWarn time.Duration
+	// ExpiryFail is the renewal gate: a certificate expiring within it is
+	// reported as cert-expiring with severity error (instead of the
+	// catalog's warning). Zero disables the gate.
+	ExpiryFail time.Duration
 	// Workers bounds the certs.d scan's concurrency; zero means GOMAXPROCS.
 	Workers int
 }
@@ -68,6 +72,9 @@ func (o *Options) normalise() error {
 	if o.ExpiryWarn < 0 {
 		return fmt.Errorf("invalid expiry warning threshold %s: expected a positive duration", o.ExpiryWarn)
 	}
+	if o.ExpiryFail < 0 {
+		return fmt.Errorf("invalid expiry failure threshold %s: expected a positive duration", o.ExpiryFail)
+	}
 	if o.Workers <= 0 {
 		o.Workers = runtime.GOMAXPROCS(0)
 	}
@@ -81,18 +88,32 @@ func (o *Options) getenv(k string) string { return o.Env[k] }
 
 // ParseExpiryWarn accepts "30d" (whole days) or a Go duration ("720h",
 // "36h30m"), as the --expiry-warn flag does.
-func ParseExpiryWarn(s string) (time.Duration, error) {
+func ParseExpiryWarn(s string) (time.Duration, error) { return parseExpiry(s, "warning") }
+
+// ParseExpiryFail parses the --expiry-fail value like ParseExpiryWarn.
+func ParseExpiryFail(s string) (time.Duration, error) { return parseExpiry(s, "failure threshold") }
+
+// FormatThreshold writes a threshold the way the flags take it: whole days
+// as "7d", anything else as a Go duration.
+func FormatThreshold(d time.Duration) string {
+	if d > 0 && d%(24*time.Hour) == 0 {
+		return strconv.FormatInt(int64(d/(24*time.Hour)), 10) + "d"
+	}
+	return d.String()
+}
+
+func parseExpiry(s, what string) (time.Duration, error) {
 	v := strings.TrimSpace(s)
 	if n, ok := strings.CutSuffix(v, "d"); ok {
 		days, err := strconv.Atoi(n)
 		if err != nil || days < 0 {
-			return 0, fmt.Errorf("invalid expiry warning %q: expected a number of days like 30d or a duration like 720h", s)
+			return 0, fmt.Errorf("invalid expiry %s %q: expected a number of days like 30d or a duration like 720h", what, s)
 		}
 		return time.Duration(days) * 24 * time.Hour, nil
 	}
 	d, err := time.ParseDuration(v)
 	if err != nil || d < 0 {
-		return 0, fmt.Errorf("invalid expiry warning %q: expected a number of days like 30d or a duration like 720h", s)
+		return 0, fmt.Errorf("invalid expiry %s %q: expected a number of days like 30d or a duration like 720h", what, s)
 	}
 	return d, nil
 }

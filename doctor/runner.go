@@ -107,9 +107,17 @@ func (r *runner) isDir(p string) bool {
 
 // add records a finding of check id. Severity comes from the catalog.
 func (r *runner) add(id, subject, msg, fix string, ev map[string]string) {
-	sev := SeverityError
-	if c, ok := catalogByID[id]; ok {
-		sev = c.Severity
+	r.addSev(id, "", subject, msg, fix, ev)
+}
+
+// addSev records a finding with severity sev, or the catalog's when sev is
+// empty.
+func (r *runner) addSev(id string, sev Severity, subject, msg, fix string, ev map[string]string) {
+	if sev == "" {
+		sev = SeverityError
+		if c, ok := catalogByID[id]; ok {
+			sev = c.Severity
+		}
 	}
 	f := Finding{CheckID: id, Severity: sev, Subject: subject, Message: msg, Fix: fix, Evidence: ev}
 	r.mu.Lock()

@@ -4,10 +4,12 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
 	"github.com/docker-tls/docker-tls/doctor"
+	"github.com/docker-tls/docker-tls/doctor/probe"
 	"github.com/docker/cli/cli"
 	"github.com/docker/cli/cli/command"
 	"github.com/spf13/cobra"
@@ -15,11 +17,16 @@ import (
 
 // doctorOptions are the doctor command's flags.
 type doctorOptions struct {
-	root       string
-	expiryWarn string
-	format     string
-	explain    string
-	list       bool
+	root        string
+	expiryWarn  string
+	format      string
+	explain     string
+	list        bool
+	registry    bool
+	targetsFile string
+	timeout     time.Duration
+	parallel    int
+	rootless    bool
 }
 
 // doctorEnvVars are the variables the doctor reads from the environment.
@@ -31,16 +38,25 @@ var doctorEnvVars = []string{
 func doctorCmd(dockerCli command.Cli) *cobra.Command {
 	opts := doctorOptions{}
 	cmd := &cobra.Command{
-		Use:   "doctor [OPTIONS]",
+		Use:   "doctor [OPTIONS] [TARGET...]",
 		Short: "Diagnose the TLS setup of the Docker client, daemon and registries",
-		Long: "Reads the Docker client configuration, contexts, certs.d directories and the daemon's TLS settings, " +
-			"and reports what would make Docker fail, with a fix for each finding. It never changes a file. " +
-			"It exits with status 1 when it finds an error.",
+		Long: `Reads the Docker client configuration, contexts, certs.d directories and the
+daemon's TLS settings, and reports what would make Docker fail, with a fix
+for each finding. It never changes a file.
+
+Targets are probed live with the docker client's TLS profile and material:
+  HOST:PORT, tcp://HOST:PORT       a daemon (port 2376 when left out)
+  https://HOST[:PORT]              a registry, with the certs.d directory
+                                   dockerd reads for exactly that host
+  HOST:PORT --registry             a registry
+Without a target, the daemon of the current context or DOCKER_HOST is probed
+when it is a TCP endpoint. Each finding from a probe carries the line the
+docker client prints (dockerError), the root cause and the fix.
+
+Exit status: 0 no error found, 1 errors found, 2 usage or input error,
+3 the tool itself failed.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if len(args) > 0 {
-				return fmt.Errorf("%s accepts no arguments yet, got %s: checking live hosts is not supported\n\nUsage:  %s", cmd.CommandPath(), strings.Join(quoteAll(args), " "), cmd.UseLine())
-			}
-			return runDoctor(cmd.Context(), dockerCli, opts)
+			return runDoctor(cmd.Context(), dockerCli, cmd, opts, args)
 		},
 	}
 	f := cmd.Flags()
@@ -49,18 +65,15 @@ func doctorCmd(dockerCli command.Cli) *cobra.Command {
 	f.StringVar(&opts.format, "format", "text", "Output format: text or json")
 	f.StringVar(&opts.explain, "explain", "", "Explain the check `ID` and exit")
 	f.BoolVar(&opts.list, "list", false, "List the checks and exit")
+	f.BoolVar(&opts.registry, "registry", false, "Treat HOST:PORT targets as registries")
+	f.StringVar(&opts.targetsFile, "targets-file", "", "Read targets from `FILE`, one per line (# comments)")
+	f.DurationVar(&opts.timeout, "timeout", 5*time.Second, "Timeout of each step of a live probe")
+	f.IntVar(&opts.parallel, "parallel", 32, "Probe at most this many targets at once")
+	f.BoolVar(&opts.rootless, "rootless", os.Getenv("ROOTLESSKIT_STATE_DIR") != "", "Registries: read rootless dockerd's certs.d ($XDG_CONFIG_HOME/docker/certs.d)")
 	return cmd
 }
 
-func quoteAll(args []string) []string {
-	out := make([]string, len(args))
-	for i, a := range args {
-		out[i] = fmt.Sprintf("%q", a)
-	}
-	return out
-}
-
-func runDoctor(ctx context.Context, dockerCli command.Cli, opts doctorOptions) error {
+func runDoctor(ctx context.Context, dockerCli command.Cli, cmd *cobra.Command, opts doctorOptions, args []string) error {
 	out := dockerCli.Out()
 	if opts.list {
 		_, err := fmt.Fprint(out, doctor.ListText())
@@ -69,21 +82,28 @@ func runDoctor(ctx context.Context, dockerCli command.Cli, opts doctorOptions) e
 	if opts.explain != "" {
 		text, err := doctor.Explain(opts.explain)
 		if err != nil {
-			return err
+			return asInputError(err)
 		}
 		_, err = fmt.Fprint(out, text)
 		return err
 	}
 	if opts.format != "text" && opts.format != "json" {
-		return fmt.Errorf("invalid --format %q: expected text or json", opts.format)
+		return inputError("invalid --format %q: expected text or json", opts.format)
 	}
 	warn, err := doctor.ParseExpiryWarn(opts.expiryWarn)
+	if err != nil {
+		return asInputError(err)
+	}
+	if opts.timeout <= 0 {
+		return inputError("invalid --timeout %s: expected a positive duration such as 5s", opts.timeout)
+	}
+	targets, err := readTargets(args, opts)
 	if err != nil {
 		return err
 	}
 	root, err := os.OpenRoot(opts.root)
 	if err != nil {
-		return fmt.Errorf("cannot read --root %s: %w", opts.root, err)
+		return inputError("cannot read --root %s: %v", opts.root, err)
 	}
 	defer root.Close()
 	env := map[string]string{}
@@ -96,20 +116,27 @@ func runDoctor(ctx context.Context, dockerCli command.Cli, opts doctorOptions) e
 	// global flags); the doctor infers which one was given from the result.
 	// --tls, --tlsverify and --tlscacert/--tlscert/--tlskey are not visible
 	// to plugins through command.Cli and are not taken into account.
-	flags := doctor.ClientFlags{
-		ResolvedContext: dockerCli.CurrentContext(),
-		ResolvedHost:    func() string { return dockerCli.DockerEndpoint().Host },
-	}
-	rep, err := doctor.Run(doctor.Options{
+	flags := globalTLSFlags(cmd)
+	flags.ResolvedContext = dockerCli.CurrentContext()
+	flags.ResolvedHost = func() string { return dockerCli.DockerEndpoint().Host }
+	dopts := doctor.Options{
 		FS:         doctor.RootFS(root),
 		Root:       opts.root,
 		Env:        env,
 		Flags:      flags,
 		Now:        time.Now(),
 		ExpiryWarn: warn,
-	})
+	}
+	rep, err := doctor.Run(dopts)
 	if err != nil {
 		return err
+	}
+	live, err := liveTargets(dopts, targets, opts)
+	if err != nil {
+		return err
+	}
+	if len(live) > 0 {
+		rep.AddLive(doctor.Probe(ctx, live, probe.Options{Timeout: opts.timeout}, opts.parallel))
 	}
 	if err := ctx.Err(); err != nil {
 		return err
@@ -126,4 +153,106 @@ func runDoctor(ctx context.Context, dockerCli command.Cli, opts doctorOptions) e
 		return cli.StatusError{StatusCode: 1}
 	}
 	return nil
+}
+
+// readTargets parses the command-line targets and --targets-file lines.
+func readTargets(args []string, opts doctorOptions) ([]probe.Target, error) {
+	var out []probe.Target
+	for _, a := range args {
+		t, err := probe.ParseTarget(a, opts.registry)
+		if err != nil {
+			return nil, asInputError(err)
+		}
+		out = append(out, t)
+	}
+	if opts.targetsFile == "" {
+		return out, nil
+	}
+	data, err := readInput(opts.targetsFile, "targets file")
+	if err != nil {
+		return nil, err
+	}
+	for i, line := range strings.Split(string(data), "\n") {
+		line = strings.TrimSpace(line)
+		if j := strings.IndexByte(line, '#'); j >= 0 {
+			line = strings.TrimSpace(line[:j])
+		}
+		if line == "" {
+			continue
+		}
+		t, err := probe.ParseTarget(line, opts.registry)
+		if err != nil {
+			return nil, inputError("%s:%d: %v", opts.targetsFile, i+1, err)
+		}
+		out = append(out, t)
+	}
+	return out, nil
+}
+
+// liveTargets pairs each target with the client material Docker would use
+// for it; with no target, the active endpoint is probed when it is TCP.
+func liveTargets(dopts doctor.Options, targets []probe.Target, opts doctorOptions) ([]doctor.LiveTarget, error) {
+	ep, epErr := doctor.ActiveEndpoint(dopts)
+	if len(targets) == 0 {
+		if epErr != nil || !strings.HasPrefix(ep.Host, "tcp://") {
+			return nil, nil // nothing to probe; the static checks say why
+		}
+		t, err := probe.ParseTarget(ep.Host, false)
+		if err != nil {
+			return nil, nil
+		}
+		targets = []probe.Target{t}
+	}
+	out := make([]doctor.LiveTarget, 0, len(targets))
+	var daemonClient *probe.Client
+	for _, t := range targets {
+		if t.Role == probe.RoleRegistry {
+			c, _, err := doctor.RegistryClientFor(dopts, t, opts.rootless)
+			if err != nil {
+				c.ConfigErr = err
+			}
+			out = append(out, doctor.LiveTarget{Target: t, Client: c})
+			continue
+		}
+		if daemonClient == nil {
+			c := probe.Client{Source: "the docker client"}
+			if epErr != nil {
+				c.ConfigErr = epErr
+			} else {
+				c = doctor.ClientFor(dopts, ep)
+			}
+			daemonClient = &c
+		}
+		out = append(out, doctor.LiveTarget{Target: t, Client: *daemonClient})
+	}
+	return out, nil
+}
+
+// globalTLSFlags reads docker's global TLS flags (parsed by the plugin
+// framework on the root command) when they were given.
+func globalTLSFlags(cmd *cobra.Command) doctor.ClientFlags {
+	var f doctor.ClientFlags
+	fl := cmd.Root().Flags()
+	boolFlag := func(name string) *bool {
+		if x := fl.Lookup(name); x != nil && x.Changed {
+			v := x.Value.String() == "true"
+			return &v
+		}
+		return nil
+	}
+	strFlag := func(name string) string {
+		if x := fl.Lookup(name); x != nil && x.Changed {
+			if abs, err := filepath.Abs(x.Value.String()); err == nil {
+				return abs
+			}
+			return x.Value.String()
+		}
+		return ""
+	}
+	f.TLS = boolFlag("tls")
+	f.TLSVerify = boolFlag("tlsverify")
+	f.TLSCACert = strFlag("tlscacert")
+	f.TLSCert = strFlag("tlscert")
+	f.TLSKey = strFlag("tlskey")
+	return f
 }

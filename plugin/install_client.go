@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"os"
 	"path/filepath"
 	"strings"
 
@@ -205,6 +206,9 @@ func clientWhat(name string) string {
 }
 
 func installContext(dockerCli command.Cli, o *installClientOptions, host string, m *clientMaterial) error {
+	if err := refuseContextLinks(configDir(), o.context); err != nil {
+		return err
+	}
 	s := dockerCli.ContextStore()
 	w := dockerCli.Out()
 	existing, err := s.GetMetadata(o.context)
@@ -262,6 +266,42 @@ func installContext(dockerCli command.Cli, o *installClientOptions, host string,
 		fmt.Fprintf(w, "  %s  (%s)\n", filepath.Join(layout.ContextTLSDir(configDir(), o.context), name), clientWhat(name))
 	}
 	printContextNext(w, o.context)
+	return nil
+}
+
+// refuseContextLinks checks the paths docker's context store writes for a
+// context before it writes them: the store follows symbolic links (and
+// removes the TLS directory it resolves to), so every component from
+// $DOCKER_CONFIG/contexts down to the context's meta and TLS directories,
+// and the files in them, must not be a link.
+func refuseContextLinks(cfgDir, name string) error {
+	base := filepath.Join(cfgDir, layout.ContextsDirName)
+	meta, tlsDir := layout.ContextMetaDir(cfgDir, name), layout.ContextTLSDir(cfgDir, name)
+	files := []string{filepath.Join(meta, "meta.json")}
+	for _, f := range []string{layout.ClientCAFile, layout.ClientCertFile, layout.ClientKeyFile} {
+		files = append(files, filepath.Join(tlsDir, f))
+	}
+	for _, leaf := range files {
+		rel, err := filepath.Rel(base, leaf)
+		if err != nil {
+			return err
+		}
+		p := base
+		for _, part := range append([]string{""}, strings.Split(rel, string(filepath.Separator))...) {
+			p = filepath.Join(p, part)
+			fi, err := os.Lstat(p)
+			if errors.Is(err, fs.ErrNotExist) {
+				break
+			}
+			if err != nil {
+				return inputError("cannot use %s for docker context %q: %v", p, name, err)
+			}
+			if fi.Mode()&fs.ModeSymlink != 0 {
+				target, _ := os.Readlink(p)
+				return inputError("refusing to write docker context %q through %s: it is a symbolic link to %s; docker-tls does not write through links (remove the link)", name, p, target)
+			}
+		}
+	}
 	return nil
 }
 

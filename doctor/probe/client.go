@@ -38,6 +38,9 @@ type Client struct {
 	Pairs []Pair
 	// Source says where the material came from, for messages.
 	Source string
+	// ConfigErr is an error the client itself meets before connecting (a
+	// missing ca.pem): the probe reports it and connects nowhere.
+	ConfigErr error
 }
 
 // ConfigError is a client configuration the docker client itself would

@@ -62,7 +62,7 @@ func (r *Result) diagnose(o Options) {
 		r.Fix = "check the host name (and /etc/hosts or DNS on this machine)"
 	case OutcomeConnectRefused:
 		r.Cause = fmt.Sprintf("nothing listens on %s", t.Addr())
-		r.Fix = fmt.Sprintf("start the %s, or check that it listens on port %d (daemon.json \"hosts\")", describeRole(t.Role), t.Port)
+		r.Fix = fmt.Sprintf("start %s, or check that it listens on port %d (daemon.json \"hosts\")", describeRole(t.Role), t.Port)
 	case OutcomeConnectTimeout, OutcomeConnectFailed:
 		r.Cause = fmt.Sprintf("%s cannot be reached: %s", t.Addr(), r.Err)
 		r.Fix = "check the address, routing and firewalls between this machine and the server"

@@ -151,6 +151,13 @@ func Probe(ctx context.Context, t Target, c Client, o Options) *Result {
 func (r *Result) run(ctx context.Context, o Options) {
 	t, c := r.Target, r.client
 	var cfg *tls.Config
+	if c.ConfigErr != nil {
+		err := &ConfigError{Err: c.ConfigErr}
+		r.stage(StageConfig, time.Now(), err)
+		r.fail(StageConfig, OutcomeClientConfig, err)
+		r.DockerError = err.Error()
+		return
+	}
 	if c.TLS {
 		start := time.Now()
 		var err error
@@ -469,6 +476,11 @@ func summarize(certs []*x509.Certificate) []CertSummary {
 // httpCall proves what answered, over the established connection: the moby
 // client's /_ping and /version for a daemon, GET /v2/ for a registry.
 func (r *Result) httpCall(ctx context.Context, o Options, tc *tls.Conn) error {
+	// The whole rung, every request the client makes included, gets
+	// o.Timeout: a server that stalls or streams forever must not hold the
+	// probe for a timeout per request.
+	ctx, cancel := context.WithTimeout(ctx, o.Timeout)
+	defer cancel()
 	hc := r.httpClient(o, r.cfg, func(context.Context) (net.Conn, error) { return tc, nil })
 	defer hc.CloseIdleConnections()
 	if r.Target.Role == RoleRegistry {
@@ -580,7 +592,10 @@ func (r *Result) dockerLine(ctx context.Context, o Options, conn net.Conn, cause
 	})
 	defer hc.CloseIdleConnections()
 	if r.Target.Role == RoleRegistry {
-		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, "https://"+r.Target.HostPort()+"/v2/", nil)
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, "https://"+r.Target.HostPort()+"/v2/", nil)
+		if err != nil {
+			return "Error response from daemon: " + err.Error()
+		}
 		resp, err := hc.Do(req)
 		if err != nil {
 			return "Error response from daemon: " + err.Error()
@@ -611,6 +626,8 @@ func (r *Result) plainHTTP(ctx context.Context, o Options, conn net.Conn) (strin
 		return "", 0
 	}
 	status := 0
+	ctx, cancel := context.WithTimeout(ctx, o.Timeout)
+	defer cancel()
 	hc := r.httpClient(o, nil, func(context.Context) (net.Conn, error) { return conn, nil })
 	defer hc.CloseIdleConnections()
 	cli, err := client.New(client.WithHost("tcp://"+r.Target.Addr()), client.WithHTTPClient(hc), client.WithScheme("http"),

@@ -118,6 +118,27 @@ func ParseTarget(s string, registry bool) (Target, error) {
 	if host == "" {
 		return Target{}, fmt.Errorf("invalid target %q: empty host", in)
 	}
+	if !validHost(host) {
+		return Target{}, fmt.Errorf("invalid target %q: %q is not a host name or IP address", in, host)
+	}
 	t.Host = host
 	return t, nil
+}
+
+// validHost accepts an IP address (without an IPv6 zone, which the docker
+// client cannot use) or a name of letters, digits, '-', '_' and '.': the
+// host goes into URLs, where '%', '@', '#' or '?' would change their meaning.
+func validHost(h string) bool {
+	if strings.Contains(h, "%") {
+		return false
+	}
+	if net.ParseIP(h) != nil {
+		return true
+	}
+	for _, r := range h {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '_' || r == '.') {
+			return false
+		}
+	}
+	return true
 }

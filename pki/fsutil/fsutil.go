@@ -42,6 +42,10 @@ const tmpMarker = ".docker-tls-tmp-"
 // Now is the clock used for backup names (tests pin it).
 var Now = time.Now
 
+// testHookTempOpened, when set (tests), is called with each temp file right
+// after it is created, before anything is written to it.
+var testHookTempOpened func(*os.File)
+
 // EnsureDir creates dir (and parents) with perm when missing. It refuses a
 // dir that is a symbolic link or not a directory.
 func EnsureDir(dir string, perm fs.FileMode) error {
@@ -170,6 +174,9 @@ func writeTemp(dir, base string, data []byte, perm fs.FileMode) (string, error) 
 	}
 	if err != nil {
 		return "", err
+	}
+	if testHookTempOpened != nil {
+		testHookTempOpened(f)
 	}
 	// The umask may have narrowed perm; never widen beyond it, but make sure
 	// the file is not more open than asked for.

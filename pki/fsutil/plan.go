@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"path/filepath"
 	"strings"
 )
 
@@ -53,6 +54,11 @@ func (p *Plan) Preview(force bool) []Step {
 	steps := make([]Step, 0, len(p.Files))
 	for _, f := range p.Files {
 		s := Step{File: f}
+		if reason := linkedDir(dirOf(f.Path)); reason != "" {
+			s.Action, s.Reason = ActionConflict, reason
+			steps = append(steps, s)
+			continue
+		}
 		fi, err := os.Lstat(f.Path)
 		switch {
 		case errors.Is(err, fs.ErrNotExist):
@@ -60,7 +66,8 @@ func (p *Plan) Preview(force bool) []Step {
 		case err != nil:
 			s.Action, s.Reason = ActionConflict, err.Error()
 		case fi.Mode()&fs.ModeSymlink != 0:
-			s.Action, s.Reason = ActionConflict, "it is a symbolic link; docker-tls does not write through links"
+			target, _ := os.Readlink(f.Path)
+			s.Action, s.Reason = ActionConflict, fmt.Sprintf("refusing to write %s: it is a symbolic link to %s; docker-tls does not write through links", f.Path, target)
 		case !fi.Mode().IsRegular():
 			s.Action, s.Reason = ActionConflict, "it is a "+describeMode(fi.Mode())+", not a regular file"
 		default:
@@ -138,4 +145,25 @@ func dirOf(path string) string {
 		return "/"
 	}
 	return path[:i]
+}
+
+// linkedDir says why EnsureDir would refuse dir: dir, or the missing
+// parents it would create up to the first existing one, is a symbolic
+// link. Preview checks it so that such a plan writes nothing at all.
+func linkedDir(dir string) string {
+	for {
+		fi, err := os.Lstat(dir)
+		switch {
+		case err == nil && fi.Mode()&fs.ModeSymlink != 0:
+			target, _ := os.Readlink(dir)
+			return fmt.Sprintf("refusing to use %s: it is a symbolic link to %s, expected a directory; docker-tls does not write through links", dir, target)
+		case err == nil || !errors.Is(err, fs.ErrNotExist):
+			return ""
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return ""
+		}
+		dir = parent
+	}
 }

@@ -1,7 +1,8 @@
 // Command genfixtures writes the doctor's scenario trees under fixtures/:
 // fixtures/<scenario>/root/... (the machine's files, ':' written as %3A),
 // fixtures/<scenario>/env (KEY=VALUE), fixtures/<scenario>/modes (file
-// modes and special files the test applies to its copy; git keeps neither)
+// modes and special files the test applies to its copy; git keeps neither),
+// fixtures/<scenario>/options (doctor options, KEY=VALUE; optional)
 // and fixtures/<scenario>/README. Keys are derived from their names (RSA
 // keys are kept in fixtures/.keys), serials and validity are pinned to
 // 2026-01-01, and a certificate whose to-be-signed part did not change is
@@ -39,6 +40,9 @@ type scenario struct {
 	env     []string
 	files   map[string]file // logical absolute path → content
 	special []string        // "fifo PATH" or "sparse SIZE PATH" lines
+	// options are doctor options the test applies (KEY=VALUE lines of
+	// fixtures/<scenario>/options: expiry-warn, expiry-fail).
+	options []string
 }
 
 func (s *scenario) put(p string, data []byte, mode fs.FileMode) {
@@ -119,6 +123,9 @@ func writeScenario(dir string, s *scenario) error {
 		filepath.Join(dir, "env"):    []byte(strings.Join(s.env, "\n") + nl(len(s.env))),
 		filepath.Join(dir, "modes"):  []byte(strings.Join(modes, "\n") + nl(len(modes))),
 		filepath.Join(dir, "README"): []byte(s.desc + "\n"),
+	}
+	if len(s.options) > 0 {
+		meta[filepath.Join(dir, "options")] = []byte(strings.Join(s.options, "\n") + "\n")
 	}
 	for p, d := range meta {
 		want[p] = d

@@ -318,6 +318,10 @@ func (g *gen) scenarios() []*scenario {
 	add("cert-expiring", "The daemon's certificate expires in 12 days.", nil, func(s *scenario) {
 		s.daemonTLS(w.ca, soon, nil)
 	})
+	add("expiry-fail-gate", "The daemon's certificate expires in 12 days and the doctor runs with --expiry-fail 14d: cert-expiring becomes an error (a renewal gate).", nil, func(s *scenario) {
+		s.daemonTLS(w.ca, soon, nil)
+		s.options = []string{"expiry-fail=14d"}
+	})
 	cnOnly := g.cert(certSpec{name: "cn-only-server", cn: "docker.example.com", eku: serverAuth, parent: w.ca})
 	add("cert-cn-only", "The daemon's certificate has only a CN (old openssl recipe without extfile).", nil, func(s *scenario) {
 		s.daemonTLS(w.ca, cnOnly, nil)

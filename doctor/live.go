@@ -1,0 +1,204 @@
+package doctor
+
+import (
+	"context"
+	"fmt"
+	"path"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/docker-tls/docker-tls/doctor/probe"
+	"github.com/docker-tls/docker-tls/pki/layout"
+)
+
+// Endpoint is what the docker CLI connects to in this environment, and with
+// which TLS material: the result of the same resolution the static checks
+// use (flags, environment, current context).
+type Endpoint struct {
+	// Host is the docker host URL (tcp://h:2376, unix:///var/run/docker.sock).
+	Host string
+	// From says where the host came from (DOCKER_HOST, -H, context "x").
+	From string
+	// Label names the TLS material's owner (the default context, context "x").
+	Label      string
+	TLS        bool
+	SkipVerify bool
+	// CA, Cert, Key are paths inside Options.FS (they may not exist).
+	CA, Cert, Key string
+}
+
+// ActiveEndpoint resolves the endpoint and client material the docker CLI
+// would use with opts' environment and flags.
+func ActiveEndpoint(opts Options) (Endpoint, error) {
+	if err := opts.normalise(); err != nil {
+		return Endpoint{}, err
+	}
+	r := &runner{o: &opts}
+	cfg := r.loadClientConfig()
+	getenv := r.envWithHome
+	flags := effectiveFlags(r.o.Flags, getenv, cfg.currentContext)
+	name, _ := resolveContextName(flags, getenv, cfg.currentContext)
+	if name == layout.DefaultContextName || name == "" {
+		s := r.defaultSet(cfg, flags, true)
+		verify := opts.getenv("DOCKER_TLS_VERIFY") != ""
+		if flags.TLSVerify != nil {
+			verify = *flags.TLSVerify
+		}
+		return Endpoint{Host: s.host, From: s.hostFrom, Label: s.label, TLS: s.tlsOn, SkipVerify: s.tlsOn && !verify,
+			CA: s.ca, Cert: s.cert, Key: s.key}, nil
+	}
+	ci, ok := r.loadContexts(cfg)[name]
+	if !ok {
+		return Endpoint{}, fmt.Errorf("context %q does not exist", name)
+	}
+	dir := ci.tlsDir
+	ep := Endpoint{Host: ci.host, From: fmt.Sprintf("context %q", name), Label: fmt.Sprintf("context %q", name),
+		SkipVerify: ci.skipVerify, CA: path.Join(dir, layout.ClientCAFile), Cert: path.Join(dir, layout.ClientCertFile), Key: path.Join(dir, layout.ClientKeyFile)}
+	ep.TLS = ci.skipVerify || r.stat(ep.CA).Exists || r.stat(ep.Cert).Exists
+	return ep, nil
+}
+
+// ClientFor builds the probe's client material for a daemon target from
+// the endpoint, reading the files through opts.FS, as the docker CLI reads
+// them: a missing cert.pem/key.pem means no client certificate; a missing
+// ca.pem with verification on is the CLI's own error.
+func ClientFor(opts Options, ep Endpoint) probe.Client {
+	_ = opts.normalise()
+	r := &runner{o: &opts}
+	c := probe.Client{TLS: ep.TLS, SkipVerify: ep.SkipVerify, Source: ep.Label}
+	if !ep.TLS {
+		c.Source = ep.Label + " (no TLS settings)"
+		return c
+	}
+	if fi, data := r.readFile(ep.CA); fi.Exists && fi.Problem == "" {
+		c.CA, c.CAFile = data, r.disp(ep.CA)
+	} else if !ep.SkipVerify {
+		c.ConfigErr = fmt.Errorf("could not read CA certificate %q: open %s: no such file or directory", r.disp(ep.CA), r.disp(ep.CA))
+	}
+	cfi, cert := r.readFile(ep.Cert)
+	kfi, key := r.readFile(ep.Key)
+	if cfi.Exists && kfi.Exists && cfi.Problem == "" && kfi.Problem == "" {
+		c.Pairs = []probe.Pair{{CertFile: r.disp(ep.Cert), KeyFile: r.disp(ep.Key), Cert: cert, Key: key}}
+	}
+	return c
+}
+
+// RegistryClientFor is the material dockerd uses for a registry target: the
+// certs.d directory named exactly like the target's host[:port], under the
+// root (rootless dockerd's directory when rootless is set).
+func RegistryClientFor(opts Options, t probe.Target, rootless bool) (probe.Client, string, error) {
+	_ = opts.normalise()
+	dir := layout.DockerCertsDir
+	if rootless {
+		dir = layout.RootlessCertsDir(opts.getenv)
+	}
+	d := path.Join(dir, t.HostPort())
+	host := d
+	if root := opts.Root; root != "" && root != "/" {
+		host = path.Join(root, d)
+	}
+	c, err := probe.ClientFromCertsDir(host)
+	c.Source = host
+	return c, host, err
+}
+
+// LiveTarget is one endpoint to probe with its client material.
+type LiveTarget struct {
+	Target probe.Target
+	Client probe.Client
+}
+
+// Probe runs the live probes with at most workers at a time and returns the
+// results in target order.
+func Probe(ctx context.Context, targets []LiveTarget, o probe.Options, workers int) []*probe.Result {
+	if workers <= 0 {
+		workers = 16
+	}
+	out := make([]*probe.Result, len(targets))
+	sem := make(chan struct{}, workers)
+	var wg sync.WaitGroup
+	for i := range targets {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func(i int) {
+			defer wg.Done()
+			defer func() { <-sem }()
+			out[i] = probe.Probe(ctx, targets[i].Target, targets[i].Client, o)
+		}(i)
+	}
+	wg.Wait()
+	return out
+}
+
+// AddLive adds the probe results to the report as findings (an info finding
+// for a healthy endpoint) and the targets as sources.
+func (rep *Report) AddLive(results []*probe.Result) {
+	for _, res := range results {
+		t := res.Target
+		rep.Sources = append(rep.Sources, Source{Kind: "target", Path: t.String(), Status: statusOf(res), Detail: string(t.Role)})
+		c, _ := Lookup(string(res.Outcome))
+		sev := c.Severity
+		if sev == "" {
+			sev = SeverityError
+		}
+		f := Finding{CheckID: string(res.Outcome), Severity: sev, Subject: t.String(), Message: res.Cause, Fix: res.Fix, Evidence: liveEvidence(res)}
+		rep.Findings = append(rep.Findings, f)
+	}
+	sort.SliceStable(rep.Findings, func(i, j int) bool { return findingLess(&rep.Findings[i], &rep.Findings[j]) })
+}
+
+func statusOf(res *probe.Result) string {
+	if res.Outcome.OK() {
+		return "reachable"
+	}
+	return "failed"
+}
+
+// liveEvidence flattens what the probe saw into public facts.
+func liveEvidence(res *probe.Result) map[string]string {
+	e := res.Evidence
+	m := map[string]string{"stage": string(res.Stage)}
+	if res.Stage == "" {
+		delete(m, "stage")
+	}
+	set := func(k, v string) {
+		if v != "" {
+			m[k] = v
+		}
+	}
+	set("dockerError", res.DockerError)
+	set("error", res.Err)
+	set("addresses", strings.Join(e.Addrs, ", "))
+	set("tlsVersion", e.TLSVersion)
+	set("cipherSuite", e.CipherSuite)
+	set("alert", e.Alert)
+	set("banner", e.Banner)
+	for i, c := range e.ServerChain {
+		p := fmt.Sprintf("serverChain.%d.", i)
+		set(p+"subject", c.Subject)
+		set(p+"issuer", c.Issuer)
+		set(p+"sans", strings.Join(append(append([]string{}, c.DNSNames...), c.IPAddresses...), ", "))
+		set(p+"notAfter", c.NotAfter.Format(time.RFC3339))
+		set(p+"sha256", c.Fingerprint)
+	}
+	if e.CertRequested {
+		m["clientCertRequested"] = "true"
+		set("acceptableCAs", strings.Join(e.AcceptableCAs, "; "))
+		if e.ClientCertSent == "" {
+			m["clientCertSent"] = "none"
+		} else {
+			m["clientCertSent"] = e.ClientCertSent
+		}
+	}
+	if e.HTTPStatus != 0 {
+		m["httpStatus"] = fmt.Sprint(e.HTTPStatus)
+	}
+	set("serverVersion", e.ServerVersion)
+	set("registryAPI", e.RegistryAPI)
+	for v, msg := range e.Retries {
+		set("retry."+v, msg)
+	}
+	return m
+}

@@ -1,0 +1,158 @@
+package e2e
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+type doctorReport struct {
+	Sources []struct {
+		Kind, Path, Status string
+	}
+	Findings []struct {
+		ID       string            `json:"checkId"`
+		Severity string            `json:"severity"`
+		Subject  string            `json:"subject"`
+		Message  string            `json:"message"`
+		Fix      string            `json:"fix"`
+		Evidence map[string]string `json:"evidence"`
+	}
+}
+
+func parseReport(t *testing.T, out string) doctorReport {
+	t.Helper()
+	var r doctorReport
+	if err := json.Unmarshal([]byte(out), &r); err != nil {
+		t.Fatalf("doctor JSON: %v\n%s", err, out)
+	}
+	return r
+}
+
+func (r doctorReport) find(id string) (int, bool) {
+	for i, f := range r.Findings {
+		if f.ID == id {
+			return i, true
+		}
+	}
+	return -1, false
+}
+
+// TestDoctorLiveThroughDocker runs `docker tls doctor` through the real
+// docker CLI against a real dockerd: with the context selected by
+// --context it probes that context's endpoint with its material; with a
+// broken environment it reproduces the CLI's error line and names the cause.
+func TestDoctorLiveThroughDocker(t *testing.T) {
+	Require(t)
+	installPlugin(t)
+	dir := t.TempDir()
+	pk := filepath.Join(dir, "pki")
+	mustDockerTLS(t, nil, "init", "--san", "localhost,127.0.0.1", "--out", pk)
+	p := func(n string) string { return filepath.Join(pk, n) }
+	ns := NewNamespace(t)
+	host := fmt.Sprintf("tcp://127.0.0.1:%d", FreePort(t, "127.0.0.1"))
+	mustDockerTLS(t, nil, "install", "daemon", "--cert", p("server-cert.pem"), "--key", p("server-key.pem"), "--client-ca", p("ca.pem"),
+		"--host", host, "--host", "unix:///var/run/docker.sock", "--dir", filepath.Join(dir, "daemon"),
+		"--daemon-json", ns.HostPath("/etc/docker/daemon.json"), "--root", t.TempDir())
+	StartDockerd(t, DockerdOpts{Namespace: ns})
+	mustDockerTLS(t, nil, "install", "client", "--context", "good", "--host", host, "--ca", p("ca.pem"), "--cert", p("cert.pem"), "--key", p("key.pem"))
+
+	// Healthy: the global --context reaches the plugin, which probes that
+	// context's endpoint with its TLS files.
+	stdout, stderr, code := RunDocker(t, nil, "--context", "good", "tls", "doctor", "--format", "json")
+	if code != 0 {
+		t.Fatalf("doctor on a healthy context: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	rep := parseReport(t, stdout)
+	i, ok := rep.find("probe-ok")
+	if !ok || rep.Findings[i].Subject != host || rep.Findings[i].Evidence["clientCertSent"] != "CN=client" {
+		t.Errorf("healthy context: %+v", rep.Findings)
+	}
+	for _, f := range rep.Findings {
+		if f.Severity == "error" || f.Severity == "warning" {
+			t.Errorf("healthy setup has %s %s: %s", f.Severity, f.ID, f.Message)
+		}
+	}
+
+	// Broken: DOCKER_CERT_PATH has only the CA. The real CLI fails; the
+	// doctor (standalone here, same environment) reproduces its line.
+	certPath := filepath.Join(dir, "only-ca")
+	copyFile(t, p("ca.pem"), filepath.Join(certPath, "ca.pem"), 0o644)
+	env := []string{"DOCKER_HOST=" + host, "DOCKER_TLS_VERIFY=1", "DOCKER_CERT_PATH=" + certPath}
+	_, dockerErr, code := RunDocker(t, env, "version")
+	if code == 0 {
+		t.Fatal("docker version without a client certificate succeeded")
+	}
+	stdout, stderr, code = dockerTLS(t, env, "doctor", "--format", "json")
+	if code != 1 {
+		t.Fatalf("doctor with a missing client certificate: exit %d, want 1\n%s\n%s", code, stdout, stderr)
+	}
+	rep = parseReport(t, stdout)
+	i, ok = rep.find("probe-client-cert-missing")
+	if !ok {
+		t.Fatalf("no probe-client-cert-missing finding: %+v", rep.Findings)
+	}
+	f := rep.Findings[i]
+	if got, want := normaliseDockerError(f.Evidence["dockerError"]), normaliseDockerError(lastLine(dockerErr)); got != want {
+		t.Errorf("doctor reproduces %q, docker printed %q", got, want)
+	}
+	if !strings.Contains(f.Message, "the server requires a client certificate (tlsverify) and the default context has none") ||
+		!strings.Contains(f.Fix, "docker tls install client") {
+		t.Errorf("cause/fix: %q / %q", f.Message, f.Fix)
+	}
+	// The text output shows the same, for people.
+	stdout, _, _ = dockerTLS(t, env, "doctor", host)
+	if !strings.Contains(stdout, "[error] probe-client-cert-missing: the server requires a client certificate") {
+		t.Errorf("text output:\n%s", stdout)
+	}
+}
+
+// TestDoctorRegistryInNamespace probes a registry that requires client
+// certificates from inside the namespace, where /etc/docker/certs.d is the
+// one dockerd reads; the doctor names the missing client pair, then, once
+// install-registry has run, finds nothing wrong and push works.
+func TestDoctorRegistryInNamespace(t *testing.T) {
+	Require(t)
+	dir := t.TempDir()
+	mustDockerTLS(t, nil, "ca", "create", "--out", dir)
+	mustDockerTLS(t, nil, "issue", "server", "--san", DefaultRegistryHostname, "--out", dir,
+		"--ca-cert", filepath.Join(dir, "ca.pem"), "--ca-key", filepath.Join(dir, "ca-key.pem"))
+	ns := NewNamespace(t)
+	reg := StartRegistry(t, RegistryOpts{Namespace: ns, CertFile: filepath.Join(dir, "server-cert.pem"), KeyFile: filepath.Join(dir, "server-key.pem"),
+		ClientCAs: []string{filepath.Join(dir, "ca.pem")}})
+	copyFile(t, filepath.Join(dir, "ca.pem"), filepath.Join(reg.CertsDir(), "ca.crt"), 0o644)
+
+	run := func(args ...string) (string, int) {
+		cmd := ns.Command(pluginBinary(t), args...)
+		cmd.Env = dockerEnv(t, []string{"HOME=" + t.TempDir()})
+		out, err := cmd.Output()
+		code := 0
+		if err != nil {
+			code = cmd.ProcessState.ExitCode()
+		}
+		return string(out), code
+	}
+	out, code := run("doctor", "--registry", reg.Host, "--format", "json")
+	if code != 1 {
+		t.Fatalf("doctor --registry with ca.crt only: exit %d\n%s", code, out)
+	}
+	rep := parseReport(t, out)
+	i, ok := rep.find("probe-client-cert-missing")
+	if !ok || !strings.Contains(rep.Findings[i].Fix, "docker tls install-registry "+reg.Host+" --issue-client") {
+		t.Fatalf("findings: %+v", rep.Findings)
+	}
+	if _, err := os.Stat(filepath.Join(reg.CertsDir(), "client.cert")); err == nil {
+		t.Fatal("the doctor wrote a file")
+	}
+	mustDockerTLS(t, nil, "install-registry", reg.Host, "--ca", filepath.Join(dir, "ca.pem"), "--issue-client",
+		"--ca-cert", filepath.Join(dir, "ca.pem"), "--ca-key", filepath.Join(dir, "ca-key.pem"),
+		"--certs-dir", filepath.Dir(reg.CertsDir()), "--force")
+	out, code = run("doctor", "https://"+reg.Host, "--format", "json")
+	rep = parseReport(t, out)
+	if _, ok := rep.find("probe-ok"); !ok || code != 0 {
+		t.Errorf("after install-registry: exit %d %+v", code, rep.Findings)
+	}
+}
