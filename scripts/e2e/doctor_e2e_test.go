@@ -126,14 +126,8 @@ func TestDoctorRegistryInNamespace(t *testing.T) {
 	copyFile(t, filepath.Join(dir, "ca.pem"), filepath.Join(reg.CertsDir(), "ca.crt"), 0o644)
 
 	run := func(args ...string) (string, int) {
-		cmd := ns.Command(pluginBinary(t), args...)
-		cmd.Env = dockerEnv(t, []string{"HOME=" + t.TempDir()})
-		out, err := cmd.Output()
-		code := 0
-		if err != nil {
-			code = cmd.ProcessState.ExitCode()
-		}
-		return string(out), code
+		out, _, code := dockerTLSInNamespace(t, ns, []string{"HOME=" + t.TempDir()}, args...)
+		return out, code
 	}
 	out, code := run("doctor", "--registry", reg.Host, "--format", "json")
 	if code != 1 {

@@ -71,9 +71,20 @@ func installPlugin(t testing.TB) {
 // inherited DOCKER_* variables; env entries win.
 func dockerTLS(t testing.TB, env []string, args ...string) (stdout, stderr string, code int) {
 	t.Helper()
+	return runDockerTLS(t, nil, env, args)
+}
+
+// runDockerTLS runs docker-tls on the host (ns nil) or inside ns.
+func runDockerTLS(t testing.TB, ns *Namespace, env []string, args []string) (stdout, stderr string, code int) {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), commandTimeout)
 	defer cancel()
+	where := "[host]"
 	cmd := exec.CommandContext(ctx, pluginBinary(t), args...)
+	if ns != nil {
+		where = "[namespace]"
+		cmd = ns.CommandContext(ctx, pluginBinary(t), args...)
+	}
 	cmd.Env = dockerEnv(t, env)
 	var o, e bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &o, &e
@@ -87,6 +98,7 @@ func dockerTLS(t testing.TB, env []string, args ...string) (stdout, stderr strin
 	case err != nil:
 		t.Fatalf("e2e: docker-tls %s: %v", strings.Join(args, " "), err)
 	}
+	t.Logf("e2e: %s docker-tls %s -> exit %d", where, strings.Join(args, " "), code)
 	return o.String(), e.String(), code
 }
 

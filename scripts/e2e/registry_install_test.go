@@ -28,24 +28,7 @@ func mustReadFile(t *testing.T, p string) []byte {
 // registry's name resolves), like dockerTLS.
 func dockerTLSInNamespace(t *testing.T, ns *Namespace, env []string, args ...string) (stdout, stderr string, code int) {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), commandTimeout)
-	defer cancel()
-	cmd := ns.CommandContext(ctx, pluginBinary(t), args...)
-	cmd.Env = dockerEnv(t, env)
-	var o, e bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &o, &e
-	err := cmd.Run()
-	var exitErr *exec.ExitError
-	switch {
-	case ctx.Err() != nil:
-		t.Fatalf("e2e: docker-tls %s: timed out", strings.Join(args, " "))
-	case errors.As(err, &exitErr):
-		code = exitErr.ExitCode()
-	case err != nil:
-		t.Fatalf("e2e: docker-tls %s: %v", strings.Join(args, " "), err)
-	}
-	t.Logf("e2e: [namespace] docker-tls %s -> exit %d\nstdout: %s\nstderr: %s", strings.Join(args, " "), code, o.String(), e.String())
-	return o.String(), e.String(), code
+	return runDockerTLS(t, ns, env, args)
 }
 
 // runInNamespace runs a program inside the namespace and returns its
