@@ -193,6 +193,45 @@ func runFixture(t *testing.T, root string, env map[string]string) *Report {
 
 func runFixtureFS(t *testing.T, root string, env map[string]string, viaRoot bool) *Report {
 	t.Helper()
+	return runFixtureOpts(t, root, env, viaRoot, nil)
+}
+
+// fixtureOptions reads fixtures/<name>/options (KEY=VALUE lines:
+// expiry-warn, expiry-fail) into a function that applies them.
+func fixtureOptions(t *testing.T, name string) func(*Options) {
+	var mods []func(*Options)
+	for _, l := range readLines(t, filepath.Join(fixturesDir, name, "options")) {
+		k, v, ok := strings.Cut(l, "=")
+		if !ok {
+			t.Fatalf("%s/options: %q is not KEY=VALUE", name, l)
+		}
+		switch k {
+		case "expiry-warn":
+			d, err := ParseExpiryWarn(v)
+			if err != nil {
+				t.Fatal(err)
+			}
+			mods = append(mods, func(o *Options) { o.ExpiryWarn = d })
+		case "expiry-fail":
+			d, err := ParseExpiryFail(v)
+			if err != nil {
+				t.Fatal(err)
+			}
+			mods = append(mods, func(o *Options) { o.ExpiryFail = d })
+		default:
+			t.Fatalf("%s/options: unknown option %q", name, k)
+		}
+	}
+	return func(o *Options) {
+		for _, m := range mods {
+			m(o)
+		}
+	}
+}
+
+// runFixtureOpts is runFixtureFS with options changed by mod (nil: none).
+func runFixtureOpts(t *testing.T, root string, env map[string]string, viaRoot bool, mod func(*Options)) *Report {
+	t.Helper()
 	r, err := os.OpenRoot(root)
 	if err != nil {
 		t.Fatal(err)
@@ -208,7 +247,11 @@ func runFixtureFS(t *testing.T, root string, env map[string]string, viaRoot bool
 		if !viaRoot {
 			fsys = os.DirFS(root)
 		}
-		rep, err := Run(Options{FS: fsys, Env: env, Now: fixtureNow, Workers: 2})
+		opts := Options{FS: fsys, Env: env, Now: fixtureNow, Workers: 2}
+		if mod != nil {
+			mod(&opts)
+		}
+		rep, err := Run(opts)
 		done <- result{rep, err}
 	}()
 	select {
@@ -264,7 +307,7 @@ func TestFixtures(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			root := materialise(t, name)
 			before := treeSum(t, root)
-			rep := runFixture(t, root, fixtureEnv(t, name))
+			rep := runFixtureOpts(t, root, fixtureEnv(t, name), true, fixtureOptions(t, name))
 			if after := treeSum(t, root); after != before {
 				t.Errorf("the doctor changed the tree (content, mode or mtime)")
 			}
@@ -286,6 +329,18 @@ func TestFixtures(t *testing.T) {
 			}
 			golden(t, filepath.Join(fixturesDir, name, "expected.txt"), txt.Bytes())
 			golden(t, filepath.Join(fixturesDir, name, "expected.json"), js.Bytes())
+			validateReportJSON(t, js.Bytes())
+			if formatGoldens[name] {
+				var sarif, junit bytes.Buffer
+				if err := RenderSARIF(&sarif, rep); err != nil {
+					t.Fatal(err)
+				}
+				if err := RenderJUnit(&junit, rep, DefaultFailOn); err != nil {
+					t.Fatal(err)
+				}
+				golden(t, filepath.Join(fixturesDir, name, "expected.sarif"), sarif.Bytes())
+				golden(t, filepath.Join(fixturesDir, name, "expected.junit.xml"), junit.Bytes())
+			}
 			var res fixtureResult
 			res.ids = map[string]bool{}
 			for _, f := range rep.Findings {
@@ -405,7 +460,7 @@ func TestJSONSchema(t *testing.T) {
 		t.Fatal("no findings in JSON")
 	}
 	f0 := fs[0].(map[string]any)
-	for _, k := range []string{"checkId", "severity", "subject", "message", "fix"} {
+	for _, k := range []string{"id", "checkId", "severity", "title", "subject", "message", "fix", "docs"} {
 		if _, ok := f0[k]; !ok {
 			t.Errorf("finding lacks %q: %v", k, f0)
 		}

@@ -143,7 +143,8 @@ func (rep *Report) AddLive(results []*probe.Result) {
 		if sev == "" {
 			sev = SeverityError
 		}
-		f := Finding{CheckID: string(res.Outcome), Severity: sev, Subject: t.String(), Message: res.Cause, Fix: res.Fix, Evidence: liveEvidence(res)}
+		f := Finding{CheckID: string(res.Outcome), Severity: sev, Subject: t.String(), Message: res.Cause, Fix: res.Fix,
+			Evidence: liveEvidence(res), DockerError: res.DockerError}
 		rep.Findings = append(rep.Findings, f)
 	}
 	sort.SliceStable(rep.Findings, func(i, j int) bool { return findingLess(&rep.Findings[i], &rep.Findings[j]) })
@@ -168,7 +169,6 @@ func liveEvidence(res *probe.Result) map[string]string {
 			m[k] = v
 		}
 	}
-	set("dockerError", res.DockerError)
 	set("error", res.Err)
 	set("addresses", strings.Join(e.Addrs, ", "))
 	set("tlsVersion", e.TLSVersion)

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"io"
 	"strings"
+
+	"github.com/fatih/color"
 )
 
 var severityMark = map[Severity]string{
@@ -13,46 +15,129 @@ var severityMark = map[Severity]string{
 	SeverityInfo:    "[info] ",
 }
 
+// TextOptions change how RenderTextOpts writes the report.
+type TextOptions struct {
+	// Color marks severities, subjects and the summary with ANSI colours
+	// (fatih/color). ColorDefault tells whether stdout wants them.
+	Color bool
+	// Quiet prints only problems: the findings at warning or error, grouped
+	// by subject, without the summary, sources or footer; nothing at all
+	// when there are none.
+	Quiet bool
+}
+
+// ColorDefault reports whether coloured output suits stdout: it is a
+// terminal, NO_COLOR is not set and TERM is not "dumb" (color.NoColor).
+func ColorDefault() bool { return !color.NoColor }
+
+// palette holds the colours of one rendering; every one is a no-op when
+// colour is off.
+type palette struct {
+	sev     map[Severity]*color.Color
+	subject *color.Color
+	fix     *color.Color
+	ok      *color.Color
+}
+
+func newPalette(on bool) *palette {
+	mk := func(a ...color.Attribute) *color.Color {
+		c := color.New(a...)
+		if on {
+			c.EnableColor()
+		} else {
+			c.DisableColor()
+		}
+		return c
+	}
+	return &palette{
+		sev: map[Severity]*color.Color{
+			SeverityError:   mk(color.FgRed, color.Bold),
+			SeverityWarning: mk(color.FgYellow, color.Bold),
+			SeverityInfo:    mk(color.FgCyan),
+		},
+		subject: mk(color.Bold),
+		fix:     mk(color.FgGreen),
+		ok:      mk(color.FgGreen, color.Bold),
+	}
+}
+
+func (p *palette) severity(s Severity) *color.Color {
+	if c, ok := p.sev[s]; ok {
+		return c
+	}
+	return p.sev[SeverityInfo]
+}
+
 // RenderText writes the report for people: a summary line, the sources
 // read, then findings grouped by subject with their fix. No colour.
 func RenderText(w io.Writer, rep *Report) error {
+	return RenderTextOpts(w, rep, TextOptions{})
+}
+
+// RenderTextOpts is RenderText with colour and quiet mode. Without colour
+// the output is RenderText's, byte for byte.
+func RenderTextOpts(w io.Writer, rep *Report, opts TextOptions) error {
+	p := newPalette(opts.Color)
 	var b strings.Builder
-	e, wn, in := rep.Counts()
-	fmt.Fprintf(&b, "docker tls doctor: %s, %s, %s\n", plural(e, "error"), plural(wn, "warning"), plural(in, "info"))
-	if rep.Root != "" {
-		fmt.Fprintf(&b, "root: %s\n", rep.Root)
-	}
-	if len(rep.Sources) > 0 {
-		b.WriteString("\nRead:\n")
-		kw := 0
-		for _, s := range rep.Sources {
-			kw = max(kw, len(s.Kind))
+	if !opts.Quiet {
+		e, wn, in := rep.Counts()
+		counts := []string{plural(e, "error"), plural(wn, "warning"), plural(in, "info")}
+		if e > 0 {
+			counts[0] = p.sev[SeverityError].Sprint(counts[0])
 		}
-		for _, s := range rep.Sources {
-			line := fmt.Sprintf("  %-10s %-*s  %s", s.Status, kw, s.Kind, s.Path)
-			if s.Detail != "" {
-				line += " (" + s.Detail + ")"
+		if wn > 0 {
+			counts[1] = p.sev[SeverityWarning].Sprint(counts[1])
+		}
+		fmt.Fprintf(&b, "docker tls doctor: %s, %s, %s\n", counts[0], counts[1], counts[2])
+		if rep.Root != "" {
+			fmt.Fprintf(&b, "root: %s\n", rep.Root)
+		}
+		if len(rep.Sources) > 0 {
+			b.WriteString("\nRead:\n")
+			kw := 0
+			for _, s := range rep.Sources {
+				kw = max(kw, len(s.Kind))
 			}
-			b.WriteString(strings.TrimRight(line, " ") + "\n")
+			for _, s := range rep.Sources {
+				line := fmt.Sprintf("  %-10s %-*s  %s", s.Status, kw, s.Kind, s.Path)
+				if s.Detail != "" {
+					line += " (" + s.Detail + ")"
+				}
+				b.WriteString(strings.TrimRight(line, " ") + "\n")
+			}
 		}
-	}
-	if len(rep.Findings) == 0 {
-		b.WriteString("\nNo problems found.\n")
-		_, err := io.WriteString(w, b.String())
-		return err
+		if len(rep.Findings) == 0 {
+			b.WriteString("\n" + p.ok.Sprint("No problems found.") + "\n")
+			_, err := io.WriteString(w, b.String())
+			return err
+		}
 	}
 	subject := ""
+	shown := 0
 	for _, f := range rep.Findings {
-		if f.Subject != subject {
-			subject = f.Subject
-			fmt.Fprintf(&b, "\n%s\n", subject)
+		if opts.Quiet && !f.Severity.AtOrAbove(SeverityWarning) {
+			continue
 		}
-		fmt.Fprintf(&b, "  %s %s: %s\n", severityMark[f.Severity], f.CheckID, f.Message)
+		shown++
+		if f.Subject != subject || shown == 1 {
+			subject = f.Subject
+			if opts.Quiet && shown == 1 {
+				fmt.Fprintf(&b, "%s\n", p.subject.Sprint(subject))
+			} else {
+				fmt.Fprintf(&b, "\n%s\n", p.subject.Sprint(subject))
+			}
+		}
+		fmt.Fprintf(&b, "  %s %s: %s\n", p.severity(f.Severity).Sprint(severityMark[f.Severity]), f.CheckID, f.Message)
+		if f.DockerError != "" {
+			fmt.Fprintf(&b, "          docker: %s\n", strings.ReplaceAll(f.DockerError, "\n", "\n                  "))
+		}
 		if f.Fix != "" {
-			fmt.Fprintf(&b, "          fix: %s\n", f.Fix)
+			fmt.Fprintf(&b, "          %s %s\n", p.fix.Sprint("fix:"), f.Fix)
 		}
 	}
-	b.WriteString("\nRun docker tls doctor --explain ID for what a check means.\n")
+	if !opts.Quiet {
+		b.WriteString("\nRun docker tls doctor --explain ID for what a check means.\n")
+	}
 	_, err := io.WriteString(w, b.String())
 	return err
 }

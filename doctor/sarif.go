@@ -169,6 +169,16 @@ func rootURI(rep *Report) string {
 	return (&url.URL{Scheme: "file", Path: root + "/"}).String()
 }
 
+// logicalKind is the SARIF logical location kind of a subject that is not
+// a path: "variable" for an environment variable (DOCKER_HOST), else
+// "resource" (a host, a context).
+func logicalKind(subject string) string {
+	if subject != "" && strings.IndexFunc(subject, func(r rune) bool { return !(r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '_') }) < 0 {
+		return "variable"
+	}
+	return "resource"
+}
+
 // fingerprint identifies a result across runs: the check and the subject
 // (messages carry dates that change every day).
 func fingerprint(f *Finding) string {
@@ -207,7 +217,7 @@ func RenderSARIF(w io.Writer, rep *Report) error {
 		if uri, ok := SubjectURI(rep, f.Subject); ok {
 			loc.PhysicalLocation = &sarifPhysical{ArtifactLocation: sarifArtifactLoc{URI: uri, URIBaseID: sarifRootBase}}
 		} else {
-			loc.LogicalLocations = []sarifLogical{{Name: f.Subject, FullyQualifiedName: f.Subject, Kind: "resource"}}
+			loc.LogicalLocations = []sarifLogical{{Name: f.Subject, FullyQualifiedName: f.Subject, Kind: logicalKind(f.Subject)}}
 		}
 		props := map[string]any{"subject": f.Subject, "severity": string(f.Severity)}
 		if len(f.Evidence) > 0 {

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/docker-tls/docker-tls/doctor"
+	"github.com/docker-tls/docker-tls/doctor/fix"
 	"github.com/docker-tls/docker-tls/doctor/probe"
 	"github.com/docker/cli/cli"
 	"github.com/docker/cli/cli/command"
@@ -27,6 +28,13 @@ type doctorOptions struct {
 	timeout     time.Duration
 	parallel    int
 	rootless    bool
+	failOn      string
+	expiryFail  string
+	quiet       bool
+	fix         bool
+	dryRun      bool
+	undo        bool
+	journal     string
 }
 
 // doctorEnvVars are the variables the doctor reads from the environment.
@@ -53,8 +61,17 @@ Without a target, the daemon of the current context or DOCKER_HOST is probed
 when it is a TCP endpoint. Each finding from a probe carries the line the
 docker client prints (dockerError), the root cause and the fix.
 
-Exit status: 0 no error found, 1 errors found, 2 usage or input error,
-3 the tool itself failed.`,
+Formats: text (coloured on a terminal unless NO_COLOR is set), json (a
+versioned schema: doctor/schema/report.schema.json), sarif (GitHub code
+scanning), junit (GitLab, Jenkins).
+
+--fix applies only fixes that cannot lose data (renaming ca.cert to ca.crt,
+client.crt to client.cert, Docker's names for ignored .pem files in certs.d,
+tightening key permissions), lists them first, and keeps a journal so that
+--undo restores the exact old state; --fix --dry-run shows the plan.
+
+Exit status: 0 nothing at or above --fail-on (default error), 1 findings at
+or above it, 2 usage or input error, 3 the tool itself failed.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return runDoctor(cmd.Context(), dockerCli, cmd, opts, args)
 		},
@@ -62,13 +79,20 @@ Exit status: 0 no error found, 1 errors found, 2 usage or input error,
 	f := cmd.Flags()
 	f.StringVar(&opts.root, "root", "/", "Read the machine's files under `DIR` instead of / (an image or a backup)")
 	f.StringVar(&opts.expiryWarn, "expiry-warn", "30d", "Warn about certificates expiring within this `period` (30d, 720h)")
-	f.StringVar(&opts.format, "format", "text", "Output format: text or json")
+	f.StringVar(&opts.format, "format", "text", "Output format: text, json, sarif or junit")
 	f.StringVar(&opts.explain, "explain", "", "Explain the check `ID` and exit")
 	f.BoolVar(&opts.list, "list", false, "List the checks and exit")
 	f.BoolVar(&opts.registry, "registry", false, "Treat HOST:PORT targets as registries")
 	f.StringVar(&opts.targetsFile, "targets-file", "", "Read targets from `FILE`, one per line (# comments)")
 	f.DurationVar(&opts.timeout, "timeout", 5*time.Second, "Timeout of each step of a live probe")
 	f.IntVar(&opts.parallel, "parallel", 32, "Probe at most this many targets at once")
+	f.StringVar(&opts.failOn, "fail-on", string(doctor.DefaultFailOn), "Exit 1 on findings at or above this severity: error, warning or info")
+	f.StringVar(&opts.expiryFail, "expiry-fail", "", "Make certificates expiring within this `period` (7d, 168h) an error")
+	f.BoolVarP(&opts.quiet, "quiet", "q", false, "Print only problems (text format)")
+	f.BoolVar(&opts.fix, "fix", false, "Apply the safe fixes (renames, key permissions), keeping an undo journal")
+	f.BoolVar(&opts.dryRun, "dry-run", false, "With --fix: show the plan, change nothing")
+	f.BoolVar(&opts.undo, "undo", false, "Undo the last --fix (or the one in --journal)")
+	f.StringVar(&opts.journal, "journal", "", "With --undo: the journal `FILE` to undo (default: the latest)")
 	f.BoolVar(&opts.rootless, "rootless", os.Getenv("ROOTLESSKIT_STATE_DIR") != "", "Registries: read rootless dockerd's certs.d ($XDG_CONFIG_HOME/docker/certs.d)")
 	return cmd
 }
@@ -87,8 +111,26 @@ func runDoctor(ctx context.Context, dockerCli command.Cli, cmd *cobra.Command, o
 		_, err = fmt.Fprint(out, text)
 		return err
 	}
-	if opts.format != "text" && opts.format != "json" {
-		return inputError("invalid --format %q: expected text or json", opts.format)
+	if opts.undo {
+		return runUndo(dockerCli, opts)
+	}
+	switch opts.format {
+	case "text", "json", "sarif", "junit":
+	default:
+		return inputError("invalid --format %q: expected text, json, sarif or junit", opts.format)
+	}
+	failOn, err := doctor.ParseSeverity(opts.failOn)
+	if err != nil {
+		return inputError("--fail-on: %v", err)
+	}
+	var expiryFail time.Duration
+	if opts.expiryFail != "" {
+		if expiryFail, err = doctor.ParseExpiryFail(opts.expiryFail); err != nil {
+			return asInputError(err)
+		}
+	}
+	if opts.dryRun && !opts.fix {
+		return inputError("--dry-run goes with --fix")
 	}
 	warn, err := doctor.ParseExpiryWarn(opts.expiryWarn)
 	if err != nil {
@@ -126,6 +168,7 @@ func runDoctor(ctx context.Context, dockerCli command.Cli, cmd *cobra.Command, o
 		Flags:      flags,
 		Now:        time.Now(),
 		ExpiryWarn: warn,
+		ExpiryFail: expiryFail,
 	}
 	rep, err := doctor.Run(dopts)
 	if err != nil {
@@ -141,17 +184,67 @@ func runDoctor(ctx context.Context, dockerCli command.Cli, cmd *cobra.Command, o
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	if opts.format == "json" {
+	if opts.fix {
+		return runFix(dockerCli, rep, opts)
+	}
+	switch opts.format {
+	case "json":
 		err = doctor.RenderJSON(out, rep)
-	} else {
-		err = doctor.RenderText(out, rep)
+	case "sarif":
+		err = doctor.RenderSARIF(out, rep)
+	case "junit":
+		err = doctor.RenderJUnit(out, rep, failOn)
+	default:
+		err = doctor.RenderTextOpts(out, rep, doctor.TextOptions{Color: doctor.ColorDefault() && dockerCli.Out().IsTerminal(), Quiet: opts.quiet})
 	}
 	if err != nil {
 		return err
 	}
-	if rep.HasErrors() {
-		return cli.StatusError{StatusCode: 1}
+	if doctor.ExitCode(rep, failOn) != 0 {
+		return cli.StatusError{StatusCode: exitFindings}
 	}
+	return nil
+}
+
+// runFix plans the safe fixes from the report, prints them, and applies
+// them unless --dry-run.
+func runFix(dockerCli command.Cli, rep *doctor.Report, opts doctorOptions) error {
+	w := dockerCli.Out()
+	actions, err := fix.Plan(rep, "")
+	if err != nil {
+		return err
+	}
+	fmt.Fprint(w, fix.DescribePlan(actions))
+	if len(actions) == 0 || opts.dryRun {
+		if opts.dryRun && len(actions) > 0 {
+			fmt.Fprintln(w, "Dry run: nothing was changed.")
+		}
+		return nil
+	}
+	journal, err := fix.Apply(actions, fix.DefaultJournalDir(os.Getenv))
+	if err != nil {
+		if journal != "" {
+			return fmt.Errorf("%w (what was applied can be undone: docker tls doctor --undo --journal %s)", err, journal)
+		}
+		return err
+	}
+	fmt.Fprintf(w, "Applied. Undo with: docker tls doctor --undo --journal %s\n", journal)
+	return nil
+}
+
+func runUndo(dockerCli command.Cli, opts doctorOptions) error {
+	p := opts.journal
+	if p == "" {
+		latest, err := fix.Latest(fix.DefaultJournalDir(os.Getenv))
+		if err != nil {
+			return asInputError(err)
+		}
+		p = latest
+	}
+	if err := fix.Undo(p); err != nil {
+		return asInputError(err)
+	}
+	fmt.Fprintf(dockerCli.Out(), "Restored the state before the fixes in %s\n", p)
 	return nil
 }
 

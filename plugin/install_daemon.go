@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -149,9 +148,8 @@ func runInstallDaemon(_ context.Context, dockerCli command.Cli, o *installDaemon
 	}
 	// daemon.json is read and then replaced: refuse a link before reading
 	// through it (the plan would refuse to write it anyway).
-	if fi, err := os.Lstat(jsonPath); err == nil && fi.Mode()&fs.ModeSymlink != 0 {
-		target, _ := os.Readlink(jsonPath)
-		return inputError("refusing to write %s: it is a symbolic link to %s, expected a regular file; docker-tls does not write through links (remove the link)", jsonPath, target)
+	if err := fsutil.RefuseLinks(jsonPath); err != nil {
+		return asInputError(err)
 	}
 	var oldJSON []byte
 	if data, err := fsutil.ReadFile(jsonPath); err == nil {

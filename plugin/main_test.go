@@ -45,6 +45,7 @@ func run(t *testing.T, cfg string, args ...string) result {
 	cmd.Stdout, cmd.Stderr = &o, &e
 	err := cmd.Run()
 	r := result{stdout: o.String(), stderr: e.String()}
+	checkNoSecrets(t, cfg, args, r)
 	var ee *exec.ExitError
 	if errors.As(err, &ee) {
 		r.code = ee.ExitCode()

@@ -277,6 +277,16 @@ func (r *Result) run(ctx context.Context, o Options) {
 		if alert := alertText(err); alert != "" {
 			r.Evidence.Alert = alert
 			r.classifyAlert(StageClientCrt, alert, err)
+		} else if r.Outcome == "" && lostVerdict(r, err) {
+			// With TLS 1.3 the server judges the client certificate after
+			// the handshake; when it closes at once, the reset can overtake
+			// its alert. The server asked for a certificate: that verdict.
+			r.Evidence.Alert = "(lost: " + err.Error() + ")"
+			verdict := "bad certificate"
+			if r.Evidence.ClientCertSent == "" {
+				verdict = "certificate required"
+			}
+			r.classifyAlert(StageClientCrt, verdict, err)
 		} else if r.Outcome == "" {
 			r.fail(StageHTTP, OutcomeHTTPError, err)
 		}
@@ -642,4 +652,14 @@ func (r *Result) plainHTTP(ctx context.Context, o Options, conn net.Conn) (strin
 	}
 	r.Evidence.ServerVersion = v.Version
 	return "", status
+}
+
+// lostVerdict reports whether err looks like a server that rejected the
+// client certificate and closed before its alert could be read.
+func lostVerdict(r *Result, err error) bool {
+	if !r.Evidence.CertRequested || r.Evidence.TLSVersion != "TLS 1.3" {
+		return false
+	}
+	s := err.Error()
+	return strings.Contains(s, "connection reset by peer") || strings.Contains(s, "broken pipe") || strings.HasSuffix(s, ": EOF")
 }

@@ -167,3 +167,17 @@ func linkedDir(dir string) string {
 		dir = parent
 	}
 }
+
+// RefuseLinks returns the error a plan would give for writing path through
+// a symbolic link (path itself, its directory, or a missing parent of it),
+// for callers that read a file before they replace it.
+func RefuseLinks(path string) error {
+	if reason := linkedDir(dirOf(path)); reason != "" {
+		return errors.New(reason)
+	}
+	if fi, err := os.Lstat(path); err == nil && fi.Mode()&fs.ModeSymlink != 0 {
+		target, _ := os.Readlink(path)
+		return fmt.Errorf("refusing to write %s: it is a symbolic link to %s; docker-tls does not write through links", path, target)
+	}
+	return nil
+}

@@ -20,6 +20,7 @@ type doctorReport struct {
 		Message  string            `json:"message"`
 		Fix      string            `json:"fix"`
 		Evidence map[string]string `json:"evidence"`
+		Docker   string            `json:"dockerError"`
 	}
 }
 
@@ -96,7 +97,7 @@ func TestDoctorLiveThroughDocker(t *testing.T) {
 		t.Fatalf("no probe-client-cert-missing finding: %+v", rep.Findings)
 	}
 	f := rep.Findings[i]
-	if got, want := normaliseDockerError(f.Evidence["dockerError"]), normaliseDockerError(lastLine(dockerErr)); got != want {
+	if got, want := normaliseDockerError(f.Docker), normaliseDockerError(lastLine(dockerErr)); got != want {
 		t.Errorf("doctor reproduces %q, docker printed %q", got, want)
 	}
 	if !strings.Contains(f.Message, "the server requires a client certificate (tlsverify) and the default context has none") ||

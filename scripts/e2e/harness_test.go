@@ -148,9 +148,14 @@ func TestDockerdTLSVerify(t *testing.T) {
 	t.Run("client cert from untrusted CA", func(t *testing.T) {
 		_, stderr, code := RunDocker(t, nil, "-H", d.Host, "--tlsverify",
 			"--tlscacert", pki.caCert, "--tlscert", otherCert, "--tlskey", otherKey, "version")
-		requireFailureContaining(t, "docker version with untrusted client cert", code, stderr,
-			"the server probably has client authentication (--tlsverify) enabled",
-			"remote error: tls: bad certificate")
+		// Usually the alert arrives; under load the server's close can reset
+		// the connection before the client reads it (TLS 1.3: the verdict
+		// comes after the client's first write), and docker then prints the
+		// reset instead.
+		if code == 0 {
+			t.Fatal("docker version with an untrusted client certificate succeeded")
+		}
+		requireAnyOf(t, stderr, "remote error: tls: bad certificate", "connection reset by peer", "broken pipe")
 	})
 
 	t.Run("untrusted server", func(t *testing.T) {

@@ -15,11 +15,13 @@
 // /dev/null and stderr to a file that is shown if the run fails. A run
 // that exits non-zero stops everything with exit status 1.
 //
-// Measured per run: wall time from fork to exit, and the CPU time (user +
-// system) of the process and of the children it waited for.
+// Measured per run: wall time from fork to exit, the CPU time (user +
+// system) of the process and of the children it waited for, and its peak
+// resident set size (getrusage ru_maxrss of the child).
 //
 // It prints a table to stdout and, with -tsv, writes one line per job:
-// name, runs, median, p90, min, max, mean, CPU median (milliseconds).
+// name, runs, median, p90, min, max, mean, CPU median (milliseconds), and
+// the largest peak RSS of all runs (MB, 1 MB = 2^20 bytes).
 package main
 
 import (
@@ -34,6 +36,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"syscall"
 	"text/tabwriter"
 	"time"
 )
@@ -45,6 +48,7 @@ type job struct {
 	path string // argv[0] resolved once
 
 	wall, cpu []time.Duration
+	maxRSS    int64  // KB, the largest of all timed runs
 	stderr    string // file
 }
 
@@ -116,13 +120,14 @@ func run() error {
 			return err
 		}
 		defer os.RemoveAll(dir)
-		w, c, err := execute(j, dir, env, devnull)
+		w, c, rss, err := execute(j, dir, env, devnull)
 		if err != nil {
 			return err
 		}
 		if timed {
 			j.wall = append(j.wall, w)
 			j.cpu = append(j.cpu, c)
+			j.maxRSS = max(j.maxRSS, rss)
 		}
 		return nil
 	}
@@ -211,8 +216,9 @@ func parseJobs(args []string, defRuns int) ([]*job, error) {
 	return jobs, nil
 }
 
-// execute runs j once in dir and returns its wall and CPU time.
-func execute(j *job, dir string, env []string, devnull *os.File) (wall, cpu time.Duration, err error) {
+// execute runs j once in dir and returns its wall and CPU time and its
+// peak RSS in KB.
+func execute(j *job, dir string, env []string, devnull *os.File) (wall, cpu time.Duration, rssKB int64, err error) {
 	sub := func(s string) string { return strings.ReplaceAll(s, "{dir}", dir) }
 	argv := make([]string, len(j.argv))
 	for i, a := range j.argv {
@@ -220,7 +226,7 @@ func execute(j *job, dir string, env []string, devnull *os.File) (wall, cpu time
 	}
 	errf, err := os.Create(j.stderr)
 	if err != nil {
-		return 0, 0, err
+		return 0, 0, 0, err
 	}
 	defer errf.Close()
 	cmd := &exec.Cmd{
@@ -235,7 +241,7 @@ func execute(j *job, dir string, env []string, devnull *os.File) (wall, cpu time
 	}
 	t0 := time.Now()
 	if err := cmd.Start(); err != nil {
-		return 0, 0, fmt.Errorf("job %s: %w", j.name, err)
+		return 0, 0, 0, fmt.Errorf("job %s: %w", j.name, err)
 	}
 	err = cmd.Wait()
 	wall = time.Since(t0)
@@ -244,10 +250,13 @@ func execute(j *job, dir string, env []string, devnull *os.File) (wall, cpu time
 		if len(msg) > 4000 {
 			msg = append([]byte("…"), msg[len(msg)-4000:]...)
 		}
-		return 0, 0, fmt.Errorf("job %s failed (%v): %s\n%s", j.name, err, strings.Join(argv, " "), msg)
+		return 0, 0, 0, fmt.Errorf("job %s failed (%v): %s\n%s", j.name, err, strings.Join(argv, " "), msg)
 	}
 	st := cmd.ProcessState
-	return wall, st.UserTime() + st.SystemTime(), nil
+	if ru, ok := st.SysUsage().(*syscall.Rusage); ok {
+		rssKB = int64(ru.Maxrss) // kilobytes on Linux
+	}
+	return wall, st.UserTime() + st.SystemTime(), rssKB, nil
 }
 
 type stats struct {
@@ -273,12 +282,14 @@ func summarize(d []time.Duration) stats {
 
 func ms(d time.Duration) string { return strconv.FormatFloat(float64(d)/1e6, 'f', 2, 64) }
 
+func mb(kb int64) string { return strconv.FormatFloat(float64(kb)/1024, 'f', 1, 64) }
+
 func report(jobs []*job) {
 	tw := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "job\truns\tmedian ms\tp90 ms\tmin ms\tmax ms\tCPU median ms\t")
+	fmt.Fprintln(tw, "job\truns\tmedian ms\tp90 ms\tmin ms\tmax ms\tCPU median ms\tpeak RSS MB\t")
 	for _, j := range jobs {
 		w, c := summarize(j.wall), summarize(j.cpu)
-		fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t%s\t%s\t%s\t\n", j.name, len(j.wall), ms(w.median), ms(w.p90), ms(w.min), ms(w.max), ms(c.median))
+		fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t%s\t%s\t%s\t%s\t\n", j.name, len(j.wall), ms(w.median), ms(w.p90), ms(w.min), ms(w.max), ms(c.median), mb(j.maxRSS))
 	}
 	tw.Flush()
 }
@@ -290,7 +301,7 @@ func writeTSV(file string, jobs []*job) error {
 	}
 	for _, j := range jobs {
 		w, c := summarize(j.wall), summarize(j.cpu)
-		fmt.Fprintf(f, "%s\t%d\t%s\t%s\t%s\t%s\t%s\t%s\n", j.name, len(j.wall), ms(w.median), ms(w.p90), ms(w.min), ms(w.max), ms(w.mean), ms(c.median))
+		fmt.Fprintf(f, "%s\t%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", j.name, len(j.wall), ms(w.median), ms(w.p90), ms(w.min), ms(w.max), ms(w.mean), ms(c.median), mb(j.maxRSS))
 	}
 	return f.Close()
 }
