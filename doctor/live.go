@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/docker-tls/docker-tls/doctor/probe"
+	"github.com/docker-tls/docker-tls/pki"
 	"github.com/docker-tls/docker-tls/pki/layout"
 )
 
@@ -108,6 +109,18 @@ func RegistryClientFor(opts Options, t probe.Target, rootless bool) (probe.Clien
 type LiveTarget struct {
 	Target probe.Target
 	Client probe.Client
+	// Profile names the loader whose material is used for a registry:
+	// "docker" (dockerd's certs.d), "containerd" or "containers".
+	Profile string
+}
+
+// Subject is how findings name the target: with the loader profile when it
+// is not dockerd's.
+func (lt LiveTarget) Subject() string {
+	if lt.Profile == "" || lt.Profile == ProfileDocker {
+		return lt.Target.String()
+	}
+	return lt.Target.String() + " (" + lt.Profile + ")"
 }
 
 // Probe runs the live probes with at most workers at a time and returns the
@@ -134,17 +147,27 @@ func Probe(ctx context.Context, targets []LiveTarget, o probe.Options, workers i
 
 // AddLive adds the probe results to the report as findings (an info finding
 // for a healthy endpoint) and the targets as sources.
-func (rep *Report) AddLive(results []*probe.Result) {
-	for _, res := range results {
+func (rep *Report) AddLive(targets []LiveTarget, results []*probe.Result) {
+	for i, res := range results {
 		t := res.Target
-		rep.Sources = append(rep.Sources, Source{Kind: "target", Path: t.String(), Status: statusOf(res), Detail: string(t.Role)})
+		subject := targets[i].Subject()
+		detail := string(t.Role)
+		if targets[i].Profile != "" {
+			detail += ", " + targets[i].Profile + " material from " + targets[i].Client.Source
+		}
+		rep.Sources = append(rep.Sources, Source{Kind: "target", Path: subject, Status: statusOf(res), Detail: detail})
 		c, _ := Lookup(string(res.Outcome))
 		sev := c.Severity
 		if sev == "" {
 			sev = SeverityError
 		}
-		f := Finding{CheckID: string(res.Outcome), Severity: sev, Subject: t.String(), Message: res.Cause, Fix: res.Fix,
+		f := Finding{CheckID: string(res.Outcome), Severity: sev, Subject: subject, Message: res.Cause, Fix: res.Fix,
 			Evidence: liveEvidence(res), DockerError: res.DockerError}
+		if p := targets[i].Profile; p != "" && p != ProfileDocker {
+			// Not what docker prints: containerd and containers/image word
+			// their errors themselves. The raw error stays in evidence.
+			f.DockerError = ""
+		}
 		rep.Findings = append(rep.Findings, f)
 	}
 	sort.SliceStable(rep.Findings, func(i, j int) bool { return findingLess(&rep.Findings[i], &rep.Findings[j]) })
@@ -201,4 +224,178 @@ func liveEvidence(res *probe.Result) map[string]string {
 		set("retry."+v, msg)
 	}
 	return m
+}
+
+// Loader profiles for registry targets.
+const (
+	ProfileDocker     = "docker"
+	ProfileContainerd = "containerd"
+	ProfileContainers = "containers"
+)
+
+// RegistryTargets returns the registry target with the material of each
+// loader that has material for it: dockerd's certs.d always; containerd's
+// hosts directory and containers/image's certs.d when they have a directory
+// for this host.
+func RegistryTargets(opts Options, t probe.Target, rootless bool) []LiveTarget {
+	c, _, err := RegistryClientFor(opts, t, rootless)
+	if err != nil {
+		c.ConfigErr = err
+	}
+	out := []LiveTarget{{Target: t, Client: c, Profile: ProfileDocker}}
+	if c, ok, err := containerdClientFor(opts, t); ok {
+		if err != nil {
+			c.ConfigErr = err
+		}
+		out = append(out, LiveTarget{Target: t, Client: c, Profile: ProfileContainerd})
+	}
+	if c, ok, err := containersClientFor(opts, t); ok {
+		if err != nil {
+			c.ConfigErr = err
+		}
+		out = append(out, LiveTarget{Target: t, Client: c, Profile: ProfileContainers})
+	}
+	return out
+}
+
+func hostPath(opts Options, p string) string {
+	if root := opts.Root; root != "" && root != "/" {
+		return path.Join(root, p)
+	}
+	return p
+}
+
+// containerdClientFor reads containerd's hosts directory for t the way
+// core/remotes/docker/config/hosts.go does: the first of host_port_,
+// host:port and _default under /etc/containerd/certs.d; hosts.toml when
+// present (ca and client entries, paths relative to the directory),
+// otherwise loadCertFiles (*.crt CAs, *.cert with *.key, a *.cert alone as
+// a combined PEM). CAs are added to the system roots; localhost gets
+// skip_verify, as containerd does.
+func containerdClientFor(opts Options, t probe.Target) (probe.Client, bool, error) {
+	_ = opts.normalise()
+	r := &runner{o: &opts}
+	rh := layout.RegistryHost{Host: t.Host, Port: t.Port}
+	if t.Port == 443 {
+		rh.Port = 0
+	}
+	var dir string
+	for _, n := range append(rh.ContainerdDirNames(), "_default") {
+		d := path.Join(layout.ContainerdCertsDir, n)
+		if fi := r.stat(d); fi.Exists && fi.Mode.IsDir() {
+			dir = d
+			break
+		}
+	}
+	if dir == "" {
+		return probe.Client{}, false, nil
+	}
+	c := probe.Client{TLS: true, SystemRoots: true, Source: r.disp(dir)}
+	switch t.Host {
+	case "localhost", "127.0.0.1", "::1":
+		if t.Port != 80 {
+			c.SkipVerify = true
+		}
+	}
+	read := func(p string) ([]byte, error) {
+		fi, data := r.readFile(p)
+		if !fi.Exists {
+			return nil, fmt.Errorf("unable to read CA cert %q: open %s: no such file or directory", r.disp(p), r.disp(p))
+		}
+		if fi.Problem != "" {
+			return nil, fmt.Errorf("unable to read %q: %s", r.disp(p), fi.Problem)
+		}
+		return data, nil
+	}
+	tomlPath := path.Join(dir, layout.HostsTOML)
+	if fi, data := r.readFile(tomlPath); fi.Exists && fi.Problem == "" {
+		doc, err := parseHostsTOML(string(data))
+		if err != nil {
+			return c, true, fmt.Errorf("failed to decode hosts.toml %s: %v", r.disp(tomlPath), err)
+		}
+		files, err := hostsTOMLFiles(doc, dir)
+		if err != nil {
+			return c, true, fmt.Errorf("%s: %v", r.disp(tomlPath), err)
+		}
+		for _, ca := range files.cas {
+			data, err := read(ca)
+			if err != nil {
+				return c, true, err
+			}
+			if len(pki.Sniff(data).Certs) == 0 {
+				return c, true, fmt.Errorf("unable to load CA cert %q", r.disp(ca))
+			}
+			c.CA = append(c.CA, data...)
+			c.CAFile = r.disp(ca)
+		}
+		for _, pair := range files.clients {
+			cert, err := read(pair[0])
+			if err != nil {
+				return c, true, err
+			}
+			key := cert
+			if pair[1] != "" {
+				if key, err = read(pair[1]); err != nil {
+					return c, true, err
+				}
+			}
+			c.Pairs = append(c.Pairs, probe.Pair{CertFile: r.disp(pair[0]), KeyFile: r.disp(orSame(pair[1], pair[0])), Cert: cert, Key: key})
+		}
+		return c, true, nil
+	}
+	entries, err := r.readDir(dir)
+	if err != nil {
+		return c, true, err
+	}
+	for _, e := range entries {
+		n := e.Name()
+		p := path.Join(dir, n)
+		switch path.Ext(n) {
+		case layout.ExtCA:
+			if data, err := read(p); err == nil {
+				c.CA = append(c.CA, data...)
+				c.CAFile = r.disp(p)
+			}
+		case layout.ExtCert:
+			cert, err := read(p)
+			if err != nil {
+				return c, true, err
+			}
+			keyPath := strings.TrimSuffix(p, layout.ExtCert) + layout.ExtKey
+			key := cert
+			if fi, data := r.readFile(keyPath); fi.Exists && fi.Problem == "" {
+				key = data
+			} else {
+				keyPath = p
+			}
+			c.Pairs = append(c.Pairs, probe.Pair{CertFile: r.disp(p), KeyFile: r.disp(keyPath), Cert: cert, Key: key})
+		}
+	}
+	return c, true, nil
+}
+
+func orSame(a, b string) string {
+	if a == "" {
+		return b
+	}
+	return a
+}
+
+// containersClientFor reads containers/image's certs.d for t: the first
+// existing of ~/.config/containers/certs.d, /etc/containers/certs.d (and
+// /etc/docker/certs.d, which is dockerd's own and already probed) — the
+// first directory wins, no merge; Docker's file rules.
+func containersClientFor(opts Options, t probe.Target) (probe.Client, bool, error) {
+	_ = opts.normalise()
+	r := &runner{o: &opts}
+	home := r.home()
+	for _, root := range []string{path.Join(home, ".config", "containers", "certs.d"), layout.ContainersCertsDir} {
+		d := path.Join(root, t.HostPort())
+		if fi := r.stat(d); fi.Exists && fi.Mode.IsDir() {
+			c, err := probe.ClientFromCertsDir(hostPath(opts, d))
+			c.Source = r.disp(d)
+			return c, true, err
+		}
+	}
+	return probe.Client{}, false, nil
 }

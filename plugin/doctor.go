@@ -179,7 +179,7 @@ func runDoctor(ctx context.Context, dockerCli command.Cli, cmd *cobra.Command, o
 		return err
 	}
 	if len(live) > 0 {
-		rep.AddLive(doctor.Probe(ctx, live, probe.Options{Timeout: opts.timeout}, opts.parallel))
+		rep.AddLive(live, doctor.Probe(ctx, live, probe.Options{Timeout: opts.timeout}, opts.parallel))
 	}
 	if err := ctx.Err(); err != nil {
 		return err
@@ -300,11 +300,7 @@ func liveTargets(dopts doctor.Options, targets []probe.Target, opts doctorOption
 	var daemonClient *probe.Client
 	for _, t := range targets {
 		if t.Role == probe.RoleRegistry {
-			c, _, err := doctor.RegistryClientFor(dopts, t, opts.rootless)
-			if err != nil {
-				c.ConfigErr = err
-			}
-			out = append(out, doctor.LiveTarget{Target: t, Client: c})
+			out = append(out, doctor.RegistryTargets(dopts, t, opts.rootless)...)
 			continue
 		}
 		if daemonClient == nil {
@@ -341,6 +337,13 @@ func globalTLSFlags(cmd *cobra.Command) doctor.ClientFlags {
 			return x.Value.String()
 		}
 		return ""
+	}
+	if x := fl.Lookup("host"); x != nil && x.Changed {
+		// -H is a list flag ("[tcp://h:2376]"); docker accepts only one.
+		f.Host = strings.Trim(x.Value.String(), "[]")
+	}
+	if x := fl.Lookup("context"); x != nil && x.Changed {
+		f.Context = x.Value.String()
 	}
 	f.TLS = boolFlag("tls")
 	f.TLSVerify = boolFlag("tlsverify")

@@ -78,6 +78,18 @@ func TestDoctorLiveThroughDocker(t *testing.T) {
 		}
 	}
 
+	// The global -H and --tls* flags reach the plugin too: the doctor probes
+	// that host with those files, whatever the environment says.
+	stdout, stderr, code = RunDocker(t, []string{"DOCKER_HOST=tcp://127.0.0.1:1"}, "-H", host, "--tlsverify", "--tlscacert", p("ca.pem"),
+		"--tlscert", p("cert.pem"), "--tlskey", p("key.pem"), "tls", "doctor", "--format", "json")
+	if code != 0 {
+		t.Fatalf("docker -H … --tlsverify … tls doctor: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	rep = parseReport(t, stdout)
+	if i, ok := rep.find("probe-ok"); !ok || rep.Findings[i].Subject != host {
+		t.Errorf("with -H and --tls* flags: %+v", rep.Findings)
+	}
+
 	// Broken: DOCKER_CERT_PATH has only the CA. The real CLI fails; the
 	// doctor (standalone here, same environment) reproduces its line.
 	certPath := filepath.Join(dir, "only-ca")
