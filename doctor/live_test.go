@@ -96,7 +96,7 @@ func TestRegistryLoaderProfiles(t *testing.T) {
 		}
 	}
 	want := map[string]string{
-		"https://" + hp:                  "probe-client-cert-missing",
+		"https://" + hp:                   "probe-client-cert-missing",
 		"https://" + hp + " (containerd)": "probe-ok",
 		"https://" + hp + " (containers)": "probe-ok",
 	}
