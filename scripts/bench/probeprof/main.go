@@ -106,7 +106,7 @@ func run() error {
 			fmt.Printf("live heap with %d results: %.1f MB (%.1f KB per result)\n", len(res), float64(ms.HeapAlloc)/(1<<20), float64(ms.HeapAlloc)/1024/float64(len(res)))
 		}
 		rep := &doctor.Report{}
-		rep.AddLive(res)
+		rep.AddLive(live, res)
 		if err := doctor.RenderJSON(io.Discard, rep); err != nil {
 			return err
 		}
