@@ -58,7 +58,8 @@ Targets are probed live with the docker client's TLS profile and material:
                                    dockerd reads for exactly that host
   HOST:PORT --registry             a registry
 Without a target, the daemon of the current context or DOCKER_HOST is probed
-when it is a TCP endpoint. Each finding from a probe carries the line the
+when it is a TCP endpoint (not with --root, which reads another machine's
+files). Each finding from a probe carries the line the
 docker client prints (dockerError), the root cause and the fix.
 
 Formats: text (coloured on a terminal unless NO_COLOR is set), json (a
@@ -287,7 +288,9 @@ func readTargets(args []string, opts doctorOptions) ([]probe.Target, error) {
 func liveTargets(dopts doctor.Options, targets []probe.Target, opts doctorOptions) ([]doctor.LiveTarget, error) {
 	ep, epErr := doctor.ActiveEndpoint(dopts)
 	if len(targets) == 0 {
-		if epErr != nil || !strings.HasPrefix(ep.Host, "tcp://") {
+		// With --root the files are another machine's (an image, a mount):
+		// probe only what is asked for.
+		if epErr != nil || !strings.HasPrefix(ep.Host, "tcp://") || (dopts.Root != "" && filepath.Clean(dopts.Root) != "/") {
 			return nil, nil // nothing to probe; the static checks say why
 		}
 		t, err := probe.ParseTarget(ep.Host, false)
