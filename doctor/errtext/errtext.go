@@ -9,13 +9,13 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+	"sync"
 )
 
 // Entry is one recognised error.
 type Entry struct {
 	ID       string
 	Title    string
-	patterns []*regexp.Regexp
 	// Causes, most likely first.
 	Causes []string
 	// Check is what to look at to tell the causes apart.
@@ -26,6 +26,9 @@ type Entry struct {
 	role role
 	// specificity ranks entries when several match: the most specific wins.
 	specificity int
+	// sources are the patterns; compiled on first use (the plugin binary
+	// must start fast: docker runs it on every `docker help`).
+	sources []string
 }
 
 type role int
@@ -49,12 +52,23 @@ type Match struct {
 	Command string
 }
 
-func re(patterns ...string) []*regexp.Regexp {
-	out := make([]*regexp.Regexp, len(patterns))
-	for i, p := range patterns {
-		out[i] = regexp.MustCompile("(?i)" + p)
-	}
-	return out
+func re(patterns ...string) []string { return patterns }
+
+var (
+	compileOnce sync.Once
+	compiled    [][]*regexp.Regexp // per catalog entry
+)
+
+func patterns() [][]*regexp.Regexp {
+	compileOnce.Do(func() {
+		compiled = make([][]*regexp.Regexp, len(catalog))
+		for i, e := range catalog {
+			for _, p := range e.sources {
+				compiled[i] = append(compiled[i], regexp.MustCompile("(?i)"+p))
+			}
+		}
+	})
+	return compiled
 }
 
 var (
@@ -67,8 +81,9 @@ var (
 // Explain returns the entries that match text, most specific first.
 func Explain(text string) []Match {
 	var out []Match
-	for _, e := range catalog {
-		for _, p := range e.patterns {
+	pats := patterns()
+	for i, e := range catalog {
+		for _, p := range pats[i] {
 			if loc := p.FindStringIndex(text); loc != nil {
 				m := Match{Entry: e, Matched: text[loc[0]:loc[1]]}
 				out = append(out, m)
