@@ -14,8 +14,8 @@ import (
 
 // Entry is one recognised error.
 type Entry struct {
-	ID       string
-	Title    string
+	ID    string
+	Title string
 	// Causes, most likely first.
 	Causes []string
 	// Check is what to look at to tell the causes apart.
