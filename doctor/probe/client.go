@@ -41,6 +41,32 @@ type Client struct {
 	// ConfigErr is an error the client itself meets before connecting (a
 	// missing ca.pem): the probe reports it and connects nowhere.
 	ConfigErr error
+
+	prep *prepared
+}
+
+// prepared is the parsed TLS configuration, shared by the copies of a
+// Client probing many targets (the probe clones it per connection).
+type prepared struct {
+	role   Role
+	cfg    *tls.Config
+	chains [][]*x509.Certificate
+	err    error
+}
+
+// Prepare parses the client's material once, so that probing many targets
+// with copies of c does not parse ca.pem and the key pair per target.
+func (c *Client) Prepare(role Role) {
+	p := &prepared{role: role}
+	p.cfg, p.chains, p.err = c.tlsConfig(role)
+	c.prep = p
+}
+
+func (c *Client) config(role Role) (*tls.Config, [][]*x509.Certificate, error) {
+	if p := c.prep; p != nil && p.role == role {
+		return p.cfg, p.chains, p.err
+	}
+	return c.tlsConfig(role)
 }
 
 // ConfigError is a client configuration the docker client itself would

@@ -161,7 +161,7 @@ func (r *Result) run(ctx context.Context, o Options) {
 	if c.TLS {
 		start := time.Now()
 		var err error
-		cfg, r.clientCrts, err = c.tlsConfig(t.Role)
+		cfg, r.clientCrts, err = c.config(t.Role)
 		r.stage(StageConfig, start, err)
 		if err != nil {
 			r.fail(StageConfig, OutcomeClientConfig, err)
@@ -501,7 +501,9 @@ func (r *Result) httpCall(ctx context.Context, o Options, tc *tls.Conn) error {
 		return err
 	}
 	defer cli.Close()
-	ping, err := cli.Ping(ctx, client.PingOptions{})
+	// Negotiating here, as docker does, lets /version reuse the answer
+	// instead of pinging again.
+	ping, err := cli.Ping(ctx, client.PingOptions{NegotiateAPIVersion: true})
 	if err != nil {
 		// `docker version` ignores a failed ping and reports the /version
 		// call's error: reproduce that line.
