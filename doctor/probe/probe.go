@@ -16,6 +16,7 @@ import (
 
 	"github.com/docker-tls/docker-tls/pki"
 	"github.com/moby/moby/client"
+	"go.opentelemetry.io/otel/trace/noop"
 )
 
 // Stage is a rung of the ladder.
@@ -496,7 +497,7 @@ func (r *Result) httpCall(ctx context.Context, o Options, tc *tls.Conn) error {
 	if r.Target.Role == RoleRegistry {
 		return r.registryGet(ctx, o, hc)
 	}
-	cli, err := client.New(client.WithHost("tcp://"+r.Target.Addr()), client.WithHTTPClient(hc), client.WithTimeout(o.Timeout))
+	cli, err := client.New(client.WithHost("tcp://"+r.Target.Addr()), client.WithHTTPClient(hc), client.WithTimeout(o.Timeout), noTracing)
 	if err != nil {
 		return err
 	}
@@ -615,7 +616,7 @@ func (r *Result) dockerLine(ctx context.Context, o Options, conn net.Conn, cause
 		resp.Body.Close()
 		return ""
 	}
-	opts := []client.Opt{client.WithHost("tcp://" + r.Target.Addr()), client.WithHTTPClient(hc), client.WithTimeout(o.Timeout)}
+	opts := []client.Opt{client.WithHost("tcp://" + r.Target.Addr()), client.WithHTTPClient(hc), client.WithTimeout(o.Timeout), noTracing}
 	if !r.client.TLS {
 		opts = append(opts, client.WithScheme("http"))
 	}
@@ -642,7 +643,7 @@ func (r *Result) plainHTTP(ctx context.Context, o Options, conn net.Conn) (strin
 	defer cancel()
 	hc := r.httpClient(o, nil, func(context.Context) (net.Conn, error) { return conn, nil })
 	defer hc.CloseIdleConnections()
-	cli, err := client.New(client.WithHost("tcp://"+r.Target.Addr()), client.WithHTTPClient(hc), client.WithScheme("http"),
+	cli, err := client.New(client.WithHost("tcp://"+r.Target.Addr()), client.WithHTTPClient(hc), client.WithScheme("http"), noTracing,
 		client.WithResponseHook(func(resp *http.Response) { status = resp.StatusCode }))
 	if err != nil {
 		return err.Error(), 0
@@ -665,3 +666,8 @@ func lostVerdict(r *Result, err error) bool {
 	s := err.Error()
 	return strings.Contains(s, "connection reset by peer") || strings.Contains(s, "broken pipe") || strings.HasSuffix(s, ": EOF")
 }
+
+// noTracing keeps the moby client from tracing the probe's requests: the
+// docker CLI's plugin framework installs a global tracer provider, and a
+// span per request is pure cost here.
+var noTracing = client.WithTraceProvider(noop.NewTracerProvider())
