@@ -121,7 +121,9 @@ func hostileServers(t *testing.T) []struct {
 func TestProbeHostileEndpoints(t *testing.T) {
 	w := getWorld(t)
 	const timeout = time.Second
-	const slack = 750 * time.Millisecond
+	// Generous for a loaded 2-core CI machine: what matters is that an
+	// endless stream or a silent peer ends at all, near the timeout.
+	const slack = 2 * time.Second
 	for _, role := range []Role{RoleDaemon, RoleRegistry} {
 		for _, s := range hostileServers(t) {
 			t.Run(string(role)+"/"+s.name, func(t *testing.T) {
