@@ -117,6 +117,17 @@ func (r *runner) scanEntry(sc *certsScan, e fs.DirEntry) bool {
 			r.scanHostDir(sc, e.Name())
 			return true
 		}
+		if st.Exists && st.Problem != "" && !strings.HasPrefix(st.Problem, "symbolic link to ") {
+			// A loop or a permission error (not a dangling link, which
+			// the loader skips like a missing directory): the loader's
+			// os.ReadDir fails, and with it every pull from a registry
+			// of that name.
+			r.add(IDFileUnreadable, r.disp(p),
+				fmt.Sprintf("%s %s: Docker cannot read it as a registry directory", r.disp(p), st.Problem),
+				fmt.Sprintf("replace %s with the registry directory, or a link that resolves to it", r.q(p)),
+				map[string]string{"problem": st.Problem})
+			return false
+		}
 	}
 	if !e.Type().IsRegular() && e.Type()&fs.ModeSymlink == 0 {
 		return false
@@ -271,6 +282,13 @@ func (r *runner) scanHostDir(sc *certsScan, name string) {
 			if sc.root.loader == loaderContainerd {
 				how = "containerd fails with \"unable to load CA cert\""
 			}
+			what := fmt.Sprintf("%s is not PEM (%s)", r.disp(p), strings.TrimPrefix(t.mat.Describe(), "found "))
+			switch {
+			case t.mat.Encoding == pki.EncPEM && len(t.mat.BadBlocks) > 0:
+				what = fmt.Sprintf("%s holds %s but no certificate that parses (%s)", r.disp(p), plural(len(t.mat.PEMTypes), "PEM block"), t.mat.BadBlocks[0])
+			case t.truncated:
+				what = fmt.Sprintf("%s is not PEM (%s; %s)", r.disp(p), strings.TrimPrefix(t.mat.Describe(), "found "), truncatedHint)
+			}
 			fix := fmt.Sprintf("replace %s with the PEM CA certificate", r.q(p))
 			switch {
 			case t.mat.Encoding == pki.EncDER && t.mat.Primary() == pki.KindCertificate:
@@ -281,10 +299,11 @@ func (r *runner) scanHostDir(sc *certsScan, name string) {
 				fix = fmt.Sprintf("openssl pkcs12 -in %[1]s -cacerts -nokeys -out %[1]s.pem && mv %[1]s.pem %[1]s", r.q(p))
 			}
 			r.add(IDCertsDCRTNotPEM, r.disp(p),
-				fmt.Sprintf("%s is not PEM (%s): %s", r.disp(p), strings.TrimPrefix(t.mat.Describe(), "found "), how),
+				fmt.Sprintf("%s: %s", what, how),
 				fix, map[string]string{"found": strings.TrimPrefix(t.mat.Describe(), "found ")})
 			continue
 		}
+		r.truncatedTail(t, useCA.String())
 		c := t.mat.Certs[0]
 		clientLike := !c.IsCA && (names[base+layout.ExtKey] ||
 			(hasEKU(c) && pki.AllowsUsage(c, x509.ExtKeyUsageClientAuth) && !pki.AllowsUsage(c, x509.ExtKeyUsageServerAuth)))
@@ -388,6 +407,12 @@ func (r *runner) checkDirName(sc *certsScan, name, dir string) {
 		return
 	}
 	if name == layout.ContainerdDefaultHostDir && sc.root.loader == loaderContainerd {
+		return
+	}
+	if needsQuote(name) {
+		r.add(IDCertsDIgnoredFile, ddir,
+			fmt.Sprintf("%s does not name a registry: its name is not valid UTF-8 (or holds a control character), which no image reference can, so it is never used", ddir),
+			fmt.Sprintf("rename %s to the registry's host[:port] exactly as in image references (lower case)", r.q(dir)), nil)
 		return
 	}
 	rh, err := dirHost(name, sc.root.loader)

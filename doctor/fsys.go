@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"os"
 	"path"
+	"slices"
 	"strings"
 	"syscall"
 
@@ -44,7 +45,7 @@ func statPath(fsys fs.FS, name, p string) fileInfo {
 		if err != nil {
 			if !errors.Is(err, fs.ErrNotExist) {
 				fi.Exists = true
-				fi.Problem = describeErr(err)
+				fi.Problem = cannotRead(err)
 			}
 			return fi
 		}
@@ -66,7 +67,10 @@ func statPath(fsys fs.FS, name, p string) fileInfo {
 			return fi
 		}
 		fi.Exists = true
-		fi.Problem = describeErr(err)
+		fi.Problem = cannotRead(err)
+		if fi.Symlink != "" && errors.Is(err, syscall.ELOOP) {
+			fi.Problem = fmt.Sprintf("is a symbolic link to %s that loops (too many levels of symbolic links)", fi.Symlink)
+		}
 		return fi
 	}
 	fi.Exists = true
@@ -74,6 +78,9 @@ func statPath(fsys fs.FS, name, p string) fileInfo {
 	fi.Size = st.Size()
 	return fi
 }
+
+// cannotRead is fileInfo.Problem for an error reading a path that exists.
+func cannotRead(err error) string { return "cannot be read: " + describeErr(err) }
 
 func describeErr(err error) string {
 	var pe *fs.PathError
@@ -119,23 +126,18 @@ func readFile(fsys fs.FS, name, p string) (fileInfo, []byte) {
 	if !fi.Exists || fi.Problem != "" {
 		return fi, nil
 	}
-	if !fi.Mode.IsRegular() {
-		fi.Problem = "is a " + describeMode(fi.Mode) + ", not a regular file: not read"
-		return fi, nil
-	}
-	if fi.Size > fsutil.MaxReadSize {
-		fi.Problem = fmt.Sprintf("is %d bytes, larger than the %d bytes certificate material can be: not read", fi.Size, fsutil.MaxReadSize)
+	if fi.Problem = refuse(fi.Mode, fi.Size); fi.Problem != "" {
 		return fi, nil
 	}
 	f, err := fsys.Open(name)
 	if err != nil {
-		fi.Problem = describeErr(err)
+		fi.Problem = cannotRead(err)
 		return fi, nil
 	}
 	defer f.Close()
 	data, err := io.ReadAll(io.LimitReader(f, fsutil.MaxReadSize+1))
 	if err != nil {
-		fi.Problem = describeErr(err)
+		fi.Problem = cannotRead(err)
 		return fi, nil
 	}
 	if len(data) > fsutil.MaxReadSize {
@@ -143,6 +145,18 @@ func readFile(fsys fs.FS, name, p string) (fileInfo, []byte) {
 		return fi, nil
 	}
 	return fi, data
+}
+
+// refuse says why a file of this type and size is not read ("" when it
+// is read).
+func refuse(m fs.FileMode, size int64) string {
+	if !m.IsRegular() {
+		return "is a " + describeMode(m) + ", not a regular file: not read"
+	}
+	if size > fsutil.MaxReadSize {
+		return fmt.Sprintf("is %d bytes, larger than the %d bytes certificate material can be: not read", size, fsutil.MaxReadSize)
+	}
+	return ""
 }
 
 // walkDirStream calls fn for each entry of dir in batches, so a directory
@@ -179,60 +193,192 @@ func walkDirStream(fsys fs.FS, dir string, fn func(fs.DirEntry)) error {
 	}
 }
 
-// rootFS is an fs.FS over an *os.Root. Compared with root.FS() it opens
-// files with O_NONBLOCK and checks the type on the open descriptor (a FIFO
-// is never waited on, and no separate stat is needed), and it can open a
-// directory as its own root, so that the many files of one certs.d
-// directory are opened relative to it instead of walking the whole path
-// each time.
+// rootFS is an fs.FS over an *os.Root. Compared with root.FS() it looks at
+// a file's type and size before opening it (a FIFO or device is never
+// opened: opening a FIFO can block, opening a device can act on it) and
+// opens with O_NONBLOCK, checking the type again on the open descriptor;
+// it can open a directory as its own root, so that the many files of one
+// certs.d directory are opened relative to it instead of walking the
+// whole path each time; and it follows symbolic links that os.Root
+// refuses as escaping (an absolute target, or ".." out of such a
+// directory root) the way the kernel would if the top root were "/".
 type rootFS struct {
-	r   *os.Root
-	fsf fs.FS
+	r *os.Root
+	// top is the root the doctor was given and prefix this root's
+	// directory inside it ("." for top itself).
+	top    *os.Root
+	prefix string
 }
 
 // RootFS returns the file system the doctor should read root through.
-func RootFS(root *os.Root) fs.FS { return &rootFS{r: root, fsf: root.FS()} }
+func RootFS(root *os.Root) fs.FS { return &rootFS{r: root, top: root, prefix: "."} }
 
-func (f *rootFS) Open(name string) (fs.File, error) { return f.fsf.Open(name) }
+// escapes reports os.Root's refusal of a path that leaves it (the error is
+// not exported).
+func escapes(err error) bool {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		err = pe.Err
+	}
+	return err != nil && err.Error() == "path escapes from parent"
+}
 
-func (f *rootFS) Stat(name string) (fs.FileInfo, error) { return f.r.Stat(name) }
+// maxLinks is how many symbolic links one lookup follows (Linux's limit).
+const maxLinks = 40
 
-func (f *rootFS) Lstat(name string) (fs.FileInfo, error) { return f.r.Lstat(name) }
+// resolveLinks resolves every symbolic link in name (a path in top) as the
+// kernel would with top as "/": an absolute target starts again at top,
+// ".." stops there. The result names no symbolic link os.Root would refuse.
+func resolveLinks(top *os.Root, name string) (string, error) {
+	var done []string
+	todo := strings.Split(path.Clean(name), "/")
+	links := 0
+	for len(todo) > 0 {
+		c := todo[0]
+		todo = todo[1:]
+		switch c {
+		case "", ".":
+			continue
+		case "..":
+			if len(done) > 0 {
+				done = done[:len(done)-1]
+			}
+			continue
+		}
+		cur := path.Join(append(done, c)...)
+		li, err := top.Lstat(cur)
+		if err != nil {
+			return "", err
+		}
+		if li.Mode()&fs.ModeSymlink == 0 {
+			done = append(done, c)
+			continue
+		}
+		if links++; links > maxLinks {
+			return "", &fs.PathError{Op: "open", Path: name, Err: syscall.ELOOP}
+		}
+		target, err := top.Readlink(cur)
+		if err != nil {
+			return "", err
+		}
+		if strings.HasPrefix(target, "/") {
+			done = nil
+		}
+		todo = append(strings.Split(target, "/"), todo...)
+	}
+	if len(done) == 0 {
+		return ".", nil
+	}
+	return path.Join(done...), nil
+}
 
-func (f *rootFS) ReadLink(name string) (string, error) { return f.r.Readlink(name) }
+// retry runs op on name, and when os.Root refuses it as escaping, again on
+// the top root with the links resolved. follow is false for operations
+// that do not follow a link in the last component (Lstat, Readlink).
+func retry[T any](f *rootFS, name string, follow bool, op func(*os.Root, string) (T, error)) (T, error) {
+	v, err := op(f.r, name)
+	if err == nil || !escapes(err) {
+		return v, err
+	}
+	full := path.Join(f.prefix, name)
+	var resolved string
+	var rerr error
+	if follow {
+		resolved, rerr = resolveLinks(f.top, full)
+	} else if resolved, rerr = resolveLinks(f.top, path.Dir(full)); rerr == nil {
+		resolved = path.Join(resolved, path.Base(full))
+	}
+	if rerr != nil {
+		return v, rerr
+	}
+	return op(f.top, resolved)
+}
 
-func (f *rootFS) ReadDir(name string) ([]fs.DirEntry, error) { return fs.ReadDir(f.fsf, name) }
+func (f *rootFS) Open(name string) (fs.File, error) {
+	return retry(f, name, true, func(r *os.Root, n string) (fs.File, error) {
+		if !fs.ValidPath(n) {
+			return nil, &fs.PathError{Op: "open", Path: n, Err: fs.ErrInvalid}
+		}
+		file, err := r.Open(n)
+		if err != nil {
+			return nil, err // a nil *os.File is not a nil fs.File
+		}
+		return file, nil
+	})
+}
 
-func (f *rootFS) sub(dir string) (*rootFS, error) {
-	r, err := f.r.OpenRoot(dir)
+func (f *rootFS) Stat(name string) (fs.FileInfo, error) { return retry(f, name, true, (*os.Root).Stat) }
+
+func (f *rootFS) Lstat(name string) (fs.FileInfo, error) {
+	return retry(f, name, false, (*os.Root).Lstat)
+}
+
+func (f *rootFS) ReadLink(name string) (string, error) {
+	return retry(f, name, false, (*os.Root).Readlink)
+}
+
+func (f *rootFS) ReadDir(name string) ([]fs.DirEntry, error) {
+	d, err := retry(f, name, true, (*os.Root).Open)
 	if err != nil {
 		return nil, err
 	}
-	return &rootFS{r: r, fsf: r.FS()}, nil
+	defer d.Close()
+	entries, err := d.ReadDir(-1)
+	slices.SortFunc(entries, func(a, b fs.DirEntry) int { return strings.Compare(a.Name(), b.Name()) })
+	return entries, err
+}
+
+// readDirNames lists a directory's names without stat'ing the entries.
+func (f *rootFS) readDirNames(name string) ([]string, error) {
+	d, err := retry(f, name, true, (*os.Root).Open)
+	if err != nil {
+		return nil, err
+	}
+	defer d.Close()
+	return d.Readdirnames(-1)
+}
+
+func (f *rootFS) sub(dir string) (*rootFS, error) {
+	r, err := f.r.OpenRoot(dir)
+	prefix := path.Join(f.prefix, dir)
+	if escapes(err) {
+		if prefix, err = resolveLinks(f.top, prefix); err == nil {
+			r, err = f.top.OpenRoot(prefix)
+		}
+	}
+	if err != nil {
+		return nil, err
+	}
+	return &rootFS{r: r, top: f.top, prefix: prefix}, nil
 }
 
 func (f *rootFS) close() { f.r.Close() }
 
 func (f *rootFS) readFile(name, p string) (fileInfo, []byte) {
-	fi := fileInfo{Path: p}
-	h, err := f.r.OpenFile(name, os.O_RDONLY|syscall.O_NONBLOCK, 0)
+	st, err := f.Stat(name)
 	if err != nil {
-		// Say why in the caller's terms (missing, dangling link, ...).
+		// Say why in the caller's terms (missing, dangling link, loop...).
 		return statPath(f, name, p), nil
 	}
-	defer h.Close()
-	st, err := h.Stat()
+	fi := fileInfo{Path: p, Exists: true, Mode: st.Mode(), Size: st.Size()}
+	if fi.Problem = refuse(fi.Mode, fi.Size); fi.Problem != "" {
+		return fi, nil
+	}
+	h, err := retry(f, name, true, func(r *os.Root, n string) (*os.File, error) {
+		return r.OpenFile(n, os.O_RDONLY|syscall.O_NONBLOCK|syscall.O_NOCTTY, 0)
+	})
 	if err != nil {
-		fi.Exists, fi.Problem = true, describeErr(err)
+		fi.Problem = cannotRead(err)
 		return fi, nil
 	}
-	fi.Exists, fi.Mode, fi.Size = true, st.Mode(), st.Size()
-	if !st.Mode().IsRegular() {
-		fi.Problem = "is a " + describeMode(st.Mode()) + ", not a regular file: not read"
+	defer h.Close()
+	// The path may have changed between the look and the open.
+	if st, err = h.Stat(); err != nil {
+		fi.Problem = cannotRead(err)
 		return fi, nil
 	}
-	if st.Size() > fsutil.MaxReadSize {
-		fi.Problem = fmt.Sprintf("is %d bytes, larger than the %d bytes certificate material can be: not read", st.Size(), fsutil.MaxReadSize)
+	fi.Mode, fi.Size = st.Mode(), st.Size()
+	if fi.Problem = refuse(fi.Mode, fi.Size); fi.Problem != "" {
 		return fi, nil
 	}
 	buf := make([]byte, 0, st.Size()+1)
@@ -250,7 +396,7 @@ func (f *rootFS) readFile(name, p string) (fileInfo, []byte) {
 			return fi, buf
 		}
 		if err != nil {
-			fi.Problem = describeErr(err)
+			fi.Problem = cannotRead(err)
 			return fi, nil
 		}
 	}

@@ -1,6 +1,7 @@
 package doctor
 
 import (
+	"bytes"
 	"crypto"
 	"crypto/rsa"
 	"crypto/x509"
@@ -17,6 +18,19 @@ import (
 type tlsFile struct {
 	fi  fileInfo
 	mat *pki.Material
+	// truncated: the file ends with a PEM BEGIN line that has no END line
+	// after it, which pem.Decode (and so Docker) skips without a word.
+	truncated bool
+}
+
+// truncatedHint is how a finding says tlsFile.truncated.
+const truncatedHint = "it ends with a BEGIN line without its END line: truncated?"
+
+// danglingPEM reports whether data ends with a PEM BEGIN line and no END
+// line after it.
+func danglingPEM(data []byte) bool {
+	i := bytes.LastIndex(data, []byte("-----BEGIN "))
+	return i >= 0 && !bytes.Contains(data[i:], []byte("-----END "))
 }
 
 func (t *tlsFile) name() string { return path.Base(t.fi.Path) }
@@ -26,8 +40,21 @@ func (r *runner) load(p string) *tlsFile {
 	t := &tlsFile{fi: fi}
 	if data != nil || (fi.Exists && fi.Problem == "" && fi.Mode.IsRegular()) {
 		t.mat = pki.Sniff(data)
+		t.truncated = danglingPEM(data)
 	}
 	return t
+}
+
+// truncatedTail warns about a file whose certificates parse but whose end
+// was cut off: the loader uses what is before the cut and ignores the rest
+// (a CA or intermediate that was there is silently missing).
+func (r *runner) truncatedTail(t *tlsFile, what string) {
+	if !t.truncated || t.mat == nil || len(t.mat.Certs) == 0 {
+		return
+	}
+	r.addSev(IDWrongFormatUnknown, SeverityWarning, r.disp(t.fi.Path),
+		fmt.Sprintf("%s (%s) ends with a BEGIN line without its END line (truncated?): Docker reads the %s before it and ignores the rest", r.disp(t.fi.Path), what, plural(len(t.mat.Certs), "certificate")),
+		fmt.Sprintf("restore the end of %s from where it was copied (every PEM block ends with an -----END ...----- line)", r.q(t.fi.Path)), nil)
 }
 
 // certUse is the role a certificate plays where it was found.
@@ -87,6 +114,7 @@ func (r *runner) certFile(t *tlsFile, what string) []*x509.Certificate {
 		return nil
 	}
 	if m.Encoding == pki.EncPEM && len(m.Certs) > 0 {
+		r.truncatedTail(t, what)
 		return m.Certs
 	}
 	r.wrongFormat(t, what, pki.KindCertificate)
@@ -155,6 +183,9 @@ func (r *runner) wrongFormat(t *tlsFile, what string, want pki.Kind) {
 		desc := m.Describe()
 		if len(m.BadBlocks) > 0 {
 			desc = m.BadBlocks[0]
+		}
+		if t.truncated {
+			desc += " (" + truncatedHint + ")"
 		}
 		r.add(IDWrongFormatUnknown, dp, fmt.Sprintf("%s (%s): %s, expected %s", dp, what, desc, wantWord),
 			fmt.Sprintf("replace %s with %s", qp, wantWord), ev)

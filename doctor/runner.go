@@ -1,12 +1,16 @@
 package doctor
 
 import (
+	"fmt"
 	"io/fs"
 	"path"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
+	"unicode"
+	"unicode/utf8"
 )
 
 // runner collects findings and sources for one run. It is safe for
@@ -76,13 +80,8 @@ func (r *runner) readDirNames(p string) ([]string, error) {
 	fsys, name := r.resolve(p)
 	var names []string
 	if rf, ok := fsys.(*rootFS); ok {
-		f, err := rf.r.Open(name)
-		if err != nil {
-			return nil, err
-		}
-		names, err = f.Readdirnames(-1)
-		f.Close()
-		if err != nil {
+		var err error
+		if names, err = rf.readDirNames(name); err != nil {
 			return nil, err
 		}
 	} else {
@@ -119,21 +118,36 @@ func (r *runner) addSev(id string, sev Severity, subject, msg, fix string, ev ma
 			sev = c.Severity
 		}
 	}
-	f := Finding{CheckID: id, Severity: sev, Subject: subject, Message: msg, Fix: fix, Evidence: ev}
+	for k, v := range ev {
+		ev[k] = printable(v)
+	}
+	f := Finding{CheckID: id, Severity: sev, Subject: printable(subject), Message: printable(msg), Fix: printable(fix), Evidence: ev}
 	r.mu.Lock()
 	r.findings = append(r.findings, f)
 	r.mu.Unlock()
 }
 
 func (r *runner) source(s Source) {
+	s.Kind, s.Path, s.Detail = printable(s.Kind), printable(s.Path), printable(s.Detail)
 	r.mu.Lock()
 	r.sources = append(r.sources, s)
 	r.mu.Unlock()
 }
 
 // disp is how a logical path is shown: prefixed with the root when the
-// doctor reads a tree mounted somewhere else.
+// doctor reads a tree mounted somewhere else. A path that is not valid
+// UTF-8 or holds a control character is shown Go-quoted ("ca\xfe.crt"),
+// so that text and JSON output (which must be UTF-8) name it exactly and
+// on one line.
 func (r *runner) disp(p string) string {
+	p = r.onDisk(p)
+	if needsQuote(p) {
+		return strconv.Quote(p)
+	}
+	return p
+}
+
+func (r *runner) onDisk(p string) string {
 	root := r.o.Root
 	if root == "" || root == "/" {
 		return p
@@ -141,8 +155,56 @@ func (r *runner) disp(p string) string {
 	return path.Join(root, p)
 }
 
-// q is disp, shell-quoted for fix commands.
-func (r *runner) q(p string) string { return shq(r.disp(p)) }
+// q is disp, shell-quoted for fix commands: $'...' with \xHH escapes for
+// a name disp quotes.
+func (r *runner) q(p string) string {
+	p = r.onDisk(p)
+	if needsQuote(p) {
+		return ansiCQuote(p)
+	}
+	return shq(p)
+}
+
+// needsQuote reports a name that is not valid UTF-8 or holds a
+// non-printable character (a newline, for example).
+func needsQuote(s string) bool {
+	return !utf8.ValidString(s) || strings.IndexFunc(s, func(c rune) bool { return !unicode.IsPrint(c) }) >= 0
+}
+
+// ansiCQuote quotes s for bash, ksh and zsh (and POSIX.1-2024 sh) as
+// $'...', writing invalid bytes and non-printable characters as \xHH.
+func ansiCQuote(s string) string {
+	var b strings.Builder
+	b.WriteString("$'")
+	for i := 0; i < len(s); {
+		c, n := utf8.DecodeRuneInString(s[i:])
+		switch {
+		case c == '\\' || c == '\'':
+			b.WriteByte('\\')
+			b.WriteRune(c)
+		case c == utf8.RuneError && n <= 1, !unicode.IsPrint(c):
+			for _, x := range []byte(s[i : i+n]) {
+				fmt.Fprintf(&b, "\\x%02x", x)
+			}
+		default:
+			b.WriteString(s[i : i+n])
+		}
+		i += n
+	}
+	b.WriteByte('\'')
+	return b.String()
+}
+
+// printable keeps report text valid UTF-8 and on one line: invalid bytes
+// and non-printable characters that reached it some other way than disp
+// (a base name, an error message) are written as \xHH.
+func printable(s string) string {
+	if !needsQuote(s) {
+		return s
+	}
+	q := strconv.Quote(s)
+	return q[1 : len(q)-1]
+}
 
 // shq quotes s for a POSIX shell when needed.
 func shq(s string) string {

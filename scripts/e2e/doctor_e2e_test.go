@@ -61,9 +61,20 @@ func TestDoctorLiveThroughDocker(t *testing.T) {
 	StartDockerd(t, DockerdOpts{Namespace: ns})
 	mustDockerTLS(t, nil, "install", "client", "--context", "good", "--host", host, "--ca", p("ca.pem"), "--cert", p("cert.pem"), "--key", p("key.pem"))
 
+	// The doctor changes nothing: the client's configuration and the PKI
+	// it reads are checksummed (content, mode, mtime) around every run.
+	cfgDir := DockerConfigDir(t)
+	cfgSum, pkSum := checksumTree(t, cfgDir), checksumTree(t, pk)
+	unchanged := func(what string) {
+		t.Helper()
+		requireUnchanged(t, what, cfgDir, cfgSum)
+		requireUnchanged(t, what, pk, pkSum)
+	}
+
 	// Healthy: the global --context reaches the plugin, which probes that
 	// context's endpoint with its TLS files.
 	stdout, stderr, code := RunDocker(t, nil, "--context", "good", "tls", "doctor", "--format", "json")
+	unchanged("docker --context good tls doctor")
 	if code != 0 {
 		t.Fatalf("doctor on a healthy context: exit %d\n%s\n%s", code, stdout, stderr)
 	}
@@ -82,6 +93,7 @@ func TestDoctorLiveThroughDocker(t *testing.T) {
 	// that host with those files, whatever the environment says.
 	stdout, stderr, code = RunDocker(t, []string{"DOCKER_HOST=tcp://127.0.0.1:1"}, "-H", host, "--tlsverify", "--tlscacert", p("ca.pem"),
 		"--tlscert", p("cert.pem"), "--tlskey", p("key.pem"), "tls", "doctor", "--format", "json")
+	unchanged("docker -H … --tlsverify … tls doctor")
 	if code != 0 {
 		t.Fatalf("docker -H … --tlsverify … tls doctor: exit %d\n%s\n%s", code, stdout, stderr)
 	}
@@ -99,7 +111,10 @@ func TestDoctorLiveThroughDocker(t *testing.T) {
 	if code == 0 {
 		t.Fatal("docker version without a client certificate succeeded")
 	}
+	certPathSum := checksumTree(t, certPath)
 	stdout, stderr, code = dockerTLS(t, env, "doctor", "--format", "json")
+	unchanged("docker-tls doctor with DOCKER_CERT_PATH")
+	requireUnchanged(t, "docker-tls doctor with DOCKER_CERT_PATH", certPath, certPathSum)
 	if code != 1 {
 		t.Fatalf("doctor with a missing client certificate: exit %d, want 1\n%s\n%s", code, stdout, stderr)
 	}
@@ -118,6 +133,8 @@ func TestDoctorLiveThroughDocker(t *testing.T) {
 	}
 	// The text output shows the same, for people.
 	stdout, _, _ = dockerTLS(t, env, "doctor", host)
+	unchanged("docker-tls doctor " + host)
+	requireUnchanged(t, "docker-tls doctor "+host, certPath, certPathSum)
 	if !strings.Contains(stdout, "[error] probe-client-cert-missing: the server requires a client certificate") {
 		t.Errorf("text output:\n%s", stdout)
 	}
@@ -142,7 +159,10 @@ func TestDoctorRegistryInNamespace(t *testing.T) {
 		out, _, code := dockerTLSInNamespace(t, ns, []string{"HOME=" + t.TempDir()}, args...)
 		return out, code
 	}
+	certsD := filepath.Dir(reg.CertsDir())
+	certsDSum := checksumTree(t, certsD)
 	out, code := run("doctor", "--registry", reg.Host, "--format", "json")
+	requireUnchanged(t, "doctor --registry", certsD, certsDSum)
 	if code != 1 {
 		t.Fatalf("doctor --registry with ca.crt only: exit %d\n%s", code, out)
 	}
