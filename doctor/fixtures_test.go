@@ -1,7 +1,6 @@
 package doctor
 
 import (
-	"bufio"
 	"bytes"
 	"crypto/sha256"
 	"encoding/base64"
@@ -13,11 +12,11 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
-	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
+
+	"github.com/docker-tls/docker-tls/internal/fixturetree"
 )
 
 var update = flag.Bool("update", false, "rewrite golden files (fixtures/*/expected.*, CHECKS.md)")
@@ -26,116 +25,7 @@ var update = flag.Bool("update", false, "rewrite golden files (fixtures/*/expect
 // the same).
 var fixtureNow = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 
-const fixturesDir = "../fixtures"
-
-// decodeName undoes the generator's encoding of ':' (not allowed in Go
-// module zips) as %3A.
-func decodeName(s string) string {
-	return strings.NewReplacer("%3A", ":", "%25", "%").Replace(s)
-}
-
-// materialise copies fixtures/<name>/root into a temporary directory with
-// real file names and the modes from fixtures/<name>/modes (files 0644 and
-// directories 0755 unless listed; git keeps neither), creating the special
-// files listed there (fifo PATH, sparse SIZE PATH).
-func materialise(t *testing.T, name string) string {
-	t.Helper()
-	src := filepath.Join(fixturesDir, name, "root")
-	dst := filepath.Join(t.TempDir(), "root")
-	if err := os.MkdirAll(dst, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	err := filepath.WalkDir(src, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(src, p)
-		target := filepath.Join(dst, decodeName(rel))
-		if d.IsDir() {
-			return os.MkdirAll(target, 0o755)
-		}
-		data, err := os.ReadFile(p)
-		if err != nil {
-			return err
-		}
-		if err := os.WriteFile(target, data, 0o644); err != nil {
-			return err
-		}
-		return os.Chmod(target, 0o644)
-	})
-	if err != nil && !os.IsNotExist(err) {
-		t.Fatal(err)
-	}
-	for _, line := range readLines(t, filepath.Join(fixturesDir, name, "modes")) {
-		f := strings.Fields(line)
-		switch {
-		case len(f) == 2 && f[0] == "fifo":
-			p := filepath.Join(dst, f[1])
-			os.MkdirAll(filepath.Dir(p), 0o755)
-			if err := syscall.Mkfifo(p, 0o644); err != nil {
-				t.Fatal(err)
-			}
-		case len(f) == 3 && f[0] == "sparse":
-			size, err := strconv.ParseInt(f[1], 10, 64)
-			if err != nil {
-				t.Fatal(err)
-			}
-			p := filepath.Join(dst, f[2])
-			os.MkdirAll(filepath.Dir(p), 0o755)
-			fh, err := os.Create(p)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if err := fh.Truncate(size); err != nil {
-				t.Fatal(err)
-			}
-			fh.Close()
-		case len(f) == 2:
-			m, err := strconv.ParseUint(f[0], 8, 32)
-			if err != nil {
-				t.Fatalf("modes: %q: %v", line, err)
-			}
-			if err := os.Chmod(filepath.Join(dst, f[1]), fs.FileMode(m)); err != nil {
-				t.Fatal(err)
-			}
-		default:
-			t.Fatalf("modes: cannot parse %q", line)
-		}
-	}
-	return dst
-}
-
-func readLines(t *testing.T, p string) []string {
-	t.Helper()
-	f, err := os.Open(p)
-	if os.IsNotExist(err) {
-		return nil
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	var out []string
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		if l := strings.TrimSpace(sc.Text()); l != "" && !strings.HasPrefix(l, "#") {
-			out = append(out, l)
-		}
-	}
-	return out
-}
-
-func fixtureEnv(t *testing.T, name string) map[string]string {
-	env := map[string]string{}
-	for _, l := range readLines(t, filepath.Join(fixturesDir, name, "env")) {
-		k, v, ok := strings.Cut(l, "=")
-		if !ok {
-			t.Fatalf("%s/env: %q is not KEY=VALUE", name, l)
-		}
-		env[k] = v
-	}
-	return env
-}
+var fixturesDir = fixturetree.Dir()
 
 // treeSum fingerprints a tree: names, types, modes, sizes, mtimes and the
 // content of regular files (special files are not opened).
@@ -481,3 +371,9 @@ func TestPlainFS(t *testing.T) {
 		}
 	}
 }
+
+func materialise(t *testing.T, name string) string { return fixturetree.Materialise(t, name) }
+
+func readLines(t *testing.T, p string) []string { return fixturetree.Lines(t, p) }
+
+func fixtureEnv(t *testing.T, name string) map[string]string { return fixturetree.Env(t, name) }

@@ -11,11 +11,10 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/pem"
-	"io/fs"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/docker-tls/docker-tls/internal/fixturetree"
 )
 
 // fuzzMaterial is real material in every shape users hand us, generated
@@ -89,7 +88,7 @@ func fuzzMaterial(f *testing.F) [][]byte {
 	add([]byte(""))
 	add([]byte(" \n\t"))
 	add([]byte("hello, this is not a certificate\n"))
-	out = append(out, fixtureFiles(f, filepath.Join("..", "fixtures"), ".pem", ".crt", ".cert", ".key")...)
+	out = append(out, fixturetree.Files(".pem", ".crt", ".cert", ".key")...)
 	return out
 }
 
@@ -98,31 +97,6 @@ func pkcs1(k any) ([]byte, bool) {
 		return x509.MarshalPKCS1PrivateKey(rk), true
 	}
 	return nil, false
-}
-
-// fixtureFiles returns the content of the fixture trees' certificate and
-// key files (fixtures/*/root/**), when the fixtures exist.
-func fixtureFiles(f *testing.F, fixtures string, exts ...string) [][]byte {
-	f.Helper()
-	roots, _ := filepath.Glob(filepath.Join(fixtures, "*", "root"))
-	var out [][]byte
-	for _, root := range roots {
-		filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
-			if err != nil || !d.Type().IsRegular() {
-				return nil
-			}
-			for _, e := range exts {
-				if strings.HasSuffix(p, e) {
-					if b, err := os.ReadFile(p); err == nil && len(b) <= 1<<16 {
-						out = append(out, b)
-					}
-					break
-				}
-			}
-			return nil
-		})
-	}
-	return out
 }
 
 // keyLeaks reports a piece of private key material from data found in msg:

@@ -1,7 +1,6 @@
 package fix
 
 import (
-	"bufio"
 	"crypto/sha256"
 	"encoding/json"
 	"fmt"
@@ -9,85 +8,20 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/docker-tls/docker-tls/internal/fixturetree"
+
 	"github.com/docker-tls/docker-tls/doctor"
 )
 
-const fixturesDir = "../../fixtures"
-
 var fixtureNow = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
-
-// materialise copies fixtures/<name>/root to a temporary directory with
-// the modes from fixtures/<name>/modes (as the doctor's fixture tests do).
-func materialise(t *testing.T, name string) string {
-	t.Helper()
-	src := filepath.Join(fixturesDir, name, "root")
-	dst := filepath.Join(t.TempDir(), "root")
-	dec := strings.NewReplacer("%3A", ":", "%25", "%")
-	err := filepath.WalkDir(src, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(src, p)
-		target := filepath.Join(dst, dec.Replace(rel))
-		if d.IsDir() {
-			return os.MkdirAll(target, 0o755)
-		}
-		data, err := os.ReadFile(p)
-		if err != nil {
-			return err
-		}
-		if err := os.WriteFile(target, data, 0o644); err != nil {
-			return err
-		}
-		return os.Chmod(target, 0o644)
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, line := range lines(t, filepath.Join(fixturesDir, name, "modes")) {
-		f := strings.Fields(line)
-		m, err := strconv.ParseUint(f[0], 8, 32)
-		if err != nil || len(f) != 2 {
-			t.Fatalf("modes: %q", line)
-		}
-		if err := os.Chmod(filepath.Join(dst, f[1]), fs.FileMode(m)); err != nil {
-			t.Fatal(err)
-		}
-	}
-	return dst
-}
-
-func lines(t *testing.T, p string) []string {
-	f, err := os.Open(p)
-	if os.IsNotExist(err) {
-		return nil
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	var out []string
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		if l := strings.TrimSpace(sc.Text()); l != "" && !strings.HasPrefix(l, "#") {
-			out = append(out, l)
-		}
-	}
-	return out
-}
 
 func runDoctor(t *testing.T, name, root string) *doctor.Report {
 	t.Helper()
-	env := map[string]string{}
-	for _, l := range lines(t, filepath.Join(fixturesDir, name, "env")) {
-		k, v, _ := strings.Cut(l, "=")
-		env[k] = v
-	}
+	env := fixturetree.Env(t, name)
 	r, err := os.OpenRoot(root)
 	if err != nil {
 		t.Fatal(err)
@@ -166,7 +100,7 @@ func TestFixThenUndo(t *testing.T) {
 `, nil},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			root := materialise(t, tc.name)
+			root := fixturetree.Materialise(t, tc.name)
 			before := snapshot(t, root)
 			rep := runDoctor(t, tc.name, root)
 			actions, err := Plan(rep, root)
@@ -254,7 +188,7 @@ func TestUndoRefusesChangedFiles(t *testing.T) {
 		}, "ROOT/etc/docker/certs.d/registry.example.com:5000/ca.crt is missing or no longer a regular file"},
 	} {
 		t.Run(change.what, func(t *testing.T) {
-			root := materialise(t, "certsd-ca-named-cert")
+			root := fixturetree.Materialise(t, "certsd-ca-named-cert")
 			actions, err := Plan(runDoctor(t, "certsd-ca-named-cert", root), root)
 			if err != nil || len(actions) != 1 {
 				t.Fatal(actions, err)
@@ -278,7 +212,7 @@ func TestUndoRefusesChangedFiles(t *testing.T) {
 }
 
 func TestApplyRefuses(t *testing.T) {
-	root := materialise(t, "certsd-ca-named-cert")
+	root := fixturetree.Materialise(t, "certsd-ca-named-cert")
 	dir := filepath.Join(root, "etc/docker/certs.d/registry.example.com:5000")
 	actions, err := Plan(runDoctor(t, "certsd-ca-named-cert", root), root)
 	if err != nil || len(actions) != 1 {
@@ -306,7 +240,7 @@ func TestApplyRefuses(t *testing.T) {
 		t.Errorf("Apply error:\n got %v\nwant %s", err, want)
 	}
 	// The plan leaves out a rename whose target exists.
-	root2 := materialise(t, "certsd-ca-named-cert")
+	root2 := fixturetree.Materialise(t, "certsd-ca-named-cert")
 	os.WriteFile(filepath.Join(root2, "etc/docker/certs.d/registry.example.com:5000/ca.crt"), []byte("x"), 0o644)
 	rep := runDoctor(t, "certsd-ca-named-cert", root2)
 	if a, _ := Plan(rep, root2); len(a) != 0 {
@@ -320,7 +254,7 @@ func TestApplyRefuses(t *testing.T) {
 // Undo after an Apply that stopped half way: the action being applied did
 // not happen, the ones before did.
 func TestUndoPartialJournal(t *testing.T) {
-	root := materialise(t, "certpath-wrong-names")
+	root := fixturetree.Materialise(t, "certpath-wrong-names")
 	before := snapshot(t, root)
 	actions, err := Plan(runDoctor(t, "certpath-wrong-names", root), root)
 	if err != nil || len(actions) != 3 {

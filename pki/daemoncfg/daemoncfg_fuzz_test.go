@@ -3,38 +3,12 @@ package daemoncfg
 import (
 	"bytes"
 	"encoding/json"
-	"io/fs"
-	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
-)
 
-// fixtureFiles returns fixture tree files (fixtures/*/root/**) whose names
-// end in one of exts, when the fixtures exist.
-func fixtureFiles(f *testing.F, exts ...string) [][]byte {
-	f.Helper()
-	roots, _ := filepath.Glob(filepath.Join("..", "..", "fixtures", "*", "root"))
-	var out [][]byte
-	for _, root := range roots {
-		filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
-			if err != nil || !d.Type().IsRegular() {
-				return nil
-			}
-			for _, e := range exts {
-				if strings.HasSuffix(p, e) {
-					if b, err := os.ReadFile(p); err == nil && len(b) <= 1<<16 {
-						out = append(out, b)
-					}
-					break
-				}
-			}
-			return nil
-		})
-	}
-	return out
-}
+	"github.com/docker-tls/docker-tls/internal/fixturetree"
+)
 
 // FuzzDaemonJSON checks Parse → Marshal → Parse: whatever Parse accepts
 // re-marshals to JSON that parses to the same keys, in the same order, with
@@ -49,7 +23,7 @@ func FuzzDaemonJSON(f *testing.F) {
 	} {
 		f.Add([]byte(s))
 	}
-	for _, b := range fixtureFiles(f, ".json") {
+	for _, b := range fixturetree.Files(".json") {
 		f.Add(b)
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
@@ -130,7 +104,7 @@ func FuzzExecStart(f *testing.F) {
 	} {
 		f.Add([]byte(p[0]), []byte(p[1]))
 	}
-	units := fixtureFiles(f, ".service", ".conf")
+	units := fixturetree.Files(".service", ".conf")
 	for i, b := range units {
 		f.Add(b, []byte(""))
 		if i+1 < len(units) {
