@@ -1,12 +1,13 @@
 package doctor
 
 import (
-	"github.com/docker-tls/docker-tls/doctor/probe"
 	"os"
 	"regexp"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/docker-tls/docker-tls/doctor/probe"
 )
 
 func TestCatalogEntries(t *testing.T) {

@@ -10,6 +10,8 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/docker-tls/docker-tls/pki/fsutil"
+
 	"github.com/docker-tls/docker-tls/pki"
 	"github.com/docker-tls/docker-tls/pki/layout"
 )
@@ -230,7 +232,7 @@ func (r *runner) envChecks(cfg *clientConfig, flags ClientFlags) {
 		case fi.Problem != "" || !fi.Mode.IsDir():
 			what := fi.Problem
 			if what == "" {
-				what = "is a " + describeMode(fi.Mode) + ", not a directory"
+				what = "is a " + fsutil.DescribeMode(fi.Mode) + ", not a directory"
 			}
 			r.add(IDEnvCertPathMissing, "DOCKER_CERT_PATH",
 				fmt.Sprintf("DOCKER_CERT_PATH=%s %s: it must name the directory holding ca.pem, cert.pem and key.pem", r.disp(cp), what),

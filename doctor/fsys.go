@@ -96,25 +96,6 @@ func describeErr(err error) string {
 	return err.Error()
 }
 
-// describeMode names a non-regular file type.
-func describeMode(m fs.FileMode) string {
-	switch {
-	case m.IsRegular():
-		return "regular file"
-	case m.IsDir():
-		return "directory"
-	case m&fs.ModeNamedPipe != 0:
-		return "FIFO"
-	case m&fs.ModeCharDevice != 0:
-		return "character device"
-	case m&fs.ModeDevice != 0:
-		return "device"
-	case m&fs.ModeSocket != 0:
-		return "socket"
-	}
-	return "special file"
-}
-
 // readFile reads a regular file of at most fsutil.MaxReadSize bytes. It
 // refuses directories, FIFOs, devices and sockets by their mode before
 // opening anything, and records why in fi.Problem.
@@ -151,7 +132,7 @@ func readFile(fsys fs.FS, name, p string) (fileInfo, []byte) {
 // is read).
 func refuse(m fs.FileMode, size int64) string {
 	if !m.IsRegular() {
-		return "is a " + describeMode(m) + ", not a regular file: not read"
+		return "is a " + fsutil.DescribeMode(m) + ", not a regular file: not read"
 	}
 	if size > fsutil.MaxReadSize {
 		return fmt.Sprintf("is %d bytes, larger than the %d bytes certificate material can be: not read", size, fsutil.MaxReadSize)

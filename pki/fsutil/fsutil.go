@@ -55,7 +55,7 @@ func EnsureDir(dir string, perm fs.FileMode) error {
 		target, _ := os.Readlink(dir)
 		return fmt.Errorf("refusing to use %s: it is a symbolic link to %s, expected a directory (remove the link or choose another path)", dir, target)
 	case err == nil && !fi.IsDir():
-		return fmt.Errorf("cannot use %s: it is a %s, expected a directory", dir, describeMode(fi.Mode()))
+		return fmt.Errorf("cannot use %s: it is a %s, expected a directory", dir, DescribeMode(fi.Mode()))
 	case err == nil:
 		return nil
 	case !errors.Is(err, fs.ErrNotExist):
@@ -70,20 +70,25 @@ func EnsureDir(dir string, perm fs.FileMode) error {
 	return nil
 }
 
-func describeMode(m fs.FileMode) string {
+// DescribeMode names a file type for messages: "regular file",
+// "directory", "symbolic link", "FIFO", "character device", "device",
+// "socket".
+func DescribeMode(m fs.FileMode) string {
 	switch {
 	case m.IsRegular():
 		return "regular file"
+	case m.IsDir():
+		return "directory"
 	case m&fs.ModeSymlink != 0:
 		return "symbolic link"
 	case m&fs.ModeNamedPipe != 0:
 		return "FIFO"
+	case m&fs.ModeCharDevice != 0:
+		return "character device"
 	case m&fs.ModeDevice != 0:
 		return "device"
 	case m&fs.ModeSocket != 0:
 		return "socket"
-	case m.IsDir():
-		return "directory"
 	}
 	return "special file"
 }
@@ -113,7 +118,7 @@ func WriteFile(path string, data []byte, perm fs.FileMode, force bool) (Result, 
 			return res, fmt.Errorf("refusing to write %s: it is a symbolic link to %s, expected a regular file (remove the link first)", path, target)
 		}
 		if !fi.Mode().IsRegular() {
-			return res, fmt.Errorf("refusing to write %s: it is a %s, expected a regular file", path, describeMode(fi.Mode()))
+			return res, fmt.Errorf("refusing to write %s: it is a %s, expected a regular file", path, DescribeMode(fi.Mode()))
 		}
 		old, err := readNoFollow(path, fi.Size())
 		if err != nil {
@@ -214,7 +219,7 @@ func ReadFile(path string) ([]byte, error) {
 		}
 	}
 	if !fi.Mode().IsRegular() {
-		return nil, fmt.Errorf("%s is a %s, expected a regular file", path, describeMode(fi.Mode()))
+		return nil, fmt.Errorf("%s is a %s, expected a regular file", path, DescribeMode(fi.Mode()))
 	}
 	return readNoFollow(path, fi.Size())
 }

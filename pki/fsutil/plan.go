@@ -69,7 +69,7 @@ func (p *Plan) Preview(force bool) []Step {
 			target, _ := os.Readlink(f.Path)
 			s.Action, s.Reason = ActionConflict, fmt.Sprintf("refusing to write %s: it is a symbolic link to %s; docker-tls does not write through links", f.Path, target)
 		case !fi.Mode().IsRegular():
-			s.Action, s.Reason = ActionConflict, "it is a "+describeMode(fi.Mode())+", not a regular file"
+			s.Action, s.Reason = ActionConflict, "it is a "+DescribeMode(fi.Mode())+", not a regular file"
 		default:
 			old, err := readNoFollow(f.Path, fi.Size())
 			switch {
