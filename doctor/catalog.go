@@ -140,7 +140,17 @@ var catalog = []Check{
 			"\"tls: failed to find any PEM data\", \"ca.pem seems invalid\" or \"no valid private key found\".",
 		Fix:      "Replace the file with the PEM certificate or key it should hold.",
 		Citation: "Go crypto/tls X509KeyPair; docker/cli cli/context/docker/load.go tlsConfig",
+	},	{
+		ID: IDPEMTruncated, Title: "PEM file cut off after its last complete certificate", Severity: SeverityWarning,
+		Doc: "The file ends with a -----BEGIN ...----- line whose -----END ...----- line is missing, after one or more " +
+			"complete certificates. Go's PEM decoder, and so every Docker loader, reads the complete blocks and " +
+			"silently ignores the rest: a CA or intermediate that was in the cut-off part is missing, and " +
+			"verification later fails with \"x509: certificate signed by unknown authority\" with no hint at this file. " +
+			"It usually comes from a copy and paste, or a transfer that stopped early.",
+		Fix:      "Restore the end of the file from where it was copied; every PEM block ends with an -----END ...----- line.",
+		Citation: "Go encoding/pem Decode (a block without its END line is not decoded; earlier blocks are); moby registry/registry.go loadTLSConfig (AppendCertsFromPEM)",
 	},
+
 	{
 		ID: IDFilesSwapped, Title: "Certificate and key files swapped", Severity: SeverityError,
 		Doc: "The certificate file holds a private key and/or the key file holds a certificate, usually from " +

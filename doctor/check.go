@@ -74,6 +74,7 @@ const (
 	IDWrongFormatPKCS7         = "wrong-format-pkcs7"
 	IDWrongFormatPKCS12        = "wrong-format-pkcs12"
 	IDWrongFormatUnknown       = "wrong-format-unknown"
+	IDPEMTruncated             = "pem-truncated"
 	IDFilesSwapped             = "files-swapped"
 	IDKeyEncrypted             = "key-encrypted"
 	IDFileUnreadable           = "file-unreadable"

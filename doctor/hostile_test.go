@@ -453,7 +453,7 @@ func TestHostileFiles(t *testing.T) {
 			hostileAbsDir + "/ca.crt (CA certificate \"expired CA\") expired on 2024-01-31 (701 days ago): \"x509: certificate has expired or is not yet valid\""},
 		{IDCertExpired, hostileClimber,
 			hostileClimber + " (CA certificate \"expired CA\") expired on 2024-01-31 (701 days ago): \"x509: certificate has expired or is not yet valid\""},
-		{IDWrongFormatUnknown, hostileCutTail,
+		{IDPEMTruncated, hostileCutTail,
 			hostileCutTail + " (CA certificate) ends with a BEGIN line without its END line (truncated?): Docker reads the 1 certificate before it and ignores the rest"},
 	}
 	checkFindings(t, rep, want)

@@ -52,7 +52,7 @@ func (r *runner) truncatedTail(t *tlsFile, what string) {
 	if !t.truncated || t.mat == nil || len(t.mat.Certs) == 0 {
 		return
 	}
-	r.addSev(IDWrongFormatUnknown, SeverityWarning, r.disp(t.fi.Path),
+	r.add(IDPEMTruncated, r.disp(t.fi.Path),
 		fmt.Sprintf("%s (%s) ends with a BEGIN line without its END line (truncated?): Docker reads the %s before it and ignores the rest", r.disp(t.fi.Path), what, plural(len(t.mat.Certs), "certificate")),
 		fmt.Sprintf("restore the end of %s from where it was copied (every PEM block ends with an -----END ...----- line)", r.q(t.fi.Path)), nil)
 }

@@ -242,6 +242,10 @@ func (g *gen) scenarios() []*scenario {
 	add("certsd-crt-not-pem", "ca.crt in DER (a Windows .cer export renamed).", nil, func(s *scenario) {
 		s.registry(regDir, map[string][]byte{"ca.crt": w.regCA.cert.Raw})
 	})
+	add("pem-truncated", "certs.d ca.crt: a CA bundle whose last certificate was cut off in the copy.", nil, func(s *scenario) {
+		cut := certPEM(w.regCA)
+		s.registry(regDir, map[string][]byte{"ca.crt": append(certPEM(w.ca), cut[:len(cut)/2]...)})
+	})
 	add("hoststoml-broken", "containerd hosts.toml naming a CA file that does not exist, and another that does not parse.", nil, func(s *scenario) {
 		s.registry("/etc/containerd/certs.d/"+reg, map[string][]byte{"hosts.toml": []byte("server = \"https://" + reg + "\"\n\n[host.\"https://" + reg + "\"]\n  ca = \"/etc/containerd/certs.d/" + reg + "/registry-ca.crt\"\n")})
 		s.registry("/etc/containerd/certs.d/mirror.example.com", map[string][]byte{"hosts.toml": []byte("[host.\"https://mirror.example.com\"\n  ca = \"ca.crt\"\n"), "ca.crt": certPEM(w.regCA)})
