@@ -140,7 +140,7 @@ var catalog = []Check{
 			"\"tls: failed to find any PEM data\", \"ca.pem seems invalid\" or \"no valid private key found\".",
 		Fix:      "Replace the file with the PEM certificate or key it should hold.",
 		Citation: "Go crypto/tls X509KeyPair; docker/cli cli/context/docker/load.go tlsConfig",
-	},	{
+	}, {
 		ID: IDPEMTruncated, Title: "PEM file cut off after its last complete certificate", Severity: SeverityWarning,
 		Doc: "The file ends with a -----BEGIN ...----- line whose -----END ...----- line is missing, after one or more " +
 			"complete certificates. Go's PEM decoder, and so every Docker loader, reads the complete blocks and " +
