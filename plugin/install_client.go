@@ -6,6 +6,7 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -305,7 +306,7 @@ func refuseContextLinks(cfgDir, name string) error {
 	return nil
 }
 
-func printContextNext(w interface{ Write([]byte) (int, error) }, name string) {
+func printContextNext(w io.Writer, name string) {
 	fmt.Fprintf(w, "\nUse it:\n  docker --context %s version\nor make it the default:\n  docker context use %s\n", name, name)
 }
 
