@@ -181,8 +181,10 @@ func runDoctor(ctx context.Context, dockerCli command.Cli, cmd *cobra.Command, o
 		return err
 	}
 	if len(live) > 100 {
-		// A fleet: fewer collections for a short-lived burst of handshakes.
-		debug.SetGCPercent(200)
+		// A fleet: fewer collections for a short-lived burst of handshakes,
+		// with a soft limit that keeps the process well under 100 MB.
+		debug.SetGCPercent(400)
+		debug.SetMemoryLimit(80 << 20)
 	}
 	if len(live) > 0 {
 		rep.AddLive(live, doctor.Probe(ctx, live, probe.Options{Timeout: opts.timeout}, opts.parallel))
