@@ -20,14 +20,7 @@ type caCreateOptions struct {
 }
 
 func caCmd(dockerCli command.Cli) *cobra.Command {
-	cmd := &cobra.Command{
-		Use:   "ca COMMAND",
-		Short: "Manage the certificate authority",
-		Args:  noArgs,
-		RunE:  showHelp,
-	}
-	cmd.AddCommand(caCreateCmd(dockerCli))
-	return cmd
+	return groupCmd("ca", "Manage the certificate authority", caCreateCmd(dockerCli))
 }
 
 func caCreateCmd(dockerCli command.Cli) *cobra.Command {

@@ -85,6 +85,14 @@ func plural(w string, n int) string {
 	return w + "s"
 }
 
+// groupCmd is a command that only groups subcommands: it shows its help,
+// and rejects unknown subcommands and stray arguments like docker does.
+func groupCmd(name, short string, subs ...*cobra.Command) *cobra.Command {
+	cmd := &cobra.Command{Use: name + " COMMAND", Short: short, Args: noArgs, RunE: showHelp}
+	cmd.AddCommand(subs...)
+	return cmd
+}
+
 func showHelp(cmd *cobra.Command, _ []string) error {
 	cmd.SetOut(cmd.OutOrStdout())
 	return cmd.Help()

@@ -6,12 +6,6 @@ import (
 )
 
 func installCmd(dockerCli command.Cli) *cobra.Command {
-	cmd := &cobra.Command{
-		Use:   "install COMMAND",
-		Short: "Install certificates where the docker CLI or dockerd reads them",
-		Args:  noArgs,
-		RunE:  showHelp,
-	}
-	cmd.AddCommand(installClientCmd(dockerCli), installDaemonCmd(dockerCli))
-	return cmd
+	return groupCmd("install", "Install certificates where the docker CLI or dockerd reads them",
+		installClientCmd(dockerCli), installDaemonCmd(dockerCli))
 }

@@ -23,14 +23,8 @@ type issueOptions struct {
 }
 
 func issueCmd(dockerCli command.Cli) *cobra.Command {
-	cmd := &cobra.Command{
-		Use:   "issue COMMAND",
-		Short: "Issue a daemon (server) or client certificate",
-		Args:  noArgs,
-		RunE:  showHelp,
-	}
-	cmd.AddCommand(issueRoleCmd(dockerCli, pki.RoleServer), issueRoleCmd(dockerCli, pki.RoleClient))
-	return cmd
+	return groupCmd("issue", "Issue a daemon (server) or client certificate",
+		issueRoleCmd(dockerCli, pki.RoleServer), issueRoleCmd(dockerCli, pki.RoleClient))
 }
 
 func issueRoleCmd(dockerCli command.Cli, role pki.Role) *cobra.Command {

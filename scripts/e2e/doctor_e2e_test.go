@@ -146,13 +146,8 @@ func TestDoctorLiveThroughDocker(t *testing.T) {
 // install-registry has run, finds nothing wrong and push works.
 func TestDoctorRegistryInNamespace(t *testing.T) {
 	Require(t)
-	dir := t.TempDir()
-	mustDockerTLS(t, nil, "ca", "create", "--out", dir)
-	mustDockerTLS(t, nil, "issue", "server", "--san", DefaultRegistryHostname, "--out", dir,
-		"--ca-cert", filepath.Join(dir, "ca.pem"), "--ca-key", filepath.Join(dir, "ca-key.pem"))
 	ns := NewNamespace(t)
-	reg := StartRegistry(t, RegistryOpts{Namespace: ns, CertFile: filepath.Join(dir, "server-cert.pem"), KeyFile: filepath.Join(dir, "server-key.pem"),
-		ClientCAs: []string{filepath.Join(dir, "ca.pem")}})
+	reg, dir := startClientCertRegistry(t, ns)
 	copyFile(t, filepath.Join(dir, "ca.pem"), filepath.Join(reg.CertsDir(), "ca.crt"), 0o644)
 
 	run := func(args ...string) (string, int) {

@@ -156,13 +156,8 @@ func TestProbeReproducesDockerErrors(t *testing.T) {
 // certs.d says why, with dockerd's error.
 func TestProbeRegistryMatchesPush(t *testing.T) {
 	Require(t)
-	dir := t.TempDir()
-	mustDockerTLS(t, nil, "ca", "create", "--out", dir)
-	mustDockerTLS(t, nil, "issue", "server", "--san", DefaultRegistryHostname, "--out", dir,
-		"--ca-cert", filepath.Join(dir, "ca.pem"), "--ca-key", filepath.Join(dir, "ca-key.pem"))
 	ns := NewNamespace(t)
-	reg := StartRegistry(t, RegistryOpts{Namespace: ns, CertFile: filepath.Join(dir, "server-cert.pem"), KeyFile: filepath.Join(dir, "server-key.pem"),
-		ClientCAs: []string{filepath.Join(dir, "ca.pem")}})
+	reg, dir := startClientCertRegistry(t, ns)
 	writeDaemonJSON(t, ns, map[string]any{"hosts": []string{"unix:///var/run/docker.sock"}})
 	d := StartDockerd(t, DockerdOpts{Namespace: ns})
 	tarPath := filepath.Join(t.TempDir(), "tiny.tar")
