@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/docker-tls/docker-tls/pki/fsutil"
 	"github.com/docker/go-connections/tlsconfig"
 )
 
@@ -128,7 +129,8 @@ func (c *Client) tlsConfig(role Role) (*tls.Config, [][]*x509.Certificate, error
 // order, *.crt appended to the system roots (non-PEM ones silently
 // skipped), *.cert with the *.key of the same base name as client pairs,
 // and the loader's own errors for a .cert without .key or a .key without
-// .cert. A missing directory is no error: dockerd then uses system roots.
+// .cert. Files are read with fsutil.ReadFile: a FIFO, device or oversized
+// file is an error, never a hang. A missing directory is no error: dockerd then uses system roots.
 func ClientFromCertsDir(dir string) (Client, error) {
 	c := Client{TLS: true, SystemRoots: true, Source: dir}
 	entries, err := os.ReadDir(dir)
@@ -145,7 +147,7 @@ func ClientFromCertsDir(dir string) (Client, error) {
 		full := filepath.Join(dir, name)
 		switch filepath.Ext(name) {
 		case ".crt":
-			data, err := os.ReadFile(full)
+			data, err := fsutil.ReadFile(full)
 			if err != nil {
 				return c, &ConfigError{File: full, Err: err}
 			}
@@ -160,11 +162,11 @@ func ClientFromCertsDir(dir string) (Client, error) {
 			if _, err := os.Stat(keyPath); err != nil {
 				return c, &ConfigError{File: full, Err: fmt.Errorf("missing key %s for client certificate %s. CA certificates must use the extension .crt", keyName, name)}
 			}
-			cert, err := os.ReadFile(full)
+			cert, err := fsutil.ReadFile(full)
 			if err != nil {
 				return c, &ConfigError{File: full, Err: err}
 			}
-			key, err := os.ReadFile(keyPath)
+			key, err := fsutil.ReadFile(keyPath)
 			if err != nil {
 				return c, &ConfigError{File: keyPath, Err: err}
 			}
