@@ -152,6 +152,18 @@ func applyPlan(w io.Writer, p *fsutil.Plan, force bool) error {
 	return nil
 }
 
+// printDryRun lists what applying a plan would do, writing nothing.
+func printDryRun(w io.Writer, steps []fsutil.Step) {
+	fmt.Fprintf(w, "Dry run: nothing is written.\n")
+	for _, s := range steps {
+		fmt.Fprintf(w, "  %-9s %s  (%s, mode %04o)", s.Action, s.Path, s.What, s.Mode)
+		if s.Reason != "" {
+			fmt.Fprintf(w, ": %s", s.Reason)
+		}
+		fmt.Fprintln(w)
+	}
+}
+
 // describeCert is one line about a certificate for command output.
 func describeCert(c *x509.Certificate) string {
 	parts := []string{}

@@ -224,14 +224,7 @@ func runInstallDaemon(_ context.Context, dockerCli command.Cli, o *installDaemon
 	}
 
 	if o.dryRun {
-		fmt.Fprintf(w, "Dry run: nothing is written.\n")
-		for _, s := range plan.Preview(o.force) {
-			fmt.Fprintf(w, "  %-9s %s  (%s, mode %04o)", s.Action, s.Path, s.What, s.Mode)
-			if s.Reason != "" {
-				fmt.Fprintf(w, ": %s", s.Reason)
-			}
-			fmt.Fprintln(w)
-		}
+		printDryRun(w, plan.Preview(o.force))
 		return nil
 	}
 	fmt.Fprintf(w, "Installing the daemon's TLS material for %s\n", describeCert(srv))

@@ -257,14 +257,7 @@ func runInstallRegistry(ctx context.Context, dockerCli command.Cli, arg string, 
 	}
 
 	if o.dryRun {
-		fmt.Fprintf(w, "Dry run: nothing is written.\n")
-		for _, s := range in.Preview(o.force) {
-			fmt.Fprintf(w, "  %-9s %s  (%s, mode %04o)", s.Action, s.Path, s.What, s.Mode)
-			if s.Reason != "" {
-				fmt.Fprintf(w, ": %s", s.Reason)
-			}
-			fmt.Fprintln(w)
-		}
+		printDryRun(w, in.Preview(o.force))
 		return nil
 	}
 
