@@ -56,7 +56,7 @@ func (r *Result) diagnose(o Options) {
 		r.Fix = "protect the daemon with TLS: docker tls init --san " + t.Host
 	case OutcomeClientConfig:
 		r.Cause = fmt.Sprintf("the client material in %s cannot be used: %s", src, r.Err)
-		r.Fix = "run 'docker tls doctor' without a target for the static checks, which name the broken file"
+		r.Fix = "repair the file named in the cause; the static findings of this report (docker tls doctor) say how"
 	case OutcomeResolveFailed:
 		r.Cause = fmt.Sprintf("the name %s does not resolve", t.Host)
 		r.Fix = "check the host name (and /etc/hosts or DNS on this machine)"
