@@ -109,7 +109,7 @@ func TestProbeReproducesDockerErrors(t *testing.T) {
 				if c.GoTLS121 {
 					return connectErr(addr, "remote error: tls: unknown certificate authority")
 				}
-				return connectErr(addr, cliTLSVerifyHint+"remote error: tls: bad certificate")
+				return badCertificateLine(addr)
 			}},
 		{name: "wrong server CA", dockerArgs: []string{"--tlsverify", "--tlscacert", o("ca.pem"), "--tlscert", g("cert.pem"), "--tlskey", g("key.pem")},
 			client: probeClientFromFiles(t, o("ca.pem"), g("cert.pem"), g("key.pem")), want: probe.OutcomeServerUnknownCA,
@@ -119,10 +119,12 @@ func TestProbeReproducesDockerErrors(t *testing.T) {
 		{name: "IP not in SANs", dnsOnly: true, dockerArgs: []string{"--tlsverify", "--tlscacert", g("ca.pem"), "--tlscert", g("cert.pem"), "--tlskey", g("key.pem")},
 			client: probeClientFromFiles(t, g("ca.pem"), g("cert.pem"), g("key.pem")), want: probe.OutcomeServerNameMismatch,
 			cause: `the client connects to "127.0.0.1", but the server's certificate is valid only for docker.e2e.test`, docker: func(_ *Cell, addr string) string {
-				return connectErr(addr, "x509: certificate is valid for docker.e2e.test, not 127.0.0.1")
+				return connectErr(addr, "x509: cannot validate certificate for 127.0.0.1 because it doesn't contain any IP SANs")
 			}},
 		{name: "plain client to TLS port", dockerArgs: nil, client: probe.Client{Source: "DOCKER_HOST"}, want: probe.OutcomePlainClientToTLS,
-			cause: "requires TLS, but the client connects with plain HTTP", docker: func(*Cell, string) string { return "Client sent an HTTP request to an HTTPS server." }},
+			cause: "requires TLS, but the client connects with plain HTTP", docker: func(*Cell, string) string {
+				return "Error response from daemon: Client sent an HTTP request to an HTTPS server."
+			}},
 		{name: "TLS client to plain port", plainD: true, dockerArgs: []string{"--tlsverify", "--tlscacert", g("ca.pem"), "--tlscert", g("cert.pem"), "--tlskey", g("key.pem")},
 			client: probeClientFromFiles(t, g("ca.pem"), g("cert.pem"), g("key.pem")), want: probe.OutcomePlainHTTPServer,
 			cause: "speaks plain HTTP", docker: func(_ *Cell, addr string) string {
@@ -272,9 +274,12 @@ func pushNoClientCertLine(c *Cell, host string) string {
 	return fmt.Sprintf(`Get "https://%s/v2/": %s`, host, alert)
 }
 
-// cliTLSVerifyHint is what the docker CLI's client puts before a
-// "bad certificate" alert, and before no other.
-const cliTLSVerifyHint = "the server probably has client authentication (--tlsverify) enabled; check your TLS client certification settings: "
+// badCertificateLine is the docker CLI's line for a "bad certificate"
+// alert: its client replaces the usual "error during connect: " with a
+// --tlsverify hint, for this alert and no other.
+func badCertificateLine(addr string) string {
+	return fmt.Sprintf(`the server probably has client authentication (--tlsverify) enabled; check your TLS client certification settings: Get "https://%s/vX/version": remote error: tls: bad certificate`, addr)
+}
 
 // connectErr is the docker CLI's line for a failed `docker version`
 // connection to addr, normalised by normaliseDockerError.
@@ -291,5 +296,5 @@ func noClientCertLine(c *Cell, addr string) string {
 	if c.GoTLS121 {
 		return connectErr(addr, "remote error: tls: certificate required")
 	}
-	return connectErr(addr, cliTLSVerifyHint+"remote error: tls: bad certificate")
+	return badCertificateLine(addr)
 }
