@@ -75,13 +75,16 @@ build_dockerd() {
 build_containerd() {
   local tmp=$1 version=$2
   GOBIN="$tmp/out" "$GO" install -trimpath \
+    -ldflags "-X github.com/containerd/containerd/v2/version.Version=$version" \
     "github.com/containerd/containerd/v2/cmd/containerd@$version" \
     "github.com/containerd/containerd/v2/cmd/ctr@$version"
 }
 
 build_registry() {
   local tmp=$1 version=$2
-  GOBIN="$tmp/out" "$GO" install -trimpath "github.com/distribution/distribution/v3/cmd/registry@$version"
+  GOBIN="$tmp/out" "$GO" install -trimpath \
+    -ldflags "-X github.com/distribution/distribution/v3/version.version=$version" \
+    "github.com/distribution/distribution/v3/cmd/registry@$version"
 }
 
 want=${*:-dockerd containerd registry}

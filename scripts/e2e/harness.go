@@ -373,10 +373,21 @@ func noteFailure(t testing.TB) {
 // FailedTests lists the e2e tests that failed so far (each test or subtest
 // that called Require, directly or through the harness), in the order they
 // finished. TestMain prints them last, so the names survive long logs.
+// A parent that failed only because a subtest did is left out.
 func FailedTests() []string {
 	failedMu.Lock()
 	defer failedMu.Unlock()
-	return append([]string(nil), failed...)
+	var leaves []string
+next:
+	for _, name := range failed {
+		for _, other := range failed {
+			if strings.HasPrefix(other, name+"/") {
+				continue next
+			}
+		}
+		leaves = append(leaves, name)
+	}
+	return leaves
 }
 
 // LeakedProcesses describes every process started by the harness that is
@@ -1168,7 +1179,9 @@ http:
 	opts.Namespace.AddHost(t, ns.IP, opts.Hostname)
 
 	cmd := opts.Namespace.Command(cell.Registry, "serve", r.ConfigFile)
-	cmd.Env = cleanEnv("REGISTRY_") // REGISTRY_* would override config.yml
+	// REGISTRY_* would override config.yml; registry 3 would export traces
+	// to an OTLP collector unless told not to.
+	cmd.Env = append(cleanEnv("REGISTRY_", "OTEL_"), "OTEL_TRACES_EXPORTER=none")
 	r.proc = startProcess(t, "docker-registry", r.LogFile, cmd)
 
 	deadline := time.Now().Add(startTimeout)
