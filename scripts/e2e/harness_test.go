@@ -233,13 +233,13 @@ func registryClientCertsInCertsD(t *testing.T, c *Cell) {
 	requireExit(t, "docker import", code, 0, stderr)
 
 	_, stderr, code = d.Docker("push", ref)
-	if got, want := normalisePushError(lastLine(stderr)), pushUnknownCALine(c, reg.Host); code == 0 || got != want {
+	if got, want := normalisePushError(lastLine(stderr)), pushUnknownCALine(c, reg.Host, "x"); code == 0 || got != want {
 		t.Fatalf("cell %s: push without certs.d: exit %d, last line\n  %q\nwant\n  %q", c.Name, code, got, want)
 	}
 
 	copyFile(t, pki.caCert, filepath.Join(reg.CertsDir(), "ca.crt"), 0o644)
 	_, stderr, code = d.Docker("push", ref)
-	if got, want := normalisePushError(lastLine(stderr)), pushNoClientCertLine(c, reg.Host); code == 0 || got != want {
+	if got, want := normalisePushError(lastLine(stderr)), pushNoClientCertLine(c, reg.Host, "x"); code == 0 || got != want {
 		t.Fatalf("cell %s: push with ca.crt only: exit %d, last line\n  %q\nwant\n  %q", c.Name, code, got, want)
 	}
 

@@ -105,11 +105,10 @@ func TestProbeReproducesDockerErrors(t *testing.T) {
 		{name: "client cert from another CA", dockerArgs: []string{"--tlsverify", "--tlscacert", g("ca.pem"), "--tlscert", o("cert.pem"), "--tlskey", o("key.pem")},
 			client: probeClientFromFiles(t, g("ca.pem"), o("cert.pem"), o("key.pem")), want: probe.OutcomeClientCertNotAccepted,
 			cause: "but the server accepts only certificates from CN=docker-tls CA ", docker: func(c *Cell, addr string) string {
-				// Go ≥ 1.21 servers name the reason: the client's CA is unknown.
-				if c.GoTLS121 {
-					return connectErr(addr, "remote error: tls: unknown certificate authority")
-				}
-				return badCertificateLine(addr)
+				// The docker CLI (Go's TLS client) sends a certificate only if
+				// its issuer is among the CAs the server asks for, so it sends
+				// none: the server's alert is the no-certificate one.
+				return noClientCertLine(c, addr)
 			}},
 		{name: "wrong server CA", dockerArgs: []string{"--tlsverify", "--tlscacert", o("ca.pem"), "--tlscert", g("cert.pem"), "--tlskey", g("key.pem")},
 			client: probeClientFromFiles(t, o("ca.pem"), g("cert.pem"), g("key.pem")), want: probe.OutcomeServerUnknownCA,
@@ -176,7 +175,21 @@ func TestProbeReproducesDockerErrors(t *testing.T) {
 // that daemon, and how. The tests assert docker's own line; the doctor's
 // line must equal it unless a gap is recorded here, and a recorded gap that
 // is gone fails too, so this list stays true.
-var doctorGaps = map[string]string{}
+var doctorGaps = map[string]string{
+	// The containerd image store pushes through containerd's resolver: no
+	// /v2/ ping, the first request is a blob HEAD, and the error reads
+	// `failed to do request: Head "https://HOST/v2/REPO/blobs/sha256:…": …`.
+	// The doctor (doctor/probe's registry error) always quotes moby's
+	// classic-store line, `Get "https://HOST/v2/": …`; the cause after the
+	// colon is the same.
+	"dockerd-28.5-containerd/push/no certs.d":  "quotes the classic store's /v2/ ping, not containerd's blob HEAD",
+	"dockerd-28.5-containerd/push/ca.crt only": "quotes the classic store's /v2/ ping, not containerd's blob HEAD",
+	// /etc/docker/certs.d/HOST/ holds only a hosts.toml whose ca and client
+	// point elsewhere: the containerd image store pushes fine; the doctor
+	// reads certs.d the classic store's way (*.crt, *.cert, *.key only),
+	// finds no CA and reports probe-server-unknown-authority.
+	"dockerd-28.5-containerd/hosts.toml only: verdict": "ignores hosts.toml in /etc/docker/certs.d, which the containerd image store reads",
+}
 
 func compareDoctorLine(t *testing.T, c *Cell, caseName, doctorLine, dockerLine string) {
 	t.Helper()
@@ -213,7 +226,7 @@ func TestProbeRegistryMatchesPush(t *testing.T) {
 			files map[string]string
 			want  probe.Outcome
 			// docker is docker push's last line, normalised.
-			docker func(c *Cell, host string) string
+			docker func(c *Cell, host, repo string) string
 		}{
 			{"no certs.d", nil, probe.OutcomeServerUnknownCA, pushUnknownCALine},
 			{"ca.crt only", map[string]string{"ca.crt": filepath.Join(dir, "ca.pem")}, probe.OutcomeClientCertMissing, pushNoClientCertLine},
@@ -227,7 +240,7 @@ func TestProbeRegistryMatchesPush(t *testing.T) {
 					t.Fatal("push succeeded")
 				}
 				dockerLine := normalisePushError(lastLine(stderr))
-				if want := step.docker(c, reg.Host); dockerLine != want {
+				if want := step.docker(c, reg.Host, "probe"); dockerLine != want {
 					t.Errorf("cell %s: docker push printed\n  %q\nwant\n  %q", c.Name, dockerLine, want)
 				}
 				out, _, _ := dockerTLSInNamespace(t, ns, []string{"HOME=" + t.TempDir()}, "doctor", "--registry", reg.Host, "--format", "json")
@@ -251,27 +264,30 @@ func normalisePushError(s string) string {
 	return digestRE.ReplaceAllString(normaliseDockerError(s), "sha256:DIGEST")
 }
 
-// pushUnknownCALine is docker push's last line when the registry's CA is
-// not trusted.
-func pushUnknownCALine(c *Cell, host string) string {
-	if c.ContainerdStore {
-		return "TODO " + c.Name
-	}
-	return fmt.Sprintf(`Get "https://%s/v2/": x509: certificate signed by unknown authority`, host)
+// pushUnknownCALine is docker push's last line, normalised, when the
+// registry's CA is not trusted; repo is the repository pushed to.
+func pushUnknownCALine(c *Cell, host, repo string) string {
+	return pushLine(c, host, repo, "x509: certificate signed by unknown authority")
 }
 
-// pushNoClientCertLine is docker push's last line when the registry wants a
-// client certificate and certs.d has none: the alert is the registry's (see
-// Cell.GoTLS121).
-func pushNoClientCertLine(c *Cell, host string) string {
-	alert := "remote error: tls: bad certificate"
+// pushNoClientCertLine is docker push's last line, normalised, when the
+// registry wants a client certificate and certs.d has none: the alert is the
+// registry's (see Cell.GoTLS121).
+func pushNoClientCertLine(c *Cell, host, repo string) string {
 	if c.GoTLS121 {
-		alert = "remote error: tls: certificate required"
+		return pushLine(c, host, repo, "remote error: tls: certificate required")
 	}
+	return pushLine(c, host, repo, "remote error: tls: bad certificate")
+}
+
+// pushLine: moby's classic store fails on its first request, the /v2/ ping;
+// the containerd image store pings nothing and fails on its first blob
+// HEAD, in containerd's resolver's words.
+func pushLine(c *Cell, host, repo, cause string) string {
 	if c.ContainerdStore {
-		return "TODO " + c.Name
+		return fmt.Sprintf(`failed to do request: Head "https://%s/v2/%s/blobs/sha256:DIGEST": %s`, host, repo, cause)
 	}
-	return fmt.Sprintf(`Get "https://%s/v2/": %s`, host, alert)
+	return fmt.Sprintf(`Get "https://%s/v2/": %s`, host, cause)
 }
 
 // badCertificateLine is the docker CLI's line for a "bad certificate"

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/docker-tls/docker-tls/doctor/probe"
 	"github.com/docker-tls/docker-tls/pki"
 	"github.com/pelletier/go-toml/v2"
 )
@@ -149,7 +150,7 @@ func registryInstall(t *testing.T, c *Cell) {
 
 	t.Run("docker", func(t *testing.T) {
 		_, stderr, code := d.NS.RunDocker(t, d.Env(), "push", ref)
-		if got, want := normalisePushError(lastLine(stderr)), pushUnknownCALine(c, reg.Host); code == 0 || got != want {
+		if got, want := normalisePushError(lastLine(stderr)), pushUnknownCALine(c, reg.Host, "x"); code == 0 || got != want {
 			t.Fatalf("cell %s: push before install: exit %d, last line\n  %q\nwant\n  %q", c.Name, code, got, want)
 		}
 
@@ -220,9 +221,17 @@ func registryInstall(t *testing.T, c *Cell) {
 		_, stderr, code = d.NS.RunDocker(t, d.Env(), "push", ref3)
 		if c.ContainerdStore {
 			requireExit(t, "cell "+c.Name+": push with only hosts.toml in certs.d", code, 0, stderr)
-		} else if got, want := normalisePushError(lastLine(stderr)), pushUnknownCALine(c, reg3.Host); code == 0 || got != want {
+		} else if got, want := normalisePushError(lastLine(stderr)), pushUnknownCALine(c, reg3.Host, "x"); code == 0 || got != want {
 			t.Fatalf("cell %s: push with only hosts.toml in certs.d: exit %d, last line\n  %q\nwant\n  %q", c.Name, code, got, want)
 		}
+		// What the doctor makes of the same certs.d: docker push's verdict
+		// is the spec.
+		pushVerdict := "probe-ok"
+		if code != 0 {
+			pushVerdict = string(probe.OutcomeServerUnknownCA)
+		}
+		out, _, _ := dockerTLSInNamespace(t, ns, []string{"HOME=" + t.TempDir()}, "doctor", "--registry", reg3.Host, "--format", "json")
+		compareDoctorLine(t, c, "hosts.toml only: verdict", doctorVerdict(parseReport(t, out)), pushVerdict)
 		if err := os.RemoveAll(reg3.CertsDir()); err != nil {
 			t.Fatal(err)
 		}
@@ -330,4 +339,15 @@ func registryInstall(t *testing.T, c *Cell) {
 			t.Fatalf("ctr content fetch after install: exit %d\n%s", code, out)
 		}
 	})
+}
+
+// doctorVerdict is the doctor's live outcome for a registry: the first
+// probe-* finding's ID (probe-ok when the probe succeeded).
+func doctorVerdict(r doctorReport) string {
+	for _, f := range r.Findings {
+		if strings.HasPrefix(f.ID, "probe-") {
+			return f.ID
+		}
+	}
+	return "no probe finding"
 }
