@@ -96,20 +96,24 @@ func cached(name, versionKey, binary string) string {
 	return filepath.Join(CacheDir(), name+"-"+Versions[versionKey], binary)
 }
 
-func resolveCells() {
-	toolsOnce.Do(resolveTools)
-	built := func(c *Cell) {
-		c.Dockerd = cached("dockerd", "DOCKERD_VERSION", "dockerd")
-		c.Containerd = cached("containerd", "CONTAINERD_VERSION", "containerd")
-		c.Ctr = cached("containerd", "CONTAINERD_VERSION", "ctr")
-		c.Registry = cached("registry", "REGISTRY_VERSION", "registry")
-		c.GoTLS121, c.ContainerdV2 = true, true
-		for _, p := range []string{c.Dockerd, c.Containerd, c.Ctr, c.Registry} {
-			if st, err := os.Stat(p); err != nil || !st.Mode().IsRegular() {
-				c.missing = append(c.missing, p)
-			}
+// builtCell is a cell that runs the binaries build-binaries.sh makes.
+func builtCell(name string, containerdStore bool) *Cell {
+	c := &Cell{Name: name, ContainerdStore: containerdStore, GoTLS121: true, ContainerdV2: true,
+		Dockerd:    cached("dockerd", "DOCKERD_VERSION", "dockerd"),
+		Containerd: cached("containerd", "CONTAINERD_VERSION", "containerd"),
+		Ctr:        cached("containerd", "CONTAINERD_VERSION", "ctr"),
+		Registry:   cached("registry", "REGISTRY_VERSION", "registry"),
+	}
+	for _, p := range []string{c.Dockerd, c.Containerd, c.Ctr, c.Registry} {
+		if st, err := os.Stat(p); err != nil || !st.Mode().IsRegular() {
+			c.missing = append(c.missing, p)
 		}
 	}
+	return c
+}
+
+func resolveCells() {
+	toolsOnce.Do(resolveTools)
 	all := map[string]*Cell{}
 	old := &Cell{Name: "dockerd-20.10",
 		Dockerd: toolPaths["dockerd"], Containerd: toolPaths["containerd"], Ctr: toolPaths["ctr"], Registry: toolPaths["docker-registry"]}
@@ -119,12 +123,8 @@ func resolveCells() {
 		}
 	}
 	all[old.Name] = old
-	classic := &Cell{Name: "dockerd-28.5-classic"}
-	built(classic)
-	all[classic.Name] = classic
-	ctrd := &Cell{Name: "dockerd-28.5-containerd", ContainerdStore: true}
-	built(ctrd)
-	all[ctrd.Name] = ctrd
+	all["dockerd-28.5-classic"] = builtCell("dockerd-28.5-classic", false)
+	all["dockerd-28.5-containerd"] = builtCell("dockerd-28.5-containerd", true)
 
 	names := AllCellNames
 	if sel := strings.TrimSpace(os.Getenv("E2E_CELLS")); sel != "" {
