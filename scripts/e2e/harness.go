@@ -69,6 +69,28 @@
 //   - util-linux mount writes its utab under /run/mount; the wrapper runs mount
 //     with -n so that nothing is created on the host's /run.
 //
+// # Findings for dockerd v28.5.2 with containerd v2.4.2 (built from source)
+//
+//   - The same flags work, plus --ip6tables=false (28 defaults to true, which
+//     would want ip6tables). containerd 2 gets a version 3 config with the
+//     CRI, sandbox and NRI plugins disabled and its opt and image-verifier
+//     dirs moved off /opt.
+//   - The containerd image store is --feature=containerd-snapshotter (a flag,
+//     so the test's daemon.json stays the product's); the storage driver then
+//     names the snapshotter, so --storage-driver=vfs is left out and
+//     containerd's default overlayfs is used. dockerd logs "Starting daemon
+//     with containerd snapshotter integration enabled", which StartDockerd
+//     checks.
+//   - With the containerd store, dockerd resolves registries with containerd's
+//     hosts rules rooted at /etc/docker/certs.d: HOST/hosts.toml when present,
+//     else containerd's loadCertFiles fallback (*.crt, *.cert/*.key), and
+//     push errors come from containerd's resolver (a blob HEAD, not the /v2/
+//     ping).
+//   - A missing client certificate gets "certificate required" from Go ≥ 1.21
+//     servers (dockerd 28, registry 3) where 20.10 and registry 2.8 say "bad
+//     certificate"; the docker CLI adds its --tlsverify hint only to the
+//     latter.
+//
 // Nothing here touches /var/lib/docker, /var/run/docker.sock, the real
 // /etc/docker, /opt or the host's iptables.
 package e2e
