@@ -57,9 +57,10 @@ build() {
 # dockerd from moby's module source: the module's own go.mod is empty
 # (+incompatible), its real dependencies are in vendor.mod/vendor.sum.
 build_dockerd() {
-  local tmp=$1 version=$2 dir
-  dir=$("$GO" mod download -json "github.com/docker/docker@$version+incompatible" | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p')
-  [ -n "$dir" ] && [ -d "$dir" ] || { echo "go mod download gave no Dir for github.com/docker/docker@$version+incompatible"; return 1; }
+  local tmp=$1 version=$2 dir json
+  json=$("$GO" mod download -json "github.com/docker/docker@$version+incompatible" || true)
+  dir=$(printf '%s\n' "$json" | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p')
+  [ -n "$dir" ] && [ -d "$dir" ] || { echo "go mod download github.com/docker/docker@$version+incompatible gave no source directory:"; printf '%s\n' "$json"; return 1; }
   cp -r "$dir" "$tmp/src"
   chmod -R u+w "$tmp/src"
   cd "$tmp/src"
