@@ -230,7 +230,7 @@ func TestInspect(t *testing.T) {
 		t.Errorf("json: %+v", files)
 	}
 	r := run(t, cfg, "inspect", p("nope.pem"), p("ca.pem"))
-	if r.code != 2 || !strings.Contains(r.stdout, p("nope.pem")+": error: "+p("nope.pem")+": no such file") || !strings.Contains(r.stdout, "CN=docker-tls CA ") {
+	if r.code != 2 || r.stderr != p("nope.pem")+": no such file (expected the certificate or key file)\n" || !strings.Contains(r.stdout, "CN=docker-tls CA ") {
 		t.Errorf("missing file: %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
 }

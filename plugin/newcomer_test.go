@@ -1,6 +1,8 @@
 package main
 
 import (
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -14,6 +16,36 @@ func TestVersionFlag(t *testing.T) {
 		r := run(t, cfg, args...)
 		if r.code != 0 || r.stdout != versionLine()+"\n" || r.stderr != "" {
 			t.Errorf("docker-tls %s: exit %d\nstdout: %q\nstderr: %q", strings.Join(args, " "), r.code, r.stdout, r.stderr)
+		}
+	}
+}
+
+// README: a bad file is exit 2. inspect shows the files it can read and
+// names each bad one on stderr, like `docker inspect` does.
+func TestInspectBadFiles(t *testing.T) {
+	cfg := newConfig(t)
+	dir := t.TempDir()
+	mustRun(t, cfg, "init", "--san", "localhost", "-o", dir)
+	write := func(name, data string) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(data), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	const want = ", expected certificates or private keys (PEM, DER, PKCS#7 or PKCS#12)"
+	for _, tc := range []struct{ file, msg string }{
+		{write("garbage.pem", "garbage\n"), "found no PEM data" + want},
+		{write("b64.pem", "-----BEGIN CERTIFICATE-----\nMII!!!not base64\n-----END CERTIFICATE-----\n"), "found a PEM header whose block does not decode (broken base64, or a missing or mismatched -----END line)" + want},
+		{write("empty.pem", ""), "found an empty file" + want},
+	} {
+		r := run(t, cfg, "inspect", filepath.Join(dir, "ca.pem"), tc.file)
+		if r.code != 2 || r.stderr != tc.file+": "+tc.msg+"\n" || !strings.Contains(r.stdout, "Subject:") || strings.Contains(r.stdout, tc.file) {
+			t.Errorf("inspect %s: exit %d\nstdout: %s\nstderr: %q", tc.file, r.code, r.stdout, r.stderr)
+		}
+		r = run(t, cfg, "inspect", "--format", "json", tc.file)
+		if r.code != 2 || !strings.Contains(r.stdout, `"error": "`+tc.file) {
+			t.Errorf("inspect --format json %s: exit %d\n%s%s", tc.file, r.code, r.stdout, r.stderr)
 		}
 	}
 }
