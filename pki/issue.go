@@ -122,6 +122,9 @@ func ParseSANs(values []string) (dns []string, ips []net.IP, err error) {
 				return nil, nil, fmt.Errorf("invalid SAN %q: expected an IP address after IP:", raw)
 			}
 			name := strings.ToLower(strings.TrimSuffix(s, "."))
+			if looksNumeric(name) {
+				return nil, nil, fmt.Errorf("invalid SAN %q: not an IP address (an IPv4 address is four numbers 0-255 separated by dots) and not a DNS name (its last label is a number)", strings.TrimSpace(raw))
+			}
 			if err := validateDNSName(name); err != nil {
 				return nil, nil, fmt.Errorf("invalid SAN %q: %v", strings.TrimSpace(raw), err)
 			}
@@ -132,6 +135,23 @@ func ParseSANs(values []string) (dns []string, ips []net.IP, err error) {
 		}
 	}
 	return dns, ips, nil
+}
+
+// looksNumeric reports whether a name's last label is all digits: such a
+// name is a mistyped IP address (300.1.1.1, 10.0.0.256, 10.0.5), never a
+// resolvable DNS name (no top-level domain is numeric), and Go's verifier
+// would match it only as a DNS name.
+func looksNumeric(name string) bool {
+	last := name[strings.LastIndexByte(name, '.')+1:]
+	if last == "" {
+		return false
+	}
+	for _, c := range last {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return true
 }
 
 func normaliseIP(ip net.IP) net.IP {

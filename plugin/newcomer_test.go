@@ -49,3 +49,15 @@ func TestInspectBadFiles(t *testing.T) {
 		}
 	}
 }
+
+// A mistyped IPv4 address is refused, not issued as a DNS SAN.
+func TestInitRefusesNumericNames(t *testing.T) {
+	cfg := newConfig(t)
+	for _, san := range []string{"300.1.1.1", "10.0.0.256"} {
+		r := run(t, cfg, "init", "--san", san)
+		want := `--san: invalid SAN "` + san + `": not an IP address (an IPv4 address is four numbers 0-255 separated by dots) and not a DNS name (its last label is a number)` + "\n"
+		if r.code != 2 || r.stderr != want {
+			t.Errorf("init --san %s: exit %d\n%s%q", san, r.code, r.stdout, r.stderr)
+		}
+	}
+}
