@@ -131,6 +131,7 @@ func runInspect(_ context.Context, dockerCli command.Cli, o *inspectOptions, fil
 	if o.format == "json" {
 		enc := json.NewEncoder(w)
 		enc.SetIndent("", "  ")
+		enc.SetEscapeHTML(false)
 		if err := enc.Encode(infos); err != nil {
 			return err
 		}

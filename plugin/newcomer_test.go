@@ -61,3 +61,17 @@ func TestInitRefusesNumericNames(t *testing.T) {
 		}
 	}
 }
+
+// explain takes the error text unquoted (the words are joined, as pasted),
+// and its JSON keeps < and > as they are in the texts.
+func TestExplainUnquotedAndJSON(t *testing.T) {
+	cfg := newConfig(t)
+	r := run(t, cfg, "explain", "remote", "error:", "tls:", "bad", "certificate")
+	if r.code != 0 || !strings.Contains(r.stdout, `matched: "remote error: tls: bad certificate"`) {
+		t.Errorf("unquoted explain: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	r = run(t, cfg, "explain", "--format", "json", "x509: certificate signed by unknown authority")
+	if r.code != 0 || strings.Contains(r.stdout, `\u003c`) || !strings.Contains(r.stdout, "<") {
+		t.Errorf("explain json escapes < >: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+}
