@@ -56,6 +56,9 @@ func (f *issueFlags) parse() (pki.KeyType, error) {
 type caFlags struct {
 	cert string
 	key  string
+	// dir holds the default CA (ca.pem, ca-key.pem) when neither flag is
+	// given; "" is the docker-tls directory.
+	dir string
 }
 
 func (f *caFlags) add(fs *pflag.FlagSet) {
@@ -67,8 +70,12 @@ func (f *caFlags) load() (*pki.CA, string, string, error) {
 	certPath, keyPath := f.cert, f.key
 	switch {
 	case certPath == "" && keyPath == "":
-		certPath = filepath.Join(ownDir(), layout.DaemonCAFile)
-		keyPath = filepath.Join(ownDir(), layout.CAKeyFile)
+		dir := f.dir
+		if dir == "" {
+			dir = ownDir()
+		}
+		certPath = filepath.Join(dir, layout.DaemonCAFile)
+		keyPath = filepath.Join(dir, layout.CAKeyFile)
 		if _, err := os.Stat(certPath); errors.Is(err, fs.ErrNotExist) {
 			return nil, "", "", inputError("no CA found at %s: create one with 'docker tls ca create', or pass your own with --ca-cert and --ca-key", certPath)
 		}

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"os"
 	"path/filepath"
 
 	"github.com/docker-tls/docker-tls/pki"
@@ -50,7 +51,7 @@ with --san: Go, and so Docker, ignores the certificate's Common Name.`
 names in tlscacert.`
 		f.StringVar(&opts.name, "name", "client", "Common name of the client")
 	}
-	f.StringVarP(&opts.out, "out", "o", "", "Directory to write to (default $DOCKER_CONFIG/tls)")
+	f.StringVarP(&opts.out, "out", "o", "", "Directory to write to (default $DOCKER_CONFIG/tls); a CA there (ca.pem, ca-key.pem) signs, as with init")
 	f.BoolVarP(&opts.force, "force", "f", false, "Replace existing files (the old files are kept as backups)")
 	opts.ca.add(f)
 	opts.issue.add(f, pki.DefaultLeafDays)
@@ -72,6 +73,12 @@ func runIssue(_ context.Context, dockerCli command.Cli, opts *issueOptions) erro
 		}
 		if req.CommonName == "" {
 			req.CommonName = firstSAN(req)
+		}
+	}
+	if opts.out != "" && opts.ca.cert == "" && opts.ca.key == "" {
+		// Like init: a CA in the output directory signs what goes there.
+		if _, err := os.Lstat(filepath.Join(opts.out, layout.DaemonCAFile)); err == nil {
+			opts.ca.dir = opts.out
 		}
 	}
 	ca, caPath, _, err := opts.ca.load()
@@ -99,12 +106,14 @@ func runIssue(_ context.Context, dockerCli command.Cli, opts *issueOptions) erro
 	for _, n := range iss.Notes {
 		fmt.Fprintf(w, "Note: %s\n", n)
 	}
+	replaced := replaces(plan.Preview(opts.force))
 	if err := applyPlan(w, &plan, opts.force); err != nil {
 		return err
 	}
 	if opts.role == pki.RoleServer {
-		fmt.Fprintf(w, "\nNext, on the daemon host: sudo docker tls install daemon --cert %s --key %s --client-ca %s\n",
-			filepath.Join(out, certName), filepath.Join(out, keyName), caPath)
+		// A replaced daemon certificate replaces the installed one too.
+		fmt.Fprintf(w, "\nNext, on the daemon host: sudo docker tls install daemon --cert %s --key %s --client-ca %s%s\n",
+			filepath.Join(out, certName), filepath.Join(out, keyName), caPath, forceFlag(replaced))
 	} else {
 		fmt.Fprintf(w, "\nNext: docker tls install client --context <name> --host tcp://<daemon>:2376 --ca <CA that signed the daemon> --cert %s --key %s\n",
 			filepath.Join(out, certName), filepath.Join(out, keyName))
@@ -117,4 +126,23 @@ func firstSAN(r pki.Request) string {
 		return r.DNSNames[0]
 	}
 	return r.IPs[0].String()
+}
+
+// replaces reports whether applying the steps replaces an existing file.
+func replaces(steps []fsutil.Step) bool {
+	for _, s := range steps {
+		if s.Action == fsutil.ActionReplace {
+			return true
+		}
+	}
+	return false
+}
+
+// forceFlag is " --force" for a next command that must replace what an
+// earlier install put in place.
+func forceFlag(on bool) string {
+	if on {
+		return " --force"
+	}
+	return ""
 }

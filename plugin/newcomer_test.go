@@ -75,3 +75,91 @@ func TestExplainUnquotedAndJSON(t *testing.T) {
 		t.Errorf("explain json escapes < >: exit %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
 }
+
+// install daemon's drop-in keeps the unit's other ExecStart arguments and
+// removes only the conflicting flag; --dry-run warns like the real run.
+func TestInstallDaemonDropInKeepsArguments(t *testing.T) {
+	cfg := newConfig(t)
+	pk := t.TempDir()
+	mustRun(t, cfg, "init", "--san", "docker.example.com", "--out", pk)
+	root := t.TempDir()
+	unitDir := filepath.Join(root, "usr/local/lib/systemd/system")
+	os.MkdirAll(unitDir, 0o755)
+	os.WriteFile(filepath.Join(unitDir, "docker.service"), []byte("[Service]\nType=notify\nExecStart=/usr/bin/dockerd -H fd:// --containerd=/run/containerd/containerd.sock $DOCKER_OPTS\n"), 0o644)
+	etc := filepath.Join(root, "etc/docker")
+	args := []string{"install", "daemon", "--dir", etc, "--root", root, "--cert", filepath.Join(pk, "server-cert.pem"), "--key", filepath.Join(pk, "server-key.pem"), "--client-ca", filepath.Join(pk, "ca.pem")}
+	const wantDropIn = "[Service]\nExecStart=\nExecStart=/usr/bin/dockerd --containerd=/run/containerd/containerd.sock $DOCKER_OPTS\n"
+	for _, dry := range []bool{true, false} {
+		a := args
+		if dry {
+			a = append(a, "--dry-run")
+		}
+		out := mustRun(t, cfg, a...)
+		for _, s := range []string{
+			"Warning: docker.service starts dockerd with -H fd:// on the command line (/usr/local/lib/systemd/system/docker.service), and daemon.json now sets hosts too:",
+			`printf '[Service]\nExecStart=\nExecStart=/usr/bin/dockerd --containerd=/run/containerd/containerd.sock $DOCKER_OPTS\n' | sudo tee /etc/systemd/system/docker.service.d/docker-tls.conf`,
+		} {
+			if !strings.Contains(out, s) {
+				t.Errorf("install daemon (dry run %v) output lacks %q:\n%s", dry, s, out)
+			}
+		}
+	}
+	out := mustRun(t, cfg, append(args, "--write-dropin", "--dry-run")...)
+	if !strings.Contains(out, "create    "+filepath.Join(root, "etc/systemd/system/docker.service.d/docker-tls.conf")+"  (systemd drop-in") {
+		t.Errorf("dry run does not list the drop-in:\n%s", out)
+	}
+	mustRun(t, cfg, append(args, "--write-dropin")...)
+	if data, err := os.ReadFile(filepath.Join(root, "etc/systemd/system/docker.service.d/docker-tls.conf")); err != nil || string(data) != wantDropIn {
+		t.Errorf("drop-in: %q %v, want %q", data, err, wantDropIn)
+	}
+	if out := mustRun(t, cfg, args...); strings.Contains(out, "Warning:") {
+		t.Errorf("after the drop-in, still a warning:\n%s", out)
+	}
+}
+
+// Merging into an existing daemon.json needs no --force: the other keys
+// and their order stay, the old file is kept; and the line `issue server
+// --force` prints replaces the installed certificate.
+func TestInstallDaemonMergesWithoutForce(t *testing.T) {
+	cfg := newConfig(t)
+	pk := t.TempDir()
+	mustRun(t, cfg, "init", "--san", "docker.example.com", "--out", pk)
+	root := t.TempDir()
+	etc := filepath.Join(root, "etc/docker")
+	os.MkdirAll(etc, 0o755)
+	old := `{"log-driver": "journald", "tls": false, "storage-driver": "overlay2"}`
+	os.WriteFile(filepath.Join(etc, "daemon.json"), []byte(old), 0o644)
+	where := []string{"--dir", etc, "--root", root}
+	out := mustRun(t, cfg, append([]string{"install", "daemon", "--cert", filepath.Join(pk, "server-cert.pem"), "--key", filepath.Join(pk, "server-key.pem"), "--client-ca", filepath.Join(pk, "ca.pem")}, where...)...)
+	if !strings.Contains(out, "Note: merged into "+filepath.Join(etc, "daemon.json")+": changed tls, added hosts, added tlsverify, added tlscert, added tlskey, added tlscacert; every other key kept as it was") {
+		t.Errorf("install daemon output:\n%s", out)
+	}
+	data, _ := os.ReadFile(filepath.Join(etc, "daemon.json"))
+	var keys []string
+	for _, l := range strings.Split(string(data), "\n") {
+		if k, _, ok := strings.Cut(strings.TrimSpace(l), `":`); ok && strings.HasPrefix(k, `"`) {
+			keys = append(keys, strings.Trim(k, `"`))
+		}
+	}
+	if got := strings.Join(keys, ","); got != "log-driver,tls,storage-driver,hosts,tlsverify,tlscert,tlskey,tlscacert" {
+		t.Errorf("daemon.json keys %s:\n%s", got, data)
+	}
+	backups, _ := filepath.Glob(filepath.Join(etc, "daemon.json.bak-*"))
+	if len(backups) != 1 {
+		t.Fatalf("backups: %v", backups)
+	}
+	if b, _ := os.ReadFile(backups[0]); string(b) != old {
+		t.Errorf("backup holds %q", b)
+	}
+
+	out = mustRun(t, cfg, "issue", "server", "--san", "docker.example.com,10.0.0.5", "--out", pk, "--force")
+	_, line, ok := strings.Cut(out, "Next, on the daemon host: sudo docker tls ")
+	if !ok {
+		t.Fatalf("issue server --force output:\n%s", out)
+	}
+	next := append(strings.Fields(line), where...)
+	out = mustRun(t, cfg, next...)
+	if !strings.Contains(out, "replaced  "+filepath.Join(etc, "server-cert.pem")) {
+		t.Errorf("the printed install daemon line did not replace the certificate:\n%s", out)
+	}
+}
