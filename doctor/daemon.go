@@ -277,6 +277,14 @@ func (r *runner) daemonTLSChecks(d *daemonInfo) {
 	if _, ok := d.jsonKeys["hosts"]; !ok && len(d.flagVals["hosts"]) > 0 {
 		subject = r.disp(d.execFrom)
 	}
+	for _, h := range d.hosts {
+		if err := daemoncfg.CheckHost(h); err != nil {
+			r.add(IDDaemonHostInvalid, subject,
+				fmt.Sprintf("dockerd cannot listen on %q: %v; it fails to start (\"failed to load listeners\")", h, err),
+				fmt.Sprintf("correct %q in %s (for example tcp://0.0.0.0:2376), then systemctl restart docker", h, subject),
+				map[string]string{"host": h})
+		}
+	}
 	var tcp []string
 	for _, h := range d.hosts {
 		if isTCPHost(h) {

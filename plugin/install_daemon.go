@@ -141,6 +141,9 @@ func runInstallDaemon(_ context.Context, dockerCli command.Cli, o *installDaemon
 		if !strings.Contains(h, "://") {
 			return inputError("--host %q: expected a URL such as tcp://0.0.0.0:2376 or unix:///var/run/docker.sock", h)
 		}
+		if err := daemoncfg.CheckHost(h); err != nil {
+			return inputError("--host %q: dockerd would fail to start (%v): expected a URL such as tcp://0.0.0.0:2376 (port 1-65535) or unix:///var/run/docker.sock", h, err)
+		}
 	}
 
 	dir := o.dir

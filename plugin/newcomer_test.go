@@ -163,3 +163,20 @@ func TestInstallDaemonMergesWithoutForce(t *testing.T) {
 		t.Errorf("the printed install daemon line did not replace the certificate:\n%s", out)
 	}
 }
+
+// install daemon refuses a listen address dockerd cannot use.
+func TestInstallDaemonRefusesBadPort(t *testing.T) {
+	cfg := newConfig(t)
+	pk := t.TempDir()
+	mustRun(t, cfg, "init", "--san", "docker.example.com", "--out", pk)
+	root := t.TempDir()
+	r := run(t, cfg, "install", "daemon", "--dir", filepath.Join(root, "etc/docker"), "--root", root, "-H", "tcp://0.0.0.0:99999",
+		"--cert", filepath.Join(pk, "server-cert.pem"), "--key", filepath.Join(pk, "server-key.pem"), "--client-ca", filepath.Join(pk, "ca.pem"))
+	want := `--host "tcp://0.0.0.0:99999": dockerd would fail to start (listen tcp: address 99999: invalid port): expected a URL such as tcp://0.0.0.0:2376 (port 1-65535) or unix:///var/run/docker.sock` + "\n"
+	if r.code != 2 || r.stderr != want {
+		t.Errorf("exit %d\n%s%q", r.code, r.stdout, r.stderr)
+	}
+	if _, err := os.Stat(filepath.Join(root, "etc/docker")); !os.IsNotExist(err) {
+		t.Errorf("wrote %v", err)
+	}
+}

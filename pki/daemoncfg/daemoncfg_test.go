@@ -2,6 +2,7 @@ package daemoncfg
 
 import (
 	"io/fs"
+	"net"
 	"os/exec"
 	"reflect"
 	"strings"
@@ -171,5 +172,31 @@ func TestFindUnitFiles(t *testing.T) {
 	e, ok := EffectiveExecStart(FindUnitFiles(fsys))
 	if !ok || e.Args[0] != "/usr/local/bin/dockerd" {
 		t.Errorf("ExecStart = %+v", e)
+	}
+}
+
+// CheckHost quotes the error dockerd's listen gives (Go's net.Listen, which
+// dockerd calls after its address parser accepted the port).
+func TestCheckHost(t *testing.T) {
+	_, listenErr := net.Listen("tcp", "127.0.0.1:99999")
+	if listenErr == nil || !strings.HasSuffix(listenErr.Error(), "listen tcp: address 99999: invalid port") {
+		t.Fatalf("net.Listen: %v", listenErr)
+	}
+	for h, want := range map[string]string{
+		"tcp://0.0.0.0:99999":         "listen tcp: address 99999: invalid port",
+		"tcp://0.0.0.0:2376":          "",
+		"tcp://[::]:2376":             "",
+		"tcp://:2376":                 "",
+		"unix:///var/run/docker.sock": "",
+		"fd://":                       "",
+		"tcp://0.0.0.0:-1":            `parse "tcp://0.0.0.0:-1": invalid port ":-1" after host`,
+	} {
+		err := CheckHost(h)
+		if (want == "") != (err == nil) || err != nil && err.Error() != want {
+			t.Errorf("CheckHost(%q) = %v, want %q", h, err, want)
+		}
+	}
+	if err := CheckHost("tcp://h:abc"); err == nil {
+		t.Error("CheckHost(tcp://h:abc) = nil")
 	}
 }

@@ -2,12 +2,17 @@ package daemoncfg
 
 import (
 	"errors"
+	"fmt"
 	"io/fs"
+	"net"
 	"os"
 	"path"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
+
+	"github.com/docker/cli/opts"
 )
 
 // This file is the one model of how systemd starts dockerd: where
@@ -361,4 +366,31 @@ func DropIn(argv []string, keys []string) string {
 func PrintfFormat(content string) string {
 	r := strings.NewReplacer(`\`, `\\`, "%", "%%", "'", `'\''`, "\n", `\n`)
 	return "'" + r.Replace(content) + "'"
+}
+
+// CheckHost says why dockerd cannot listen on a "hosts" entry (or -H
+// value), in dockerd's words, or returns nil. dockerd parses the address
+// (moby opts.ParseHost, the same rules as docker/cli opts.ParseHost) and
+// then listens on it: a TCP port outside 0-65535 passes the parse and
+// fails the listen ("listen tcp: address 99999: invalid port").
+func CheckHost(h string) error {
+	parsed, err := opts.ParseHost(true, h)
+	if err != nil {
+		return err
+	}
+	rest, ok := strings.CutPrefix(parsed, "tcp://")
+	if !ok {
+		return nil
+	}
+	if i := strings.IndexByte(rest, '/'); i >= 0 {
+		rest = rest[:i]
+	}
+	_, port, err := net.SplitHostPort(rest)
+	if err != nil {
+		return fmt.Errorf("invalid bind address format: %s", h)
+	}
+	if _, err := strconv.ParseUint(port, 10, 16); err != nil {
+		return fmt.Errorf("listen tcp: address %s: invalid port", port)
+	}
+	return nil
 }
