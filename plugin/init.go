@@ -116,10 +116,12 @@ func runInit(_ context.Context, dockerCli command.Cli, opts *initOptions) error 
 	if err := applyPlan(w, &plan, opts.force); err != nil {
 		return err
 	}
-	host := firstSAN(srvReq)
+	name, note := clientHostName(srvReq)
+	host := name
 	if strings.Contains(host, ":") {
 		host = "[" + host + "]"
 	}
+	ctxName := contextNameFor(name)
 	fmt.Fprintf(w, `
 Keep %s secret: neither the daemon nor the clients need it.
 
@@ -131,7 +133,40 @@ Then on each client (creates the docker context %q):
   docker tls install client --context %s --host tcp://%s:%d --ca %s --cert %s --key %s
   docker --context %s version
 `, caKey, p(layout.DaemonCertFile), p(layout.DaemonKeyFile), caCert,
-		"tls-"+strings.Trim(host, "[]"), "tls-"+strings.Trim(host, "[]"), host, layout.DefaultTLSPort,
-		caCert, p(layout.ClientCertFile), p(layout.ClientKeyFile), "tls-"+strings.Trim(host, "[]"))
+		ctxName, ctxName, host, layout.DefaultTLSPort,
+		caCert, p(layout.ClientCertFile), p(layout.ClientKeyFile), ctxName)
+	if note != "" {
+		fmt.Fprintf(w, "(%s)\n", note)
+	}
 	return nil
+}
+
+// clientHostName is the name clients connect to: the first SAN that is not
+// a wildcard; with wildcards only, a name the wildcard covers.
+func clientHostName(r pki.Request) (name, note string) {
+	for _, d := range r.DNSNames {
+		if !strings.HasPrefix(d, "*.") {
+			return d, ""
+		}
+	}
+	if len(r.IPs) > 0 {
+		return r.IPs[0].String(), ""
+	}
+	d := r.DNSNames[0]
+	name = "docker" + strings.TrimPrefix(d, "*")
+	return name, fmt.Sprintf("%s is an example: use the daemon's own name under %s", name, d)
+}
+
+// contextNameFor derives a docker context name for a daemon host that
+// docker context create accepts (store.ValidateContextName:
+// ^[a-zA-Z0-9][a-zA-Z0-9_.+-]+$): "tls-" and the host, with every other
+// character (":" of IPv6, "*") replaced by "-".
+func contextNameFor(host string) string {
+	b := []byte("tls-" + strings.Trim(host, "[]"))
+	for i, c := range b {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.IndexByte("_.+-", c) >= 0) {
+			b[i] = '-'
+		}
+	}
+	return string(b)
 }

@@ -141,6 +141,12 @@ func runInstallClient(_ context.Context, dockerCli command.Cli, o *installClient
 	if o.context != "" && o.certPath != "" {
 		return inputError("--context and --cert-path were both given: install into one of them")
 	}
+	if o.context != "" {
+		// The rule and wording of docker context create.
+		if err := store.ValidateContextName(o.context); err != nil {
+			return inputError("--context: %v", err)
+		}
+	}
 	var host string
 	if o.host != "" {
 		h, err := opts.ParseHost(true, o.host)

@@ -287,10 +287,11 @@ func runInstallDaemon(_ context.Context, dockerCli command.Cli, o *installDaemon
 	warnConflicts()
 	fmt.Fprintf(w, "\nNext:\n  sudo systemctl restart docker    (or restart dockerd however it is run)\n")
 	host := tcpHostFor(srv, hosts)
+	ctx := contextNameFor(strings.TrimSuffix(strings.TrimPrefix(host, "tcp://"), ":"+host[strings.LastIndexByte(host, ':')+1:]))
 	if o.noClientVerify {
-		fmt.Fprintf(w, "  docker tls install client --context <name> --host %s --ca <CA that signed %s> --no-client-cert\n", host, certPath)
+		fmt.Fprintf(w, "  docker tls install client --context %s --host %s --ca <CA that signed %s> --no-client-cert\n", ctx, host, certPath)
 	} else {
-		fmt.Fprintf(w, "  docker tls install client --context <name> --host %s --ca <CA that signed %s> --cert <client cert> --key <client key>\n", host, certPath)
+		fmt.Fprintf(w, "  docker tls install client --context %s --host %s --ca <CA that signed %s> --cert <client cert> --key <client key>\n", ctx, host, certPath)
 	}
 	return nil
 }
@@ -340,14 +341,9 @@ func tcpHostFor(c *x509.Certificate, hosts []string) string {
 			break
 		}
 	}
-	name := ""
-	if len(c.DNSNames) > 0 {
-		name = c.DNSNames[0]
-	} else if len(c.IPAddresses) > 0 {
-		name = c.IPAddresses[0].String()
-		if strings.Contains(name, ":") {
-			name = "[" + name + "]"
-		}
+	name, _ := clientHostName(pki.Request{DNSNames: c.DNSNames, IPs: c.IPAddresses})
+	if strings.Contains(name, ":") {
+		name = "[" + name + "]"
 	}
 	return "tcp://" + name + ":" + port
 }

@@ -5,6 +5,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/docker/cli/cli/context/store"
 )
 
 // Like `docker --version`: one line with the version, exit 0, standalone
@@ -178,5 +180,33 @@ func TestInstallDaemonRefusesBadPort(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(root, "etc/docker")); !os.IsNotExist(err) {
 		t.Errorf("wrote %v", err)
+	}
+}
+
+// init proposes a context name and host that docker accepts, also for a
+// wildcard or IPv6 SAN; install client refuses a name docker context
+// create refuses, with its wording.
+func TestContextNamesFollowDocker(t *testing.T) {
+	for _, san := range []string{"*.example.com", "::1", "docker.example.com"} {
+		cfg := newConfig(t)
+		out := mustRun(t, cfg, "init", "--san", san)
+		_, line, ok := strings.Cut(out, "  docker tls install client ")
+		if !ok {
+			t.Fatalf("init --san %s:\n%s", san, out)
+		}
+		line = strings.SplitN(line, "\n", 2)[0]
+		args := append([]string{"install", "client"}, strings.Fields(line)...)
+		if err := store.ValidateContextName(args[3]); err != nil || strings.Contains(line, "*") {
+			t.Errorf("init --san %s proposes %q: %v", san, line, err)
+		}
+		mustRun(t, cfg, args...)
+	}
+	cfg := newConfig(t)
+	dir := filepath.Join(cfg, "tls")
+	mustRun(t, cfg, "init", "--san", "docker.example.com")
+	r := run(t, cfg, "install", "client", "--context", "tls-*.example.com", "--host", "tcp://docker.example.com:2376",
+		"--ca", filepath.Join(dir, "ca.pem"), "--cert", filepath.Join(dir, "cert.pem"), "--key", filepath.Join(dir, "key.pem"))
+	if want := `--context: context name "tls-*.example.com" is invalid, names are validated against regexp "^[a-zA-Z0-9][a-zA-Z0-9_.+-]+$"` + "\n"; r.code != 2 || r.stderr != want {
+		t.Errorf("exit %d\n%q", r.code, r.stderr)
 	}
 }
