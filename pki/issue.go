@@ -12,6 +12,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"math/big"
 	"net"
 	"strings"
@@ -427,4 +428,48 @@ func sign(t, parent *x509.Certificate, pub crypto.PublicKey, signer, key crypto.
 		return nil, fmt.Errorf("parsing signed certificate: %w", err)
 	}
 	return &Issued{Cert: c, Key: key}, nil
+}
+
+// Satisfies reports whether an existing certificate and key already are
+// what r asks the CA for, so that re-running a command can keep them: the
+// CA signed the certificate, the key is its key, the role, common name and
+// SANs are the requested ones, and it is valid now and for at least 30 more
+// days. Key type and validity length are not compared: any working pair
+// does. why says what differs when it does not.
+func (ca *CA) Satisfies(r Request, cert *x509.Certificate, key crypto.Signer, now time.Time) (ok bool, why string) {
+	switch {
+	case cert.CheckSignatureFrom(ca.Cert) != nil:
+		return false, "signed by another CA"
+	case !KeyMatches(key, cert.PublicKey):
+		return false, "its key does not match"
+	case r.Role == RoleServer && !AllowsUsage(cert, x509.ExtKeyUsageServerAuth),
+		r.Role == RoleClient && !AllowsUsage(cert, x509.ExtKeyUsageClientAuth):
+		return false, "another extended key usage"
+	case now.Before(cert.NotBefore) || cert.NotAfter.Sub(now) < 30*24*time.Hour:
+		return false, "expires on " + cert.NotAfter.UTC().Format(time.DateOnly)
+	}
+	if r.Role == RoleServer {
+		want := map[string]bool{}
+		for _, d := range r.DNSNames {
+			want["DNS:"+strings.ToLower(d)] = true
+		}
+		for _, ip := range r.IPs {
+			want["IP:"+ip.String()] = true
+		}
+		have := map[string]bool{}
+		for _, d := range cert.DNSNames {
+			have["DNS:"+strings.ToLower(d)] = true
+		}
+		for _, ip := range cert.IPAddresses {
+			have["IP:"+ip.String()] = true
+		}
+		if !maps.Equal(want, have) {
+			names := append(append([]string{}, cert.DNSNames...), IPStrings(cert.IPAddresses)...)
+			return false, "other SANs (" + strings.Join(names, ", ") + ")"
+		}
+	}
+	if r.CommonName != "" && cert.Subject.CommonName != r.CommonName {
+		return false, fmt.Sprintf("common name %q", cert.Subject.CommonName)
+	}
+	return true, ""
 }

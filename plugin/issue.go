@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/docker-tls/docker-tls/pki"
 	"github.com/docker-tls/docker-tls/pki/fsutil"
@@ -49,7 +50,7 @@ with --san: Go, and so Docker, ignores the certificate's Common Name.`
 		cmd.Long = `Issue a certificate the docker CLI presents to a daemon started with
 --tlsverify (extended key usage clientAuth). Sign it with the CA the daemon
 names in tlscacert.`
-		f.StringVar(&opts.name, "name", "client", "Common name of the client")
+		f.StringVar(&opts.name, "name", defaultClientName, "Common name of the client; another name than \""+defaultClientName+"\" writes NAME-cert.pem and NAME-key.pem")
 	}
 	f.StringVarP(&opts.out, "out", "o", "", "Directory to write to (default $DOCKER_CONFIG/tls); a CA there (ca.pem, ca-key.pem) signs, as with init")
 	f.BoolVarP(&opts.force, "force", "f", false, "Replace existing files (the old files are kept as backups)")
@@ -94,6 +95,10 @@ func runIssue(_ context.Context, dockerCli command.Cli, opts *issueOptions) erro
 		out = ownDir()
 	}
 	certName, keyName, what := layout.ClientCertFile, layout.ClientKeyFile, "client"
+	if base := fileBase(opts.name); opts.role == pki.RoleClient && opts.name != defaultClientName {
+		// One pair per client name, beside init's cert.pem/key.pem.
+		certName, keyName = base+"-cert.pem", base+"-key.pem"
+	}
 	if opts.role == pki.RoleServer {
 		certName, keyName, what = layout.DaemonCertFile, layout.DaemonKeyFile, "daemon"
 	}
@@ -145,4 +150,24 @@ func forceFlag(on bool) string {
 		return " --force"
 	}
 	return ""
+}
+
+// defaultClientName is the client certificate's common name init and
+// issue client use; its files are Docker's cert.pem and key.pem.
+const defaultClientName = "client"
+
+// fileBase turns a common name into a file name part: letters, digits and
+// ._@- kept, anything else "_".
+func fileBase(name string) string {
+	b := []byte(name)
+	for i, c := range b {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '.' || c == '_' || c == '@' || c == '-') {
+			b[i] = '_'
+		}
+	}
+	s := strings.TrimLeft(string(b), ".")
+	if s == "" {
+		return "client"
+	}
+	return s
 }

@@ -210,3 +210,40 @@ func TestContextNamesFollowDocker(t *testing.T) {
 		t.Errorf("exit %d\n%q", r.code, r.stderr)
 	}
 }
+
+// Re-running the same init keeps what is there and exits 0; a different
+// init is refused before it says "Issuing", naming what differs; issue
+// client --name writes its own pair instead of colliding with cert.pem.
+func TestInitRerunAndClientNames(t *testing.T) {
+	cfg := newConfig(t)
+	dir := filepath.Join(cfg, "tls")
+	mustRun(t, cfg, "init", "--san", "docker.example.com,10.0.0.5")
+	before, _ := os.ReadFile(filepath.Join(dir, "server-cert.pem"))
+	out := mustRun(t, cfg, "init", "--san", "10.0.0.5,docker.example.com")
+	if !strings.Contains(out, "Using the existing daemon certificate in "+dir) || !strings.Contains(out, "Using the existing client certificate in "+dir) ||
+		strings.Contains(out, "Issuing") || !strings.Contains(out, "docker tls install client --context tls-docker.example.com") {
+		t.Errorf("second init:\n%s", out)
+	}
+	if after, _ := os.ReadFile(filepath.Join(dir, "server-cert.pem")); string(after) != string(before) {
+		t.Error("second init replaced the daemon certificate")
+	}
+	r := run(t, cfg, "init", "--san", "other.example.com")
+	if r.code != 2 || strings.Contains(r.stdout, "Issuing") ||
+		!strings.Contains(r.stderr, "(daemon certificate): exists with different content") ||
+		!strings.Contains(r.stderr, "("+filepath.Join(dir, "server-cert.pem")+": other SANs (docker.example.com, 10.0.0.5))") {
+		t.Errorf("init with other SANs: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	out = mustRun(t, cfg, "init", "--san", "other.example.com", "--force")
+	if !strings.Contains(out, "sudo docker tls install daemon --cert "+filepath.Join(dir, "server-cert.pem")+" --key "+filepath.Join(dir, "server-key.pem")+" --client-ca "+filepath.Join(dir, "ca.pem")+" --force\n") {
+		t.Errorf("forced init does not print install daemon --force:\n%s", out)
+	}
+
+	cert, _ := os.ReadFile(filepath.Join(dir, "cert.pem"))
+	out = mustRun(t, cfg, "issue", "client", "--name", "bob")
+	if !strings.Contains(out, "created   "+filepath.Join(dir, "bob-cert.pem")) || !strings.Contains(out, "--cert "+filepath.Join(dir, "bob-cert.pem")+" --key "+filepath.Join(dir, "bob-key.pem")) {
+		t.Errorf("issue client --name bob:\n%s", out)
+	}
+	if now, _ := os.ReadFile(filepath.Join(dir, "cert.pem")); string(now) != string(cert) {
+		t.Error("issue client --name bob changed cert.pem")
+	}
+}
