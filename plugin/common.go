@@ -185,3 +185,29 @@ func describeCert(c *x509.Certificate) string {
 	parts = append(parts, "valid until "+c.NotAfter.UTC().Format(time.DateOnly))
 	return strings.Join(parts, ", ")
 }
+
+// checkOutDir refuses a destination directory that is, or lies below, an
+// existing file, before anything is issued or printed: "--out FILE: is a
+// regular file, expected a directory".
+func checkOutDir(flag, dir string) error {
+	if dir == "" {
+		return nil
+	}
+	for p := filepath.Clean(dir); ; {
+		fi, err := os.Stat(p)
+		if err == nil {
+			if fi.IsDir() {
+				return nil
+			}
+			if p == filepath.Clean(dir) {
+				return inputError("%s %s: is a %s, expected a directory", flag, dir, fsutil.DescribeMode(fi.Mode()))
+			}
+			return inputError("%s %s: %s is a %s, expected a directory", flag, dir, p, fsutil.DescribeMode(fi.Mode()))
+		}
+		parent := filepath.Dir(p)
+		if parent == p {
+			return nil
+		}
+		p = parent
+	}
+}

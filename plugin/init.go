@@ -54,6 +54,9 @@ on the daemon host and on each client.`,
 }
 
 func runInit(_ context.Context, dockerCli command.Cli, opts *initOptions) error {
+	if err := checkOutDir("--out", opts.out); err != nil {
+		return err
+	}
 	kt, err := opts.issue.parse()
 	if err != nil {
 		return err

@@ -141,6 +141,9 @@ func runInstallClient(_ context.Context, dockerCli command.Cli, o *installClient
 	if o.context != "" && o.certPath != "" {
 		return inputError("--context and --cert-path were both given: install into one of them")
 	}
+	if err := checkOutDir("--cert-path", o.certPath); err != nil {
+		return err
+	}
 	if o.context != "" {
 		// The rule and wording of docker context create.
 		if err := store.ValidateContextName(o.context); err != nil {

@@ -75,6 +75,9 @@ systemd drop-in that resolves it (--write-dropin writes it).`,
 }
 
 func runInstallDaemon(_ context.Context, dockerCli command.Cli, o *installDaemonOptions) error {
+	if err := checkOutDir("--dir", o.dir); err != nil {
+		return err
+	}
 	w := dockerCli.Out()
 	def := func(v, name string) string {
 		if v != "" {

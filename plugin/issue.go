@@ -60,6 +60,9 @@ names in tlscacert.`
 }
 
 func runIssue(_ context.Context, dockerCli command.Cli, opts *issueOptions) error {
+	if err := checkOutDir("--out", opts.out); err != nil {
+		return err
+	}
 	kt, err := opts.issue.parse()
 	if err != nil {
 		return err
