@@ -60,6 +60,7 @@ TLS connection fails.`,
 	)
 	cmd.AddCommand(hooksCmds(dockerCli)...)
 	setUsageErrors(cmd)
+	addCompletions(cmd, dockerCli)
 	return cmd
 }
 

@@ -247,3 +247,64 @@ func TestInitRerunAndClientNames(t *testing.T) {
 		t.Error("issue client --name bob changed cert.pem")
 	}
 }
+
+// complete runs cobra's __complete as docker does for a plugin and returns
+// the candidates and the directive number.
+func complete(t *testing.T, cfg string, args ...string) ([]string, string) {
+	t.Helper()
+	r := run(t, cfg, append([]string{"__complete", "tls"}, args...)...)
+	lines := strings.Split(strings.TrimSpace(r.stdout), "\n")
+	if r.code != 0 || len(lines) == 0 || !strings.HasPrefix(lines[len(lines)-1], ":") {
+		t.Fatalf("__complete %s: exit %d\n%s%s", strings.Join(args, " "), r.code, r.stdout, r.stderr)
+	}
+	return lines[:len(lines)-1], lines[len(lines)-1]
+}
+
+// Flag values complete from the lists the commands accept (and every value
+// offered is accepted), file arguments and file flags complete files,
+// directory flags directories, --context the docker contexts.
+func TestCompletion(t *testing.T) {
+	cfg := newConfig(t)
+	pk := t.TempDir()
+	mustRun(t, cfg, "init", "--san", "myreg", "--out", pk)
+	mustRun(t, cfg, "install", "client", "--context", "prod", "--host", "tcp://myreg:2376", "--ca", filepath.Join(pk, "ca.pem"), "--cert", filepath.Join(pk, "cert.pem"), "--key", filepath.Join(pk, "key.pem"))
+	const files, noFiles, dirs = ":0", ":4", ":16"
+	for _, c := range []struct {
+		args []string
+		want string
+		dir  string
+		// try runs the command with each value, which must be accepted.
+		try func(v string) []string
+	}{
+		{[]string{"inspect", ""}, "", files, nil},
+		{[]string{"install", "client", "--ca", ""}, "", files, nil},
+		{[]string{"install", "client", "--key", ""}, "", files, nil},
+		{[]string{"init", "--out", ""}, "", dirs, nil},
+		{[]string{"init", "--key", ""}, "ecdsa-p256 ecdsa-p384 rsa-2048 rsa-3072 rsa-4096 ed25519", noFiles,
+			func(v string) []string { return []string{"init", "--san", "x", "--out", filepath.Join(t.TempDir(), "o"), "--key", v} }},
+		{[]string{"doctor", "--format", ""}, "text json sarif junit", noFiles,
+			func(v string) []string { return []string{"doctor", "--root", t.TempDir(), "--format", v} }},
+		{[]string{"doctor", "--fail-on", ""}, "error warning info", noFiles,
+			func(v string) []string { return []string{"doctor", "--root", t.TempDir(), "--fail-on", v} }},
+		{[]string{"inspect", "--format", ""}, "text json", noFiles,
+			func(v string) []string { return []string{"inspect", "--format", v, filepath.Join(pk, "ca.pem")} }},
+		{[]string{"install-registry", "--target", ""}, "docker containers containerd", noFiles,
+			func(v string) []string {
+				return []string{"install-registry", "myreg:5000", "--dry-run", "--ca", filepath.Join(pk, "ca.pem"), "--certs-dir", t.TempDir(), "--target", v}
+			}},
+		{[]string{"install", "client", "--context", ""}, "prod", noFiles, nil},
+		{[]string{"explain", ""}, "", noFiles, nil},
+	} {
+		got, dir := complete(t, cfg, c.args...)
+		if strings.Join(got, " ") != c.want || dir != c.dir {
+			t.Errorf("__complete tls %s = %q %s, want %q %s", strings.Join(c.args, " "), got, dir, c.want, c.dir)
+		}
+		if c.try != nil {
+			for _, v := range got {
+				if r := run(t, cfg, c.try(v)...); r.code != 0 {
+					t.Errorf("completed value %q is refused: exit %d\n%s", v, r.code, r.stderr)
+				}
+			}
+		}
+	}
+}

@@ -76,3 +76,24 @@ func TestVersionThroughDocker(t *testing.T) {
 		t.Errorf("docker tls --version printed %q", stdout)
 	}
 }
+
+// TestCompletionThroughDocker: docker's own completion reaches the
+// plugin's values and file completion.
+func TestCompletionThroughDocker(t *testing.T) {
+	Require(t)
+	installPlugin(t)
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"__complete", "tls", "init", "--key", ""}, "ecdsa-p256\necdsa-p384\nrsa-2048\nrsa-3072\nrsa-4096\ned25519\n:4\n"},
+		{[]string{"__complete", "tls", "doctor", "--format", ""}, "text\njson\nsarif\njunit\n:4\n"},
+		{[]string{"__complete", "tls", "inspect", ""}, ":0\n"},
+	} {
+		stdout, stderr, code := RunDocker(t, nil, c.args...)
+		requireExit(t, "docker "+strings.Join(c.args, " "), code, 0, stderr)
+		if stdout != c.want {
+			t.Errorf("docker %s printed %q, want %q", strings.Join(c.args, " "), stdout, c.want)
+		}
+	}
+}
