@@ -281,7 +281,9 @@ func TestCompletion(t *testing.T) {
 		{[]string{"install", "client", "--key", ""}, "", files, nil},
 		{[]string{"init", "--out", ""}, "", dirs, nil},
 		{[]string{"init", "--key", ""}, "ecdsa-p256 ecdsa-p384 rsa-2048 rsa-3072 rsa-4096 ed25519", noFiles,
-			func(v string) []string { return []string{"init", "--san", "x", "--out", filepath.Join(t.TempDir(), "o"), "--key", v} }},
+			func(v string) []string {
+				return []string{"init", "--san", "x", "--out", filepath.Join(t.TempDir(), "o"), "--key", v}
+			}},
 		{[]string{"doctor", "--format", ""}, "text json sarif junit", noFiles,
 			func(v string) []string { return []string{"doctor", "--root", t.TempDir(), "--format", v} }},
 		{[]string{"doctor", "--fail-on", ""}, "error warning info", noFiles,
