@@ -28,9 +28,6 @@ spaces) and get the likely causes, most
 likely first, what to check, and the doctor command that confirms it.
 
 Exit status: 0 when the text was recognised, 1 when it was not.`,
-		Example: `  docker tls explain "x509: certificate signed by unknown authority"
-  docker tls explain remote error: tls: bad certificate
-  journalctl -u docker | docker tls explain -`,
 		Args: minArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return runExplain(cmd.Context(), dockerCli, &o, strings.Join(args, " "))

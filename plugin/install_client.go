@@ -46,7 +46,7 @@ certificate and key where the docker CLI reads them:
   (default)          $DOCKER_CONFIG (~/.docker) as ca.pem, cert.pem, key.pem,
                      the default DOCKER_CERT_PATH
   --cert-path DIR    DIR as ca.pem, cert.pem, key.pem
-  --context NAME     a docker context with --host, through docker's context store
+  --context NAME     a docker context with --host (docker's context store)
 
 The three TLS modes of dockerd:
   TLS only, server not verified:   --skip-verify --no-client-cert

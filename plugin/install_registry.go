@@ -60,7 +60,7 @@ certificate (client.cert, client.key) where registry clients look for them:
 
   docker       /etc/docker/certs.d/REGISTRY/ (rootless dockerd:
                $XDG_CONFIG_HOME/docker/certs.d/REGISTRY/)
-  containers   /etc/containers/certs.d/REGISTRY/ (podman, CRI-O, skopeo, buildah)
+  containers   /etc/containers/certs.d/REGISTRY/ (podman, CRI-O, skopeo…)
   containerd   /etc/containerd/certs.d/REGISTRY/hosts.toml, with ca and client
                pointing at the installed files; an existing hosts.toml is merged
 

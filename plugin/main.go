@@ -61,6 +61,7 @@ TLS connection fails.`,
 	cmd.AddCommand(hooksCmds(dockerCli)...)
 	setUsageErrors(cmd)
 	addCompletions(cmd, dockerCli)
+	addExamples(cmd)
 	return cmd
 }
 

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/docker/cli/cli/context/store"
+	"github.com/spf13/cobra"
 )
 
 // Like `docker --version`: one line with the version, exit 0, standalone
@@ -307,6 +308,70 @@ func TestCompletion(t *testing.T) {
 					t.Errorf("completed value %q is refused: exit %d\n%s", v, r.code, r.stderr)
 				}
 			}
+		}
+	}
+}
+
+// Every command that does something has examples, and each example's
+// command and flags exist; long help is wrapped at 80 columns.
+func TestHelpExamplesAndWrapping(t *testing.T) {
+	root := rootCmd(nil)
+	var walk func(c *cobra.Command)
+	walk = func(c *cobra.Command) {
+		for _, l := range strings.Split(c.Long, "\n") {
+			if len(l) > helpWidth {
+				t.Errorf("%s: help line longer than %d: %q", c.CommandPath(), helpWidth, l)
+			}
+		}
+		if c.Runnable() && !c.Hidden && !c.HasSubCommands() && c.Name() != "version" && c.Example == "" {
+			t.Errorf("%s has no examples", c.CommandPath())
+		}
+		for _, l := range strings.Split(c.Example, "\n") {
+			l = strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(l), "sudo "))
+			if i := strings.Index(l, "docker tls "); i >= 0 {
+				l = l[i:]
+			} else {
+				continue
+			}
+			if i := strings.Index(l, "#"); i >= 0 {
+				l = l[:i]
+			}
+			args := strings.Fields(l)[2:]
+			for i, a := range args {
+				args[i] = strings.Trim(a, `"`)
+			}
+			sub, rest, err := root.Find(args)
+			if err != nil || sub == root {
+				t.Errorf("%s example %q: no such command", c.CommandPath(), l)
+				continue
+			}
+			if err := sub.ParseFlags(rest); err != nil {
+				t.Errorf("%s example %q: %v", c.CommandPath(), l, err)
+			}
+		}
+		for _, s := range c.Commands() {
+			walk(s)
+		}
+	}
+	walk(root)
+}
+
+// A destination that is a file is refused up front, naming the flag.
+func TestOutIsAFile(t *testing.T) {
+	cfg := newConfig(t)
+	file := filepath.Join(t.TempDir(), "afile")
+	os.WriteFile(file, nil, 0o644)
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"init", "--san", "x", "-o", file}, "--out " + file + ": is a regular file, expected a directory\n"},
+		{[]string{"ca", "create", "-o", filepath.Join(file, "sub")}, "--out " + filepath.Join(file, "sub") + ": " + file + " is a regular file, expected a directory\n"},
+		{[]string{"install", "client", "--skip-verify", "--no-client-cert", "--cert-path", file}, "--cert-path " + file + ": is a regular file, expected a directory\n"},
+	} {
+		r := run(t, cfg, c.args...)
+		if r.code != 2 || r.stderr != c.want || r.stdout != "" {
+			t.Errorf("docker-tls %s: exit %d\n%s%q", strings.Join(c.args, " "), r.code, r.stdout, r.stderr)
 		}
 	}
 }
