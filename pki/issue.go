@@ -434,8 +434,8 @@ func sign(t, parent *x509.Certificate, pub crypto.PublicKey, signer, key crypto.
 // what r asks the CA for, so that re-running a command can keep them: the
 // CA signed the certificate, the key is its key, the role, common name and
 // SANs are the requested ones, and it is valid now and for at least 30 more
-// days. Key type and validity length are not compared: any working pair
-// does. why says what differs when it does not.
+// days. The key type is compared when r.KeyType is set; the validity
+// length is not. why says what differs when it does not.
 func (ca *CA) Satisfies(r Request, cert *x509.Certificate, key crypto.Signer, now time.Time) (ok bool, why string) {
 	switch {
 	case cert.CheckSignatureFrom(ca.Cert) != nil:
@@ -447,6 +447,8 @@ func (ca *CA) Satisfies(r Request, cert *x509.Certificate, key crypto.Signer, no
 		return false, "another extended key usage"
 	case now.Before(cert.NotBefore) || cert.NotAfter.Sub(now) < 30*24*time.Hour:
 		return false, "expires on " + cert.NotAfter.UTC().Format(time.DateOnly)
+	case r.KeyType != "" && keyTypeOf(cert.PublicKey) != r.KeyType:
+		return false, "its key is " + DescribeKey(cert.PublicKey)
 	}
 	if r.Role == RoleServer {
 		want := map[string]bool{}
@@ -472,4 +474,23 @@ func (ca *CA) Satisfies(r Request, cert *x509.Certificate, key crypto.Signer, no
 		return false, fmt.Sprintf("common name %q", cert.Subject.CommonName)
 	}
 	return true, ""
+}
+
+// keyTypeOf is the --key value that makes a key like pub, or "".
+func keyTypeOf(pub crypto.PublicKey) KeyType {
+	switch DescribeKey(pub) {
+	case "ECDSA P-256":
+		return KeyECDSAP256
+	case "ECDSA P-384":
+		return KeyECDSAP384
+	case "RSA 2048":
+		return KeyRSA2048
+	case "RSA 3072":
+		return KeyRSA3072
+	case "RSA 4096":
+		return KeyRSA4096
+	case "Ed25519":
+		return KeyEd25519
+	}
+	return ""
 }

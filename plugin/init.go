@@ -24,6 +24,7 @@ type initOptions struct {
 	clientName string
 	force      bool
 	issue      issueFlags
+	keySet     bool // --key given: keep existing certificates only of that key type
 }
 
 func initCmd(dockerCli command.Cli) *cobra.Command {
@@ -41,6 +42,7 @@ An existing CA in the output directory is reused. Then it prints what to run
 on the daemon host and on each client.`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			opts.keySet = cmd.Flags().Changed("key")
 			return runInit(cmd.Context(), dockerCli, &opts)
 		},
 	}
@@ -110,7 +112,11 @@ func runInit(_ context.Context, dockerCli command.Cli, opts *initOptions) error 
 		{cliReq, p(layout.ClientCertFile), "client", p(layout.ClientKeyFile), "a client certificate"},
 	} {
 		// Re-running init keeps what already is what it would issue.
-		if cert, ok, reason := existingLeaf(ca, leaf.req, leaf.certPath, leaf.keyPath); ok {
+		want := leaf.req
+		if !opts.keySet {
+			want.KeyType = ""
+		}
+		if cert, ok, reason := existingLeaf(ca, want, leaf.certPath, leaf.keyPath); ok {
 			lines = append(lines, fmt.Sprintf("Using the existing %s certificate in %s: %s", leaf.what, out, describeCert(cert)))
 			continue
 		} else if reason != "" {

@@ -228,7 +228,11 @@ func TestInitRerunAndClientNames(t *testing.T) {
 	if after, _ := os.ReadFile(filepath.Join(dir, "server-cert.pem")); string(after) != string(before) {
 		t.Error("second init replaced the daemon certificate")
 	}
-	r := run(t, cfg, "init", "--san", "other.example.com")
+	r := run(t, cfg, "init", "--san", "docker.example.com,10.0.0.5", "--key", "rsa-2048")
+	if r.code != 2 || !strings.Contains(r.stderr, "("+filepath.Join(dir, "server-cert.pem")+": its key is ECDSA P-256; "+filepath.Join(dir, "cert.pem")+": its key is ECDSA P-256)") {
+		t.Errorf("init with another --key: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	r = run(t, cfg, "init", "--san", "other.example.com")
 	if r.code != 2 || strings.Contains(r.stdout, "Issuing") ||
 		!strings.Contains(r.stderr, "(daemon certificate): exists with different content") ||
 		!strings.Contains(r.stderr, "("+filepath.Join(dir, "server-cert.pem")+": other SANs (docker.example.com, 10.0.0.5))") {
