@@ -219,13 +219,17 @@ func SplitCommand(s string) []string {
 func JoinCommand(args []string) string {
 	out := make([]string, len(args))
 	for i, a := range args {
-		if a != "" && !strings.ContainsAny(a, " \t\"'\\") {
+		if a != "" && !strings.ContainsFunc(a, needsQuote) {
 			out[i] = a
 			continue
 		}
 		out[i] = `"` + strings.NewReplacer(`\`, `\\`, `"`, `\"`).Replace(a) + `"`
 	}
 	return strings.Join(out, " ")
+}
+
+func needsQuote(r rune) bool {
+	return r <= ' ' || r == 0x7f || r == '"' || r == '\'' || r == '\\'
 }
 
 // Directives are the daemon.json keys that are also dockerd flags, in
