@@ -47,6 +47,8 @@ TLS connection fails.`,
 	}
 	// Like `docker --version`: one line, exit 0.
 	cmd.SetVersionTemplate(versionLine() + "\n")
+	cmd.InitDefaultVersionFlag()
+	cmd.Flags().Lookup("version").Usage = "Print version information and quit" // docker's wording
 	cmd.AddCommand(
 		initCmd(dockerCli),
 		caCmd(dockerCli),
