@@ -1,0 +1,169 @@
+package e2e
+
+import (
+	"encoding/json"
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// remoteHost is a namespace with a plain dockerd (local socket only) and an
+// sshd in front of it: the machine provision secures.
+type remoteHost struct {
+	ns   *Namespace
+	d    *RemoteDockerd
+	sshd *SSHD
+}
+
+func newRemoteHost(t *testing.T) *remoteHost {
+	t.Helper()
+	ns := NewNamespace(t)
+	writeDaemonJSON(t, ns, map[string]any{
+		"hosts":     []string{"unix:///var/run/docker.sock"},
+		"log-level": "info", // a key provision must keep
+	})
+	d := StartRemoteDockerd(t, ns)
+	return &remoteHost{ns: ns, d: d, sshd: StartSSHD(t, ns)}
+}
+
+// provisionArgs are the flags every provision in these tests passes.
+func (h *remoteHost) provisionArgs(context string, port int, extra ...string) []string {
+	args := []string{"provision", "--ssh-config", h.sshd.ConfigFile, "--context", context,
+		"-H", fmt.Sprintf("tcp://127.0.0.1:%d", port), "--restart-cmd", h.d.RestartCmd, "--daemon-log", h.d.LogFile, "--wait", "30s"}
+	args = append(args, extra...)
+	return append(args, "ssh://"+h.sshd.Alias)
+}
+
+// localSocketWorks checks the daemon from inside the host over its socket.
+func (h *remoteHost) localSocketWorks(t *testing.T) {
+	t.Helper()
+	_, stderr, code := h.ns.RunDocker(t, []string{"DOCKER_HOST=unix:///var/run/docker.sock"}, "version", "--format", "{{.Server.Version}}")
+	requireExit(t, "docker version over the host's own socket", code, 0, stderr)
+}
+
+func requireContextWorks(t *testing.T, name string) {
+	t.Helper()
+	out, stderr, code := RunDocker(t, nil, "--context", name, "info", "--format", "{{.ServerVersion}}")
+	requireExit(t, "docker --context "+name+" info", code, 0, stderr)
+	if strings.TrimSpace(out) == "" {
+		t.Fatalf("docker --context %s info printed no server version", name)
+	}
+}
+
+func readDaemonJSON(t *testing.T, ns *Namespace) map[string]any {
+	t.Helper()
+	var m map[string]any
+	if err := json.Unmarshal(mustReadFile(t, ns.HostPath("/etc/docker/daemon.json")), &m); err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+func TestProvisionOverSSH(t *testing.T) {
+	h := newRemoteHost(t)
+	mustDockerTLS(t, nil, "ca", "create")
+	port := FreePort(t, "127.0.0.1")
+	args := h.provisionArgs("remote", port)
+
+	// The plan, changing nothing.
+	before := string(mustReadFile(t, h.ns.HostPath("/etc/docker/daemon.json")))
+	out := mustDockerTLS(t, nil, append([]string{"provision", "--dry-run"}, args[1:]...)...)
+	for _, want := range []string{"Dry run: nothing was changed.", "create    /etc/docker/server-cert.pem", "replace   /etc/docker/daemon.json", "run       " + h.d.RestartCmd} {
+		if !strings.Contains(out, want) {
+			t.Errorf("dry run output lacks %q:\n%s", want, out)
+		}
+	}
+	if after := string(mustReadFile(t, h.ns.HostPath("/etc/docker/daemon.json"))); after != before {
+		t.Fatalf("--dry-run changed daemon.json:\n%s", after)
+	}
+	if _, err := os.Stat(h.ns.HostPath("/etc/docker/server-cert.pem")); err == nil {
+		t.Fatal("--dry-run wrote server-cert.pem")
+	}
+
+	pid := h.d.PID()
+	out = mustDockerTLS(t, nil, args...)
+	t.Logf("provision:\n%s", out)
+	if !strings.Contains(out, "docker --context remote version: Server: ") {
+		t.Errorf("provision did not report a working docker --context remote version:\n%s", out)
+	}
+	if h.d.PID() == pid {
+		t.Errorf("dockerd was not restarted (pid %d)", pid)
+	}
+	requireContextWorks(t, "remote")
+	h.localSocketWorks(t)
+
+	cfg := readDaemonJSON(t, h.ns)
+	if cfg["log-level"] != "info" || cfg["tlsverify"] != true || cfg["tlscacert"] != "/etc/docker/ca.pem" {
+		t.Errorf("daemon.json not merged as expected: %v", cfg)
+	}
+	backups, _ := filepath.Glob(h.ns.HostPath("/etc/docker/daemon.json.bak-*"))
+	if len(backups) != 1 || string(mustReadFile(t, backups[0])) != before {
+		t.Errorf("expected one backup of the old daemon.json, found %v", backups)
+	}
+	if fi, err := os.Stat(h.ns.HostPath("/etc/docker/server-key.pem")); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Errorf("server-key.pem: %v, mode %v (want 0600)", err, fi)
+	}
+
+	// A re-run with nothing changed changes nothing and does not restart.
+	pid = h.d.PID()
+	sum := checksumTree(t, h.ns.EtcDocker)
+	out = mustDockerTLS(t, nil, args...)
+	if !strings.Contains(out, "Nothing to change on 127.0.0.1") || !strings.Contains(out, "already has this endpoint and TLS material: nothing to do") {
+		t.Errorf("re-run did not say nothing changed:\n%s", out)
+	}
+	requireUnchanged(t, "re-run of provision", h.ns.EtcDocker, sum)
+	if h.d.PID() != pid {
+		t.Errorf("re-run restarted dockerd (pid %d -> %d)", pid, h.d.PID())
+	}
+	requireContextWorks(t, "remote")
+}
+
+func TestProvisionRollsBackWhenDockerdFails(t *testing.T) {
+	h := newRemoteHost(t)
+	mustDockerTLS(t, nil, "ca", "create")
+	good := FreePort(t, "127.0.0.1")
+	mustDockerTLS(t, nil, h.provisionArgs("remote", good)...)
+	requireContextWorks(t, "remote")
+	before := checksumTree(t, h.ns.EtcDocker)
+
+	// Another program holds the port the second address wants: dockerd
+	// cannot listen and exits.
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	taken := l.Addr().(*net.TCPAddr).Port
+	stdout, stderr, code := dockerTLS(t, nil, h.provisionArgs("second", taken)...)
+	t.Logf("failed provision:\nstdout: %s\nstderr: %s", stdout, stderr)
+	if code == 0 {
+		t.Fatal("provision succeeded although dockerd cannot listen")
+	}
+	for _, want := range []string{
+		"dockerd did not come back with the new TLS configuration",
+		fmt.Sprintf("bind: address already in use"),
+		"The previous files and daemon.json were restored; dockerd was restarted with the previous configuration.",
+	} {
+		if !strings.Contains(stderr, want) {
+			t.Errorf("error lacks %q:\n%s", want, stderr)
+		}
+	}
+	if !strings.Contains(stdout, "restore   /etc/docker/daemon.json") {
+		t.Errorf("rollback did not list the restored daemon.json:\n%s", stdout)
+	}
+	// The backups of the failed attempt are the only new files.
+	after := checksumTree(t, h.ns.EtcDocker)
+	for name, sum := range before {
+		if after[name] != sum {
+			t.Errorf("%s differs after the rollback", name)
+		}
+	}
+	requireContextWorks(t, "remote")
+	h.localSocketWorks(t)
+	if _, _, code := RunDocker(t, nil, "context", "inspect", "second"); code == 0 {
+		t.Error("the failed provision created docker context \"second\"")
+	}
+}
