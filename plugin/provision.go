@@ -704,10 +704,7 @@ func probeTLS(ctx context.Context, addr, serverName string, pool *x509.CertPool,
 // returns an error with the daemon's own complaint.
 func (j *provisionJob) rollback(ctx context.Context, w io.Writer, t *remote.Target, changes []remoteChange, restart string, reload bool, cause error) error {
 	daemonErr := j.daemonError(ctx, t)
-	fmt.Fprintf(w, "dockerd did not come back with the new configuration: %v\n", cause)
-	if daemonErr != "" {
-		fmt.Fprintf(w, "The daemon says:\n%s\n", indent(daemonErr))
-	}
+	fmt.Fprintf(w, "dockerd did not come back with the new configuration (the error follows).\n")
 	fmt.Fprintf(w, "Rolling back: restoring the previous files and daemon.json\n")
 	var writes []remote.Write
 	for _, c := range changes {
@@ -749,7 +746,27 @@ func (j *provisionJob) daemonError(ctx context.Context, t *remote.Target) string
 		return ""
 	}
 	out, _ := t.RunOutput(ctx, "read dockerd's log", cmd)
-	return strings.TrimSpace(string(out))
+	return daemonComplaint(string(out))
+}
+
+// daemonComplaint keeps the lines of dockerd's log that say what went
+// wrong: logrus lines below level error are left out; when nothing is left,
+// the last five lines.
+func daemonComplaint(log string) string {
+	lines := strings.Split(strings.TrimSpace(log), "\n")
+	var keep []string
+	for _, l := range lines {
+		if strings.Contains(l, "level=info") || strings.Contains(l, "level=debug") || strings.Contains(l, "level=warning") || strings.HasPrefix(l, "--- dockerd restart") {
+			continue
+		}
+		if strings.TrimSpace(l) != "" {
+			keep = append(keep, l)
+		}
+	}
+	if len(keep) == 0 {
+		keep = lines[max(0, len(lines)-5):]
+	}
+	return strings.TrimSpace(strings.Join(keep, "\n"))
 }
 
 func indent(s string) string {
@@ -837,6 +854,10 @@ func runProvisionDoctor(ctx context.Context, dockerCli command.Cli, name, host s
 	}
 	rep.AddLive(live, doctor.Probe(ctx, live, probe.Options{Timeout: 10 * time.Second}, 1))
 	fmt.Fprintf(w, "\nDoctor (docker tls doctor --context %s):\n", name)
+	if doctor.ExitCode(rep, doctor.SeverityWarning) == 0 {
+		fmt.Fprintf(w, "  no problems found\n")
+		return
+	}
 	_ = doctor.RenderTextOpts(w, rep, doctor.TextOptions{Quiet: true})
 }
 

@@ -1,8 +1,13 @@
 package e2e
 
 import (
+	"crypto/ecdsa"
+	"crypto/rsa"
+	"crypto/x509"
 	"encoding/json"
+	"encoding/pem"
 	"fmt"
+	"github.com/docker-tls/docker-tls/pki/layout"
 	"net"
 	"os"
 	"path/filepath"
@@ -165,5 +170,141 @@ func TestProvisionRollsBackWhenDockerdFails(t *testing.T) {
 	h.localSocketWorks(t)
 	if _, _, code := RunDocker(t, nil, "context", "inspect", "second"); code == 0 {
 		t.Error("the failed provision created docker context \"second\"")
+	}
+}
+
+func parseCertFile(t *testing.T, path string) []*x509.Certificate {
+	t.Helper()
+	data := mustReadFile(t, path)
+	var out []*x509.Certificate
+	for {
+		var b *pem.Block
+		b, data = pem.Decode(data)
+		if b == nil {
+			break
+		}
+		c, err := x509.ParseCertificate(b.Bytes)
+		if err != nil {
+			t.Fatalf("%s: %v", path, err)
+		}
+		out = append(out, c)
+	}
+	if len(out) == 0 {
+		t.Fatalf("%s: no certificate", path)
+	}
+	return out
+}
+
+func contextTLSFile(t *testing.T, name, file string) string {
+	return filepath.Join(layout.ContextTLSDir(DockerConfigDir(t), name), file)
+}
+
+func sameNames(a, b *x509.Certificate) bool {
+	if len(a.DNSNames) != len(b.DNSNames) || len(a.IPAddresses) != len(b.IPAddresses) {
+		return false
+	}
+	for i := range a.DNSNames {
+		if a.DNSNames[i] != b.DNSNames[i] {
+			return false
+		}
+	}
+	for i := range a.IPAddresses {
+		if !a.IPAddresses[i].Equal(b.IPAddresses[i]) {
+			return false
+		}
+	}
+	return true
+}
+
+func TestRotateOverSSH(t *testing.T) {
+	h := newRemoteHost(t)
+	mustDockerTLS(t, nil, "ca", "create", "--key", "ecdsa-p384")
+	port := FreePort(t, "127.0.0.1")
+	mustDockerTLS(t, nil, h.provisionArgs("remote", port, "--key", "rsa-2048", "--client-name", "ci-bot")...)
+	requireContextWorks(t, "remote")
+	srvPath := h.ns.HostPath("/etc/docker/server-cert.pem")
+	cliPath := contextTLSFile(t, "remote", "cert.pem")
+	srv1, cli1 := parseCertFile(t, srvPath)[0], parseCertFile(t, cliPath)[0]
+
+	// Server and client certificates: new serials, same names, subject and key type.
+	out := mustDockerTLS(t, nil, "rotate")
+	t.Logf("rotate:\n%s", out)
+	srv2, cli2 := parseCertFile(t, srvPath)[0], parseCertFile(t, cliPath)[0]
+	if srv2.SerialNumber.Cmp(srv1.SerialNumber) == 0 || cli2.SerialNumber.Cmp(cli1.SerialNumber) == 0 {
+		t.Fatal("rotate did not re-issue the server and client certificates")
+	}
+	if !sameNames(srv1, srv2) || srv2.PublicKeyAlgorithm != x509.RSA || srv2.PublicKey.(*rsa.PublicKey).N.BitLen() != 2048 {
+		t.Errorf("server certificate changed names or key type: %v %v -> %v %v (%v)", srv1.DNSNames, srv1.IPAddresses, srv2.DNSNames, srv2.IPAddresses, srv2.PublicKeyAlgorithm)
+	}
+	if cli2.Subject.String() != cli1.Subject.String() || cli2.Subject.CommonName != "ci-bot" || cli2.PublicKeyAlgorithm != x509.RSA {
+		t.Errorf("client certificate changed subject or key type: %s -> %s (%v)", cli1.Subject, cli2.Subject, cli2.PublicKeyAlgorithm)
+	}
+	requireContextWorks(t, "remote")
+
+	// --if-expiring: nothing is due, nothing changes.
+	pid := h.d.PID()
+	sum := checksumTree(t, h.ns.EtcDocker)
+	out = mustDockerTLS(t, nil, "rotate", "--if-expiring", "30d")
+	if !strings.Contains(out, "Nothing to change on 127.0.0.1") || !strings.Contains(out, "keep      the client certificate") {
+		t.Errorf("rotate --if-expiring 30d did not keep everything:\n%s", out)
+	}
+	requireUnchanged(t, "rotate --if-expiring 30d", h.ns.EtcDocker, sum)
+	if h.d.PID() != pid {
+		t.Error("rotate --if-expiring 30d restarted dockerd")
+	}
+
+	// The CA: three steps, docker works after each.
+	oldCA := parseCertFile(t, filepath.Join(DockerConfigDir(t), "tls", "ca.pem"))[0]
+	out = mustDockerTLS(t, nil, "rotate", "--ca")
+	t.Logf("rotate --ca:\n%s", out)
+	for _, want := range []string{"== Step 1/3: trust the old and the new CA", "== Step 2/3: move every certificate to the new CA", "== Step 3/3: retire the old CA"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("rotate --ca output lacks %q", want)
+		}
+	}
+	if n := strings.Count(out, "docker --context remote version: Server: "); n != 3 {
+		t.Errorf("docker --context remote version worked after %d of the 3 steps", n)
+	}
+	newCA := parseCertFile(t, filepath.Join(DockerConfigDir(t), "tls", "ca.pem"))[0]
+	if newCA.Equal(oldCA) || newCA.PublicKey.(*ecdsa.PublicKey).Curve.Params().BitSize != 384 {
+		t.Fatalf("the docker-tls CA was not replaced by a P-384 CA")
+	}
+	for _, p := range []string{h.ns.HostPath("/etc/docker/ca.pem"), contextTLSFile(t, "remote", "ca.pem")} {
+		if cs := parseCertFile(t, p); len(cs) != 1 || !cs[0].Equal(newCA) {
+			t.Errorf("%s: want only the new CA, found %d certificates", p, len(cs))
+		}
+	}
+	for _, p := range []string{srvPath, cliPath} {
+		if c := parseCertFile(t, p)[0]; c.CheckSignatureFrom(newCA) != nil {
+			t.Errorf("%s is not signed by the new CA", p)
+		}
+	}
+	if bak, _ := filepath.Glob(filepath.Join(DockerConfigDir(t), "tls", "ca-key.pem.bak-*")); len(bak) != 1 {
+		t.Errorf("old CA key not kept as a backup: %v", bak)
+	}
+	requireContextWorks(t, "remote")
+	h.localSocketWorks(t)
+}
+
+func TestRotateLocalDir(t *testing.T) {
+	mustDockerTLS(t, nil, "ca", "create")
+	dir := t.TempDir()
+	mustDockerTLS(t, nil, "issue", "server", "--san", "docker.example.com,10.0.0.5", "--key", "ed25519", "-o", dir)
+	mustDockerTLS(t, nil, "issue", "client", "--name", "alice", "-o", dir)
+	srv1, cli1 := parseCertFile(t, filepath.Join(dir, "server-cert.pem"))[0], parseCertFile(t, filepath.Join(dir, "cert.pem"))[0]
+	out := mustDockerTLS(t, nil, "rotate", "--if-expiring", "30d", "--dir", dir)
+	if !strings.Contains(out, "Nothing to rotate in "+dir) {
+		t.Errorf("rotate --if-expiring re-issued fresh certificates:\n%s", out)
+	}
+	mustDockerTLS(t, nil, "rotate", "--dir", dir)
+	srv2, cli2 := parseCertFile(t, filepath.Join(dir, "server-cert.pem"))[0], parseCertFile(t, filepath.Join(dir, "cert.pem"))[0]
+	if srv2.Equal(srv1) || cli2.Equal(cli1) {
+		t.Fatal("rotate --dir did not re-issue")
+	}
+	if !sameNames(srv1, srv2) || srv2.PublicKeyAlgorithm != x509.Ed25519 || cli2.Subject.CommonName != "alice" {
+		t.Errorf("rotate --dir changed names, key type or subject: %v %v %s", srv2.DNSNames, srv2.PublicKeyAlgorithm, cli2.Subject)
+	}
+	if bak, _ := filepath.Glob(filepath.Join(dir, "*.bak-*")); len(bak) != 4 {
+		t.Errorf("want backups of the 4 old files, found %v", bak)
 	}
 }
