@@ -71,16 +71,22 @@ type File struct {
 // ReadFiles reads regular files; missing files have Exists false. Each
 // file is framed by its size, so any content comes back unchanged.
 func (t *Target) ReadFiles(ctx context.Context, paths []string) (map[string]File, error) {
+	out, err := t.Run(ctx, "read "+strings.Join(paths, ", "), readScript(paths))
+	if err != nil {
+		return nil, err
+	}
+	return parseFiles(paths, out)
+}
+
+// readScript prints, for each path, a line saying what it is ("F SIZE"
+// followed by the content for a regular file).
+func readScript(paths []string) string {
 	var b strings.Builder
 	for _, p := range paths {
 		q := Quote(p)
 		fmt.Fprintf(&b, "if [ -L %[1]s ]; then echo L; elif [ -d %[1]s ]; then echo D; elif [ -f %[1]s ]; then if [ -r %[1]s ]; then echo \"F $(wc -c < %[1]s)\"; cat %[1]s; else echo R; fi; elif [ -e %[1]s ]; then echo S; else echo N; fi\n", q)
 	}
-	out, err := t.Run(ctx, "read "+strings.Join(paths, ", "), b.String())
-	if err != nil {
-		return nil, err
-	}
-	return parseFiles(paths, out)
+	return b.String()
 }
 
 func parseFiles(paths []string, out []byte) (map[string]File, error) {
@@ -135,37 +141,16 @@ func (t *Target) WriteFiles(ctx context.Context, files []Write, backupSuffix str
 	if len(files) == 0 {
 		return nil
 	}
-	var b strings.Builder
-	b.WriteString("set -e\numask 077\n")
-	// First refuse links for every file, so nothing is written when one is.
-	for _, f := range files {
-		fmt.Fprintf(&b, "if [ -L %[1]s ]; then echo %[2]s >&2; exit 3; fi\n", Quote(f.Path), Quote(f.Path+": refusing to write through a symbolic link"))
-	}
-	for i, f := range files {
-		q := Quote(f.Path)
-		if f.Remove {
-			fmt.Fprintf(&b, "rm -f %s\n", q)
-			continue
-		}
-		if bytes.IndexByte(f.Data, 0) >= 0 {
-			return fmt.Errorf("%s: content with NUL bytes cannot be written", f.Path)
-		}
-		dir := path.Dir(f.Path)
-		tmp := Quote(path.Join(dir, fmt.Sprintf(".%s.docker-tls-%d.tmp", path.Base(f.Path), i)))
-		fmt.Fprintf(&b, "mkdir -p %s\n", Quote(dir))
-		fmt.Fprintf(&b, "printf '%%s' %s > %s\n", Quote(string(f.Data)), tmp)
-		fmt.Fprintf(&b, "chmod %04o %s\n", f.Mode.Perm(), tmp)
-		if backupSuffix != "" {
-			fmt.Fprintf(&b, "if [ -f %[1]s ] && ! cmp -s %[1]s %[2]s; then cp -p %[1]s %[3]s; fi\n", q, tmp, Quote(f.Path+".bak-"+backupSuffix))
-		}
-		fmt.Fprintf(&b, "mv -f %s %s\n", tmp, q)
+	script, err := writeScript(files, backupSuffix)
+	if err != nil {
+		return err
 	}
 	paths := make([]string, len(files))
 	for i, f := range files {
 		paths[i] = f.Path
 	}
 	sort.Strings(paths)
-	_, err := t.Run(ctx, "write "+strings.Join(paths, ", "), b.String())
+	_, err = t.Run(ctx, "write "+strings.Join(paths, ", "), script)
 	return err
 }
 
@@ -195,4 +180,34 @@ func (t *Target) UnitFiles(ctx context.Context) (map[string]File, error) {
 		return map[string]File{}, nil
 	}
 	return t.ReadFiles(ctx, paths)
+}
+
+// writeScript is the shell script WriteFiles runs.
+func writeScript(files []Write, backupSuffix string) (string, error) {
+	var b strings.Builder
+	b.WriteString("set -e\numask 077\n")
+	// First refuse links for every file, so nothing is written when one is.
+	for _, f := range files {
+		fmt.Fprintf(&b, "if [ -L %[1]s ]; then echo %[2]s >&2; exit 3; fi\n", Quote(f.Path), Quote(f.Path+": refusing to write through a symbolic link"))
+	}
+	for i, f := range files {
+		q := Quote(f.Path)
+		if f.Remove {
+			fmt.Fprintf(&b, "rm -f %s\n", q)
+			continue
+		}
+		if bytes.IndexByte(f.Data, 0) >= 0 {
+			return "", fmt.Errorf("%s: content with NUL bytes cannot be written", f.Path)
+		}
+		dir := path.Dir(f.Path)
+		tmp := Quote(path.Join(dir, fmt.Sprintf(".%s.docker-tls-%d.tmp", path.Base(f.Path), i)))
+		fmt.Fprintf(&b, "mkdir -p %s\n", Quote(dir))
+		fmt.Fprintf(&b, "printf '%%s' %s > %s\n", Quote(string(f.Data)), tmp)
+		fmt.Fprintf(&b, "chmod %04o %s\n", f.Mode.Perm(), tmp)
+		if backupSuffix != "" {
+			fmt.Fprintf(&b, "if [ -f %[1]s ] && ! cmp -s %[1]s %[2]s; then cp -p %[1]s %[3]s; fi\n", q, tmp, Quote(f.Path+".bak-"+backupSuffix))
+		}
+		fmt.Fprintf(&b, "mv -f %s %s\n", tmp, q)
+	}
+	return b.String(), nil
 }
