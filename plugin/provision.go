@@ -49,6 +49,8 @@ type provisionRecord struct {
 	CACert     string   `json:"caCert,omitempty"`
 	CAKey      string   `json:"caKey,omitempty"`
 	ClientName string   `json:"clientName,omitempty"`
+	ClientCert string   `json:"clientCert,omitempty"`
+	ClientKey  string   `json:"clientKey,omitempty"`
 	Wait       string   `json:"wait,omitempty"`
 }
 
@@ -111,6 +113,8 @@ names is kept: a re-run with nothing changed changes nothing.
 	f.StringVar(&o.rec.DaemonLog, "daemon-log", "", "dockerd's log file on the host, shown when it fails to start (default: journalctl -u docker)")
 	f.StringVar(&o.rec.SSHConfig, "ssh-config", "", "ssh configuration file (ssh -F)")
 	f.StringVar(&o.rec.ClientName, "client-name", "", "Common name of the client certificate (default docker-tls-client)")
+	f.StringVar(&o.rec.ClientCert, "client-cert", "", "Use this client certificate for the context instead of issuing one (with --client-key)")
+	f.StringVar(&o.rec.ClientKey, "client-key", "", "Private key of --client-cert")
 	f.DurationVar(&o.wait, "wait", 60*time.Second, "How long to wait for dockerd's TLS port after the restart")
 	f.BoolVar(&o.dryRun, "dry-run", false, "Print the plan, change nothing")
 	o.ca.add(f)
@@ -446,7 +450,9 @@ func (j *provisionJob) run(ctx context.Context, dockerCli command.Cli) error {
 		}
 		fmt.Fprintf(w, "  run       %s, then wait for %s\n", restart, ctxHost)
 	}
-	if clientReason == "" {
+	if rec.ClientCert != "" {
+		fmt.Fprintf(w, "  use       the client certificate %s: %s\n", rec.ClientCert, describeCert(cm.cert))
+	} else if clientReason == "" {
 		fmt.Fprintf(w, "  keep      the client certificate of docker context %q: %s\n", rec.Context, describeCert(cm.cert))
 	} else {
 		fmt.Fprintf(w, "  issue     a client certificate (%s): %s\n", clientReason, describeCert(cm.cert))
@@ -605,6 +611,24 @@ func (j *provisionJob) clientMaterial(dockerCli command.Cli, name string) (*prov
 	}
 	m := &clientMaterial{}
 	m.add(layout.ClientCAFile, j.trust)
+	if j.rec.ClientCert != "" || j.rec.ClientKey != "" {
+		// The user's own pair (docker-machine's --tls-client-cert/-key):
+		// checked as install client checks it, never re-issued.
+		if j.rec.ClientCert == "" || j.rec.ClientKey == "" {
+			return nil, "", inputError("--client-cert and --client-key go together: pass both")
+		}
+		own, err := loadClientMaterial(&installClientOptions{cert: j.rec.ClientCert, key: j.rec.ClientKey, skipVerify: true})
+		if err != nil {
+			return nil, "", err
+		}
+		cs, _ := pki.ParseCertificates(j.rec.ClientCert, own.files[layout.ClientCertFile])
+		if err := cs[0].CheckSignatureFrom(j.ca.Cert); err != nil && !j.trusts(cs[0]) {
+			return nil, "", inputError("%s: client certificate %q is not signed by the CA the daemon trusts (%s): the daemon would reject it", j.rec.ClientCert, cs[0].Subject.CommonName, j.ca.Cert.Subject.CommonName)
+		}
+		m.add(layout.ClientCertFile, own.files[layout.ClientCertFile])
+		m.add(layout.ClientKeyFile, own.files[layout.ClientKeyFile])
+		return &provisionClient{clientMaterial: m, cert: cs[0]}, "", nil
+	}
 	reason := "the context has no client certificate"
 	if old != nil {
 		reason = j.reuseReason(old, remote.File{Exists: oldKey != nil, Data: oldKey}, "context "+name+" key.pem", j.forceClient, "client")
@@ -638,6 +662,15 @@ func (j *provisionJob) clientMaterial(dockerCli command.Cli, name string) (*prov
 	m.add(layout.ClientCertFile, iss.CertPEM())
 	m.add(layout.ClientKeyFile, keyPEM)
 	return &provisionClient{clientMaterial: m, cert: iss.Cert}, reason, nil
+}
+
+// trusts reports whether a CA of the trust bundle signed c.
+func (j *provisionJob) trusts(c *x509.Certificate) bool {
+	cas, err := pki.ParseCertificates("trust bundle", j.trust)
+	if err != nil {
+		return false
+	}
+	return slices.ContainsFunc(cas, func(ca *x509.Certificate) bool { return c.CheckSignatureFrom(ca) == nil })
 }
 
 func (j *provisionJob) installContext(dockerCli command.Cli, host string, cm *provisionClient) error {

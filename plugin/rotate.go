@@ -159,6 +159,9 @@ func recordCA(rec provisionRecord) (*pki.CA, string, error) {
 func rotateCA(ctx context.Context, dockerCli command.Cli, o *rotateOptions, recs []provisionRecord) error {
 	w := dockerCli.Out()
 	for _, r := range recs {
+		if r.ClientCert != "" {
+			return inputError("docker context %q uses the client certificate %s given to provision: --ca cannot re-issue it; re-run provision without --client-cert first, or rotate your own CA", r.Context, r.ClientCert)
+		}
 		if r.CACert != "" {
 			return inputError("docker context %q was provisioned with --ca-cert %s: --ca rotates only the docker-tls CA; rotate your own CA, then re-run provision with the new --ca-cert/--ca-key", r.Context, r.CACert)
 		}

@@ -308,3 +308,54 @@ func TestRotateLocalDir(t *testing.T) {
 		t.Errorf("want backups of the 4 old files, found %v", bak)
 	}
 }
+
+// docker-machine create --tls-ca-cert/--tls-ca-key --tls-client-cert/--tls-client-key
+// --tls-san on a systemd host whose unit passes -H fd://.
+func TestProvisionOwnCAAndClientCert(t *testing.T) {
+	h := newRemoteHost(t)
+	units := t.TempDir()
+	unit := "[Unit]\nDescription=Docker\n[Service]\nExecStart=/usr/sbin/dockerd -H fd:// --containerd=/run/containerd/containerd.sock\n"
+	if err := os.WriteFile(filepath.Join(units, "docker.service"), []byte(unit), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	// Only the namespace sees this unit directory (its mounts are private).
+	if out, err := h.ns.Command("mount", "-n", "--bind", units, "/etc/systemd/system").CombinedOutput(); err != nil {
+		t.Fatalf("bind-mounting the unit directory: %v\n%s", err, out)
+	}
+	p := newTestPKI(t)
+	clientCert, clientKey := p.issue(t, "me", "machine-user", "clientAuth", "")
+	port := FreePort(t, "127.0.0.1")
+	out := mustDockerTLS(t, nil, h.provisionArgs("own", port, "--ca-cert", p.caCert, "--ca-key", p.caKey,
+		"--client-cert", clientCert, "--client-key", clientKey, "--san", "docker.example.com")...)
+	t.Logf("provision:\n%s", out)
+	requireContextWorks(t, "own")
+	srv := parseCertFile(t, h.ns.HostPath("/etc/docker/server-cert.pem"))[0]
+	ca := parseCertFile(t, p.caCert)[0]
+	if srv.CheckSignatureFrom(ca) != nil || !strings.Contains(strings.Join(srv.DNSNames, ","), "docker.example.com") {
+		t.Errorf("server certificate not signed by --ca-cert or without --san: %v", srv.DNSNames)
+	}
+	if got, want := string(mustReadFile(t, contextTLSFile(t, "own", "cert.pem"))), string(mustReadFile(t, clientCert)); got != want {
+		t.Error("the context does not hold --client-cert")
+	}
+	dropIn := string(mustReadFile(t, filepath.Join(units, "docker.service.d", "docker-tls.conf")))
+	if !strings.Contains(dropIn, "ExecStart=\n") || strings.Contains(dropIn, "fd://") {
+		t.Errorf("drop-in does not clear -H fd://:\n%s", dropIn)
+	}
+	if !strings.Contains(out, "conflicts with hosts in daemon.json") {
+		t.Errorf("provision did not explain the drop-in:\n%s", out)
+	}
+	r := run2(t, "rotate", "--ca")
+	if r.code != 2 || !strings.Contains(r.stderr, `docker context "own" uses the client certificate `+clientCert) {
+		t.Errorf("rotate --ca with a user client certificate: %d %s", r.code, r.stderr)
+	}
+}
+
+type result struct {
+	stdout, stderr string
+	code           int
+}
+
+func run2(t *testing.T, args ...string) result {
+	o, e, c := dockerTLS(t, nil, args...)
+	return result{o, e, c}
+}
