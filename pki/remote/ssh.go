@@ -132,6 +132,11 @@ func exitText(err error) string {
 // asks for a password.
 var ErrSudoPassword = errors.New("sudo wants a password")
 
+type sudoError string
+
+func (e sudoError) Error() string        { return string(e) }
+func (e sudoError) Is(target error) bool { return target == ErrSudoPassword }
+
 // Error is a remote script that failed: its exit status and output.
 type Error struct {
 	Target string
@@ -172,8 +177,14 @@ func (t *Target) run(ctx context.Context, what, script string, root bool) ([]byt
 	}
 	se := stderr.String()
 	if root && t.sudo && strings.Contains(se, "sudo:") && (strings.Contains(se, "password is required") || strings.Contains(se, "a terminal is required")) {
-		return nil, fmt.Errorf("%s: the login user is not root and sudo wants a password (sudo -n: %s): %w; allow this user passwordless sudo, or connect as root (ssh://root@%s)",
-			t.URL, strings.TrimSpace(se), ErrSudoPassword, t.Host)
+		var said []string
+		for _, l := range strings.Split(se, "\n") {
+			if strings.HasPrefix(strings.TrimSpace(l), "sudo:") {
+				said = append(said, strings.TrimSpace(l))
+			}
+		}
+		return nil, sudoError(fmt.Sprintf("%s: the login user is not root and sudo wants a password (sudo -n said %q): allow this user passwordless sudo (NOPASSWD in sudoers), or connect as root (ssh://root@%s)",
+			t.URL, strings.Join(said, "; "), t.Host))
 	}
 	return stdout.Bytes(), &Error{Target: t.URL, What: what, Code: ee.ExitCode(), Stderr: se}
 }

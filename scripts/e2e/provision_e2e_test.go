@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 )
 
@@ -358,4 +359,31 @@ type result struct {
 func run2(t *testing.T, args ...string) result {
 	o, e, c := dockerTLS(t, nil, args...)
 	return result{o, e, c}
+}
+
+// A non-root login: sudo -n when sudo needs no password; a clear error, and
+// nothing written, when it wants one.
+func TestProvisionThroughSudo(t *testing.T) {
+	h := newRemoteHost(t)
+	user := h.sshd.AddSudoUser(t, h.ns, false)
+	mustDockerTLS(t, nil, "ca", "create")
+	port := FreePort(t, "127.0.0.1")
+	args := h.provisionArgs("sudo", port)
+	args[len(args)-1] = "ssh://" + user + "@" + h.sshd.Alias
+	sum := checksumTree(t, h.ns.EtcDocker)
+	stdout, stderr, code := dockerTLS(t, nil, args...)
+	if code == 0 || !strings.Contains(stderr, "ssh://"+user+"@e2e-remote: the login user is not root and sudo wants a password (sudo -n said \"sudo: a password is required\"): allow this user passwordless sudo (NOPASSWD in sudoers), or connect as root (ssh://root@e2e-remote)") {
+		t.Fatalf("sudo with a password: exit %d\nstdout: %s\nstderr: %s", code, stdout, stderr)
+	}
+	requireUnchanged(t, "provision refused by sudo", h.ns.EtcDocker, sum)
+
+	h.sshd.SetSudo(t, true)
+	out := mustDockerTLS(t, nil, args...)
+	if !strings.Contains(out, "Provisioning ssh://"+user+"@e2e-remote ("+user+"@127.0.0.1:") {
+		t.Errorf("provision did not log in as %s:\n%s", user, out)
+	}
+	requireContextWorks(t, "sudo")
+	if fi, err := os.Stat(h.ns.HostPath("/etc/docker/server-key.pem")); err != nil || fi.Sys().(*syscall.Stat_t).Uid != 0 {
+		t.Errorf("server-key.pem not written as root through sudo: %v", err)
+	}
 }

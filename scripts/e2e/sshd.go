@@ -36,6 +36,7 @@ type SSHD struct {
 	ConfigFile string
 	Alias      string
 	Dir        string
+	userDir    string // home of the AddSudoUser user
 	proc       *process
 }
 
@@ -80,6 +81,17 @@ func StartSSHD(t testing.TB, ns *Namespace) *SSHD {
 		}
 	}
 	write("authorized_keys", read("client_key.pub")+"\n", 0o600)
+	// A non-root user (AddSudoUser) reads its keys as itself: they live in
+	// a directory it can reach.
+	userDir := shortTempDir(t, "sshuser")
+	s.userDir = userDir
+	if err := os.Chmod(userDir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	userKeys := filepath.Join(userDir, "authorized_keys")
+	if err := os.WriteFile(userKeys, []byte(read("client_key.pub")+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	hostPub := strings.Fields(read("host_key.pub"))
 	write("known_hosts", fmt.Sprintf("[127.0.0.1]:%d %s %s\n", s.Port, hostPub[0], hostPub[1]), 0o600)
 	write("sshd_config", fmt.Sprintf(`Port %d
@@ -94,7 +106,9 @@ KbdInteractiveAuthentication no
 UsePAM no
 StrictModes no
 LogLevel VERBOSE
-`, s.Port, filepath.Join(dir, "host_key"), filepath.Join(dir, "sshd.pid"), filepath.Join(dir, "authorized_keys")), 0o600)
+Match User e2eadmin
+  AuthorizedKeysFile %s
+`, s.Port, filepath.Join(dir, "host_key"), filepath.Join(dir, "sshd.pid"), filepath.Join(dir, "authorized_keys"), userKeys), 0o600)
 	write("ssh_config", fmt.Sprintf(`Host %s
   HostName 127.0.0.1
   Port %d
@@ -257,4 +271,75 @@ func (d *RemoteDockerd) stop(t testing.TB) {
 func (d *RemoteDockerd) Log() string {
 	data, _ := os.ReadFile(d.LogFile)
 	return string(data)
+}
+
+// AddSudoUser makes a non-root login user known inside the namespace only
+// (bind mounts over /etc/passwd, /etc/group and /etc/sudoers there), with
+// the test's key. With nopasswd its sudo needs no password; otherwise sudo
+// asks for one. It returns the user name; SetSudo changes the rule later.
+func (s *SSHD) AddSudoUser(t testing.TB, ns *Namespace, nopasswd bool) string {
+	t.Helper()
+	if _, err := os.Stat("/usr/bin/sudo"); err != nil {
+		t.Fatalf("e2e: sudo is required (apt-get install sudo): %v", err)
+	}
+	const user = "e2eadmin"
+	home := s.userDir
+	for _, f := range []struct{ etc, line string }{
+		{"/etc/passwd", fmt.Sprintf("%s:x:4242:4242:e2e:%s:/bin/sh\n", user, home)},
+		{"/etc/group", fmt.Sprintf("%s:x:4242:\n", user)},
+	} {
+		data, err := os.ReadFile(f.etc)
+		if err != nil {
+			t.Fatal(err)
+		}
+		copyPath := filepath.Join(s.Dir, filepath.Base(f.etc))
+		if err := os.WriteFile(copyPath, append(data, f.line...), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		s.bind(t, ns, copyPath, f.etc)
+	}
+	// sudo's PAM account check wants a shadow entry: a shadow of our own
+	// (no password hashes: "*" for every account, as the host's are not
+	// copied), seen only in the namespace.
+	passwd, err := os.ReadFile(filepath.Join(s.Dir, "passwd"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var shadow strings.Builder
+	for _, l := range strings.Split(string(passwd), "\n") {
+		if name, _, ok := strings.Cut(l, ":"); ok && name != "" {
+			fmt.Fprintf(&shadow, "%s:*:19000:0:99999:7:::\n", name)
+		}
+	}
+	if err := os.WriteFile(filepath.Join(s.Dir, "shadow"), []byte(shadow.String()), 0o640); err != nil {
+		t.Fatal(err)
+	}
+	s.bind(t, ns, filepath.Join(s.Dir, "shadow"), "/etc/shadow")
+	sudoers := filepath.Join(s.Dir, "sudoers")
+	if err := os.WriteFile(sudoers, nil, 0o440); err != nil {
+		t.Fatal(err)
+	}
+	s.SetSudo(t, nopasswd)
+	s.bind(t, ns, sudoers, "/etc/sudoers")
+	return user
+}
+
+// SetSudo rewrites the namespace's sudoers rule for the test user.
+func (s *SSHD) SetSudo(t testing.TB, nopasswd bool) {
+	t.Helper()
+	rule := "e2eadmin ALL=(root) ALL\n"
+	if nopasswd {
+		rule = "e2eadmin ALL=(root) NOPASSWD: ALL\n"
+	}
+	// Rewritten in place: the bind mount shows the same inode.
+	if err := os.WriteFile(filepath.Join(s.Dir, "sudoers"), []byte("Defaults !lecture\nroot ALL=(ALL:ALL) ALL\n"+rule), 0o440); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func (s *SSHD) bind(t testing.TB, ns *Namespace, src, dst string) {
+	t.Helper()
+	if out, err := ns.Command("mount", "-n", "--bind", src, dst).CombinedOutput(); err != nil {
+		t.Fatalf("e2e: bind-mounting %s on %s in the namespace: %v\n%s", src, dst, err, out)
+	}
 }
