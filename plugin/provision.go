@@ -40,6 +40,7 @@ type provisionRecord struct {
 	URL        string   `json:"url"`
 	SSHConfig  string   `json:"sshConfig,omitempty"`
 	Context    string   `json:"context"`
+	Address    string   `json:"address,omitempty"`
 	SANs       []string `json:"sans,omitempty"`
 	Hosts      []string `json:"hosts"`
 	Dir        string   `json:"dir"`
@@ -105,6 +106,7 @@ names is kept: a re-run with nothing changed changes nothing.
 	}
 	f := cmd.Flags()
 	f.StringVar(&o.rec.Context, "context", "", "Name of the docker context to create (default: the ssh host name)")
+	f.StringVar(&o.rec.Address, "address", "", "Name or address clients use to reach the daemon (default: the host name ssh connects to)")
 	f.StringSliceVar(&o.rec.SANs, "san", nil, "More DNS names and IP addresses for the server certificate")
 	f.StringSliceVarP(&o.rec.Hosts, "host", "H", nil, "Address(es) for dockerd to listen on (default "+defaultDaemonHost+", plus the local socket)")
 	f.StringVar(&o.rec.Dir, "dir", layout.DefaultDaemonDir, "Directory for the daemon's TLS files on the host")
@@ -236,7 +238,11 @@ func (j *provisionJob) run(ctx context.Context, dockerCli command.Cli) error {
 	if !slices.ContainsFunc(rec.Hosts, func(h string) bool { return strings.HasPrefix(h, "tcp://") }) {
 		return inputError("--host %s: no tcp:// address; TLS is for TCP connections", strings.Join(rec.Hosts, ","))
 	}
-	ctxHost := "tcp://" + net.JoinHostPort(res.HostName, port)
+	address := res.HostName
+	if rec.Address != "" {
+		address = strings.Trim(rec.Address, "[]")
+	}
+	ctxHost := "tcp://" + net.JoinHostPort(address, port)
 
 	facts, err := t.Facts(ctx)
 	if err != nil {
@@ -286,6 +292,11 @@ func (j *provisionJob) run(ctx context.Context, dockerCli command.Cli) error {
 			}
 		}
 		return nil
+	}
+	if rec.Address != "" {
+		if err := addSAN(address, true); err != nil {
+			return inputError("--address %q: %v", rec.Address, err)
+		}
 	}
 	_ = addSAN(res.HostName, false)
 	_ = addSAN(facts.Hostname, false)
@@ -482,7 +493,7 @@ func (j *provisionJob) run(ctx context.Context, dockerCli command.Cli) error {
 			return err
 		}
 		fmt.Fprintf(w, "Wrote %d file(s) on %s (old versions kept as .bak-%s)\n", len(writes), res.HostName, stamp)
-		err := j.restartAndWait(ctx, w, t, restart, dropInChanged, ctxHost, res.HostName, clientTLS, srvCert)
+		err := j.restartAndWait(ctx, w, t, restart, dropInChanged, ctxHost, address, clientTLS, srvCert)
 		if err != nil {
 			return j.rollback(ctx, w, t, changes, restart, dropInChanged, err)
 		}
@@ -744,7 +755,11 @@ func (j *provisionJob) rollback(ctx context.Context, w io.Writer, t *remote.Targ
 		switch {
 		case c.action() == "unchanged":
 		case c.old.Exists:
-			writes = append(writes, remote.Write{Path: c.path, Data: c.old.Data, Mode: c.mode})
+			mode := c.old.Mode
+			if mode == 0 {
+				mode = c.mode
+			}
+			writes = append(writes, remote.Write{Path: c.path, Data: c.old.Data, Mode: mode})
 			fmt.Fprintf(w, "  restore   %s\n", c.path)
 		default:
 			writes = append(writes, remote.Write{Path: c.path, Remove: true})

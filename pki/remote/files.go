@@ -66,6 +66,8 @@ type File struct {
 	// directory): docker-tls does not write through it.
 	Problem string
 	Data    []byte
+	// Mode is the file's permission bits (0 when stat(1) could not say).
+	Mode fs.FileMode
 }
 
 // ReadFiles reads regular files; missing files have Exists false. Each
@@ -84,7 +86,7 @@ func readScript(paths []string) string {
 	var b strings.Builder
 	for _, p := range paths {
 		q := Quote(p)
-		fmt.Fprintf(&b, "if [ -L %[1]s ]; then echo L; elif [ -d %[1]s ]; then echo D; elif [ -f %[1]s ]; then if [ -r %[1]s ]; then echo \"F $(wc -c < %[1]s)\"; cat %[1]s; else echo R; fi; elif [ -e %[1]s ]; then echo S; else echo N; fi\n", q)
+		fmt.Fprintf(&b, "if [ -L %[1]s ]; then echo L; elif [ -d %[1]s ]; then echo D; elif [ -f %[1]s ]; then if [ -r %[1]s ]; then echo \"F $(wc -c < %[1]s) $(stat -c %%a %[1]s 2>/dev/null)\"; cat %[1]s; else echo R; fi; elif [ -e %[1]s ]; then echo S; else echo N; fi\n", q)
 	}
 	return b.String()
 }
@@ -110,7 +112,16 @@ func parseFiles(paths []string, out []byte) (map[string]File, error) {
 		case head == "R":
 			f.Exists, f.Problem = true, "permission denied"
 		case strings.HasPrefix(head, "F "):
-			n, err := strconv.Atoi(strings.TrimSpace(head[2:]))
+			fields := strings.Fields(head[2:])
+			if len(fields) == 0 {
+				return nil, fmt.Errorf("reading %s: bad size %q in remote output", p, head)
+			}
+			if len(fields) > 1 {
+				if m, err := strconv.ParseUint(fields[1], 8, 32); err == nil {
+					f.Mode = fs.FileMode(m).Perm()
+				}
+			}
+			n, err := strconv.Atoi(fields[0])
 			if err != nil || n < 0 || n > len(out) {
 				return nil, fmt.Errorf("reading %s: bad size %q in remote output", p, head)
 			}

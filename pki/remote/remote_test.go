@@ -1,6 +1,7 @@
 package remote
 
 import (
+	"context"
 	"os"
 	"os/exec"
 	"strings"
@@ -41,13 +42,13 @@ func TestReadFilesScriptFraming(t *testing.T) {
 		return out
 	}
 	content := "line one\nno newline at the end, and a 'quote' and F 99"
-	sh("printf '%s' " + Quote(content) + " > " + dir + "/a; ln -s a " + dir + "/link; mkdir " + dir + "/d")
+	sh("printf '%s' " + Quote(content) + " > " + dir + "/a; chmod 640 " + dir + "/a; ln -s a " + dir + "/link; mkdir " + dir + "/d")
 	paths := []string{dir + "/a", dir + "/missing", dir + "/link", dir + "/d", dir + "/a"}
 	files, err := parseFiles(paths, sh(readScript(paths)))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if f := files[dir+"/a"]; !f.Exists || string(f.Data) != content {
+	if f := files[dir+"/a"]; !f.Exists || string(f.Data) != content || f.Mode != 0o640 {
 		t.Errorf("a: %+v", f)
 	}
 	if f := files[dir+"/missing"]; f.Exists {
@@ -131,5 +132,31 @@ func TestWriteScript(t *testing.T) {
 	}
 	if _, err := writeScript([]Write{{Path: "x", Data: []byte{0}}}, ""); err == nil || !strings.Contains(err.Error(), "NUL") {
 		t.Errorf("NUL content: %v", err)
+	}
+}
+
+// Resolve asks the real ssh client (ssh -G) what a Host alias means.
+func TestResolveThroughSSHConfig(t *testing.T) {
+	if _, err := exec.LookPath("ssh"); err != nil {
+		t.Fatalf("the ssh client is required (apt-get install openssh-client): %v", err)
+	}
+	cfg := t.TempDir() + "/config"
+	if err := os.WriteFile(cfg, []byte("Host prod\n  HostName 192.0.2.7\n  User deploy\n  Port 2222\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	tg, _ := ParseURL("ssh://prod")
+	tg.ConfigFile = cfg
+	r, err := tg.Resolve(context.Background())
+	if err != nil || r.HostName != "192.0.2.7" || r.User != "deploy" || r.Port != "2222" {
+		t.Errorf("alias: %+v %v", r, err)
+	}
+	tg, _ = ParseURL("ssh://root@prod:22")
+	tg.ConfigFile = cfg
+	if r, err := tg.Resolve(context.Background()); err != nil || r.User != "root" || r.Port != "22" {
+		t.Errorf("URL user and port win over the config: %+v %v", r, err)
+	}
+	tg.ConfigFile = t.TempDir() + "/missing"
+	if _, err := tg.Resolve(context.Background()); err == nil || !strings.Contains(err.Error(), "ssh://root@prod:22: ssh -G: ") {
+		t.Errorf("missing config file: %v", err)
 	}
 }

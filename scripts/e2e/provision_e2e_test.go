@@ -133,7 +133,11 @@ func TestProvisionRollsBackWhenDockerdFails(t *testing.T) {
 	good := FreePort(t, "127.0.0.1")
 	mustDockerTLS(t, nil, h.provisionArgs("remote", good)...)
 	requireContextWorks(t, "remote")
-	before := checksumTree(t, h.ns.EtcDocker)
+	// A mode of the user's own, which the rollback must restore too.
+	if err := os.Chmod(h.ns.HostPath("/etc/docker/daemon.json"), 0o640); err != nil {
+		t.Fatal(err)
+	}
+	before := contentSums(t, h.ns.EtcDocker)
 
 	// Another program holds the port the second address wants: dockerd
 	// cannot listen and exits.
@@ -150,7 +154,7 @@ func TestProvisionRollsBackWhenDockerdFails(t *testing.T) {
 	}
 	for _, want := range []string{
 		"dockerd did not come back with the new TLS configuration",
-		fmt.Sprintf("bind: address already in use"),
+		"bind: address already in use",
 		"The previous files and daemon.json were restored; dockerd was restarted with the previous configuration.",
 	} {
 		if !strings.Contains(stderr, want) {
@@ -160,8 +164,9 @@ func TestProvisionRollsBackWhenDockerdFails(t *testing.T) {
 	if !strings.Contains(stdout, "restore   /etc/docker/daemon.json") {
 		t.Errorf("rollback did not list the restored daemon.json:\n%s", stdout)
 	}
-	// The backups of the failed attempt are the only new files.
-	after := checksumTree(t, h.ns.EtcDocker)
+	// Every file has its old content and mode again (the backups of the
+	// failed attempt are the only new files).
+	after := contentSums(t, h.ns.EtcDocker)
 	for name, sum := range before {
 		if after[name] != sum {
 			t.Errorf("%s differs after the rollback", name)
@@ -172,6 +177,22 @@ func TestProvisionRollsBackWhenDockerdFails(t *testing.T) {
 	if _, _, code := RunDocker(t, nil, "context", "inspect", "second"); code == 0 {
 		t.Error("the failed provision created docker context \"second\"")
 	}
+
+	// A restart command that succeeds without restarting anything: the TLS
+	// port never serves the new setup, so provision rolls back after --wait.
+	third := FreePort(t, "127.0.0.1")
+	stdout, stderr, code = dockerTLS(t, nil, h.provisionArgs("third", third, "--restart-cmd", "true", "--wait", "3s")...)
+	want := fmt.Sprintf("dockerd did not serve the new certificate on 127.0.0.1:%d within 3s", third)
+	if code == 0 || !strings.Contains(stderr, want) || !strings.Contains(stderr, "The previous files and daemon.json were restored") {
+		t.Errorf("restart without effect: exit %d, want %q\nstdout: %s\nstderr: %s", code, want, stdout, stderr)
+	}
+	after = contentSums(t, h.ns.EtcDocker)
+	for name, sum := range before {
+		if after[name] != sum {
+			t.Errorf("%s differs after the second rollback", name)
+		}
+	}
+	requireContextWorks(t, "remote")
 }
 
 func parseCertFile(t *testing.T, path string) []*x509.Certificate {
@@ -386,4 +407,17 @@ func TestProvisionThroughSudo(t *testing.T) {
 	if fi, err := os.Stat(h.ns.HostPath("/etc/docker/server-key.pem")); err != nil || fi.Sys().(*syscall.Stat_t).Uid != 0 {
 		t.Errorf("server-key.pem not written as root through sudo: %v", err)
 	}
+}
+
+// contentSums is checksumTree without times and directories: a rollback
+// rewrites files (new mtime) with their old content and mode.
+func contentSums(t *testing.T, dir string) map[string]string {
+	t.Helper()
+	out := map[string]string{}
+	for name, sum := range checksumTree(t, dir) {
+		if i := strings.Index(sum, " mtime="); i >= 0 && strings.Contains(sum, "sha256=") {
+			out[name] = sum[:i] + sum[strings.Index(sum, " sha256="):]
+		}
+	}
+	return out
 }
