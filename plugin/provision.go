@@ -29,6 +29,7 @@ import (
 	"github.com/docker-tls/docker-tls/pki/fsutil"
 	"github.com/docker-tls/docker-tls/pki/layout"
 	"github.com/docker-tls/docker-tls/pki/remote"
+	"github.com/docker/cli/cli"
 	"github.com/docker/cli/cli/command"
 	"github.com/docker/cli/cli/context/docker"
 	"github.com/spf13/cobra"
@@ -201,6 +202,14 @@ func (c remoteChange) action() string {
 }
 
 func (j *provisionJob) run(ctx context.Context, dockerCli command.Cli) error {
+	err := j.provision(ctx, dockerCli)
+	if errors.Is(err, remote.ErrSudoPassword) {
+		return asInputError(err) // the host's sudo setup: exit 2
+	}
+	return err
+}
+
+func (j *provisionJob) provision(ctx context.Context, dockerCli command.Cli) error {
 	w := dockerCli.Out()
 	rec := &j.rec
 	t, err := remote.ParseURL(rec.URL)
@@ -781,7 +790,7 @@ func (j *provisionJob) rollback(ctx context.Context, w io.Writer, t *remote.Targ
 	if daemonErr != "" {
 		msg += "\ndockerd's own error:\n" + indent(daemonErr)
 	}
-	return fmt.Errorf("%s\nThe previous files and daemon.json were restored; %s.", msg, restarted)
+	return notDone(fmt.Errorf("%s\nThe previous files and daemon.json were restored; %s.", msg, restarted))
 }
 
 // daemonError fetches the end of dockerd's log: --daemon-log, or the
@@ -815,6 +824,12 @@ func daemonComplaint(log string) string {
 		keep = lines[max(0, len(lines)-5):]
 	}
 	return strings.TrimSpace(strings.Join(keep, "\n"))
+}
+
+// notDone is a provisioning that could not finish because of the remote
+// daemon (not of docker-tls): exit status 1.
+func notDone(err error) error {
+	return cli.StatusError{Cause: err, StatusCode: exitFindings}
 }
 
 func indent(s string) string {
@@ -929,7 +944,7 @@ func dockerVersionWorks(ctx context.Context, w io.Writer, name string) error {
 	cmd.Env = append(env, "DOCKER_CONFIG="+configDir())
 	out, err := cmd.CombinedOutput()
 	if err != nil {
-		return fmt.Errorf("docker --context %s version failed: %v\n%s", name, err, indent(string(out)))
+		return notDone(fmt.Errorf("docker --context %s version failed: %v\n%s", name, err, indent(string(out))))
 	}
 	fmt.Fprintf(w, "\ndocker --context %s version: %s\n", name, strings.TrimSpace(string(out)))
 	return nil

@@ -136,7 +136,7 @@ func runRotate(ctx context.Context, dockerCli command.Cli, o *rotateOptions, arg
 		}
 	}
 	if len(failed) > 0 {
-		return fmt.Errorf("rotation failed for %s (the others were rotated)", strings.Join(failed, ", "))
+		return notDone(fmt.Errorf("rotation failed for %s (the others were rotated)", strings.Join(failed, ", ")))
 	}
 	return nil
 }
@@ -188,17 +188,25 @@ func rotateCA(ctx context.Context, dockerCli command.Cli, o *rotateOptions, recs
 		}
 		fmt.Fprintf(w, "  %s CA: %s\n", verb, describeCert(newCA.Cert))
 	} else {
-		fmt.Fprintf(w, "  new CA: a %s CA, written to %s\n", keyTypeOf(oldCA.Cert.PublicKey), nextCert)
+		fmt.Fprintf(w, "  new CA: a %s CA, to be written to %s\n", keyTypeOf(oldCA.Cert.PublicKey), nextCert)
 	}
 	fmt.Fprintf(w, "Steps:\n  1/3 trust both: every daemon's tlscacert and every context's ca.pem hold the old and the new CA\n"+
 		"  2/3 move: re-issue every server and client certificate with the new CA\n"+
 		"  3/3 retire: drop the old CA from every bundle; the new CA becomes %s (the old one is kept as a backup)\n",
 		filepath.Join(ownDir(), layout.DaemonCAFile))
 	if o.dryRun {
+		trust := pki.EncodeCert(oldCA.Cert)
+		if newCA != nil {
+			trust = append(trust, pki.EncodeCert(newCA.Cert)...)
+		} else if tmp, err := pki.NewCA(pki.Request{KeyType: keyTypeOf(oldCA.Cert.PublicKey), Days: pki.DefaultCADays}); err == nil {
+			// A stand-in for the new CA (not kept), so that the plan shows
+			// the bundles that step 1 writes.
+			trust = append(trust, tmp.CertPEM()...)
+		}
 		fmt.Fprintf(w, "Dry run: nothing was changed. Plan of step 1/3 for each daemon:\n")
 		for _, rec := range recs {
 			fmt.Fprintf(w, "\n== %s (docker context %q)\n", rec.URL, rec.Context)
-			job := &provisionJob{rec: rec, ca: oldCA, caLabel: oldPath, trust: pki.EncodeCert(oldCA.Cert), days: o.days, dryRun: true, within: renewWithin, wait: recordWait(rec), quiet: true}
+			job := &provisionJob{rec: rec, ca: oldCA, caLabel: oldPath, trust: trust, days: o.days, dryRun: true, within: renewWithin, wait: recordWait(rec), quiet: true}
 			if err := job.run(ctx, dockerCli); err != nil {
 				return err
 			}

@@ -149,8 +149,8 @@ func TestProvisionRollsBackWhenDockerdFails(t *testing.T) {
 	taken := l.Addr().(*net.TCPAddr).Port
 	stdout, stderr, code := dockerTLS(t, nil, h.provisionArgs("second", taken)...)
 	t.Logf("failed provision:\nstdout: %s\nstderr: %s", stdout, stderr)
-	if code == 0 {
-		t.Fatal("provision succeeded although dockerd cannot listen")
+	if code != 1 {
+		t.Fatalf("provision exited %d although dockerd cannot listen (want 1)", code)
 	}
 	for _, want := range []string{
 		"dockerd did not come back with the new TLS configuration",
@@ -183,7 +183,7 @@ func TestProvisionRollsBackWhenDockerdFails(t *testing.T) {
 	third := FreePort(t, "127.0.0.1")
 	stdout, stderr, code = dockerTLS(t, nil, h.provisionArgs("third", third, "--restart-cmd", "true", "--wait", "3s")...)
 	want := fmt.Sprintf("dockerd did not serve the new certificate on 127.0.0.1:%d within 3s", third)
-	if code == 0 || !strings.Contains(stderr, want) || !strings.Contains(stderr, "The previous files and daemon.json were restored") {
+	if code != 1 || !strings.Contains(stderr, want) || !strings.Contains(stderr, "The previous files and daemon.json were restored") {
 		t.Errorf("restart without effect: exit %d, want %q\nstdout: %s\nstderr: %s", code, want, stdout, stderr)
 	}
 	after = contentSums(t, h.ns.EtcDocker)
@@ -275,8 +275,28 @@ func TestRotateOverSSH(t *testing.T) {
 		t.Error("rotate --if-expiring 30d restarted dockerd")
 	}
 
-	// The CA: three steps, docker works after each.
+	// --if-expiring: certificates valid 825 days expire within 900 days.
+	out = mustDockerTLS(t, nil, "rotate", "--if-expiring", "900d", "remote")
+	srv3, cli3 := parseCertFile(t, srvPath)[0], parseCertFile(t, cliPath)[0]
+	if srv3.Equal(srv2) || cli3.Equal(cli2) || !strings.Contains(out, "the certificate on hand expires on ") {
+		t.Errorf("rotate --if-expiring 900d did not re-issue:\n%s", out)
+	}
+
+	// The CA: the plan first, changing nothing.
 	oldCA := parseCertFile(t, filepath.Join(DockerConfigDir(t), "tls", "ca.pem"))[0]
+	sum = checksumTree(t, h.ns.EtcDocker)
+	out = mustDockerTLS(t, nil, "rotate", "--ca", "--dry-run")
+	for _, want := range []string{"1/3 trust both", "2/3 move", "3/3 retire", "Dry run: nothing was changed. Plan of step 1/3 for each daemon:", "replace   /etc/docker/ca.pem"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("rotate --ca --dry-run lacks %q:\n%s", want, out)
+		}
+	}
+	requireUnchanged(t, "rotate --ca --dry-run", h.ns.EtcDocker, sum)
+	if _, err := os.Stat(filepath.Join(DockerConfigDir(t), "tls", "ca-next.pem")); err == nil {
+		t.Error("rotate --ca --dry-run created the next CA")
+	}
+
+	// The CA: three steps, docker works after each.
 	out = mustDockerTLS(t, nil, "rotate", "--ca")
 	t.Logf("rotate --ca:\n%s", out)
 	for _, want := range []string{"== Step 1/3: trust the old and the new CA", "== Step 2/3: move every certificate to the new CA", "== Step 3/3: retire the old CA"} {
@@ -393,7 +413,7 @@ func TestProvisionThroughSudo(t *testing.T) {
 	args[len(args)-1] = "ssh://" + user + "@" + h.sshd.Alias
 	sum := checksumTree(t, h.ns.EtcDocker)
 	stdout, stderr, code := dockerTLS(t, nil, args...)
-	if code == 0 || !strings.Contains(stderr, "ssh://"+user+"@e2e-remote: the login user is not root and sudo wants a password (sudo -n said \"sudo: a password is required\"): allow this user passwordless sudo (NOPASSWD in sudoers), or connect as root (ssh://root@e2e-remote)") {
+	if code != 2 || !strings.Contains(stderr, "ssh://"+user+"@e2e-remote: the login user is not root and sudo wants a password (sudo -n said \"sudo: a password is required\"): allow this user passwordless sudo (NOPASSWD in sudoers), or connect as root (ssh://root@e2e-remote)") {
 		t.Fatalf("sudo with a password: exit %d\nstdout: %s\nstderr: %s", code, stdout, stderr)
 	}
 	requireUnchanged(t, "provision refused by sudo", h.ns.EtcDocker, sum)
