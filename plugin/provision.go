@@ -217,10 +217,6 @@ func (j *provisionJob) provision(ctx context.Context, dockerCli command.Cli) err
 		return asInputError(err)
 	}
 	t.ConfigFile = rec.SSHConfig
-	res, err := t.Resolve(ctx)
-	if err != nil {
-		return err
-	}
 	if rec.Context == "" {
 		rec.Context = t.Host
 	}
@@ -238,14 +234,27 @@ func (j *provisionJob) provision(ctx context.Context, dockerCli command.Cli) err
 		if !strings.Contains(h, "://") {
 			return inputError("--host %q: expected a URL such as tcp://0.0.0.0:2376", h)
 		}
+	}
+	for _, h := range rec.Hosts {
 		if rest, ok := strings.CutPrefix(h, "tcp://"); ok {
 			if _, p, err := net.SplitHostPort(rest); err == nil {
 				port = p
 			}
+			break // clients use the first TCP address
 		}
 	}
 	if !slices.ContainsFunc(rec.Hosts, func(h string) bool { return strings.HasPrefix(h, "tcp://") }) {
 		return inputError("--host %s: no tcp:// address; TLS is for TCP connections", strings.Join(rec.Hosts, ","))
+	}
+	// A context of the user's own is not taken over.
+	if _, err := dockerCli.ContextStore().GetMetadata(rec.Context); err == nil {
+		if _, err := os.Stat(provisionRecordPath(rec.Context)); err != nil {
+			return inputError("docker context %q exists and was not created by 'docker tls provision': choose another --context, or remove it first (docker context rm %s)", rec.Context, rec.Context)
+		}
+	}
+	res, err := t.Resolve(ctx)
+	if err != nil {
+		return err
 	}
 	address := res.HostName
 	if rec.Address != "" {

@@ -121,6 +121,14 @@ func TestProvisionOverSSH(t *testing.T) {
 		t.Errorf("re-run did not say nothing changed:\n%s", out)
 	}
 	requireUnchanged(t, "re-run of provision", h.ns.EtcDocker, sum)
+	// A context of the user's own is not taken over.
+	if _, stderr, code := RunDocker(t, nil, "context", "create", "mine", "--docker", "host=tcp://127.0.0.1:1"); code != 0 {
+		t.Fatal(stderr)
+	}
+	r := run2(t, h.provisionArgs("mine", port)...)
+	if r.code != 2 || !strings.Contains(r.stderr, `docker context "mine" exists and was not created by 'docker tls provision': choose another --context, or remove it first (docker context rm mine)`) {
+		t.Errorf("provision into a user's context: %d %s", r.code, r.stderr)
+	}
 	if h.d.PID() != pid {
 		t.Errorf("re-run restarted dockerd (pid %d -> %d)", pid, h.d.PID())
 	}
