@@ -449,3 +449,45 @@ func contentSums(t *testing.T, dir string) map[string]string {
 	}
 	return out
 }
+
+// An init script (no systemd, so no drop-in can help) starts dockerd with
+// -H: once daemon.json has "hosts" too, dockerd refuses to start. Its own
+// error is shown, and the old setup is back.
+func TestProvisionRollsBackConflictingConfig(t *testing.T) {
+	ns := NewNamespace(t)
+	writeDaemonJSON(t, ns, map[string]any{"log-level": "info"})
+	d := StartRemoteDockerd(t, ns, "-H", "unix:///var/run/docker.sock")
+	h := &remoteHost{ns: ns, d: d, sshd: StartSSHD(t, ns)}
+	mustDockerTLS(t, nil, "ca", "create")
+	before := contentSums(t, ns.EtcDocker)
+	stdout, stderr, code := dockerTLS(t, nil, h.provisionArgs("remote", FreePort(t, "127.0.0.1"))...)
+	t.Logf("stdout: %s\nstderr: %s", stdout, stderr)
+	if code != 1 {
+		t.Fatalf("exit %d, want 1", code)
+	}
+	for _, want := range []string{
+		"the following directives are specified both as a flag and in the configuration file: hosts",
+		"The previous files and daemon.json were restored; dockerd was restarted with the previous configuration.",
+	} {
+		if !strings.Contains(stderr, want) {
+			t.Errorf("error lacks %q", want)
+		}
+	}
+	for _, want := range []string{"remove    /etc/docker/server-key.pem", "restore   /etc/docker/daemon.json"} {
+		if !strings.Contains(stdout, want) {
+			t.Errorf("rollback did not list %q", want)
+		}
+	}
+	after := contentSums(t, ns.EtcDocker)
+	for name, sum := range before {
+		if after[name] != sum {
+			t.Errorf("%s differs after the rollback", name)
+		}
+	}
+	for _, f := range []string{"ca.pem", "server-cert.pem", "server-key.pem"} {
+		if _, err := os.Stat(filepath.Join(ns.EtcDocker, f)); !os.IsNotExist(err) {
+			t.Errorf("%s was created and not removed by the rollback: %v", f, err)
+		}
+	}
+	h.localSocketWorks(t)
+}

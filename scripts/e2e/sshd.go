@@ -204,8 +204,9 @@ done
 `
 
 // StartRemoteDockerd starts containerd and, through the restart script, a
-// dockerd reading /etc/docker/daemon.json of ns (which must exist).
-func StartRemoteDockerd(t testing.TB, ns *Namespace) *RemoteDockerd {
+// dockerd reading /etc/docker/daemon.json of ns (which must exist), with
+// extra command-line flags (as an init script's DOCKER_OPTS would add).
+func StartRemoteDockerd(t testing.TB, ns *Namespace, extra ...string) *RemoteDockerd {
 	t.Helper()
 	Require(t)
 	dir := shortTempDir(t, "r")
@@ -220,6 +221,7 @@ func StartRemoteDockerd(t testing.TB, ns *Namespace) *RemoteDockerd {
 		"--containerd", sock,
 		"--iptables=false", "--ip-forward=false", "--bridge=none", "--userland-proxy=false", "--storage-driver=vfs",
 	}
+	args = append(args, extra...)
 	script := filepath.Join(dir, "restart-dockerd.sh")
 	if err := os.WriteFile(script, []byte(fmt.Sprintf(restartScript, d.PIDFile, d.LogFile, strings.Join(args, " "))), 0o755); err != nil {
 		t.Fatal(err)
