@@ -176,6 +176,9 @@ func (t *Target) run(ctx context.Context, what, script string, root bool) ([]byt
 		return nil, fmt.Errorf("%s: running %s: %v", t.URL, t.bin(), err)
 	}
 	se := stderr.String()
+	if root && t.sudo && strings.Contains(se, "sudo: sorry, you must have a tty to run sudo") {
+		return nil, fmt.Errorf("%s: the login user is not root and sudo refuses to run without a terminal (requiretty in sudoers): allow this user sudo without requiretty (Defaults:USER !requiretty), or connect as root (ssh://root@%s)", t.URL, t.Host)
+	}
 	if root && t.sudo && strings.Contains(se, "sudo:") && (strings.Contains(se, "password is required") || strings.Contains(se, "a terminal is required")) {
 		var said []string
 		for _, l := range strings.Split(se, "\n") {
