@@ -203,8 +203,12 @@ func (c remoteChange) action() string {
 
 func (j *provisionJob) run(ctx context.Context, dockerCli command.Cli) error {
 	err := j.provision(ctx, dockerCli)
-	if errors.Is(err, remote.ErrSudoPassword) {
+	var re *remote.Error
+	switch {
+	case errors.Is(err, remote.ErrSudoPassword):
 		return asInputError(err) // the host's sudo setup: exit 2
+	case errors.As(err, &re):
+		return notDone(err) // ssh or a remote command failed: exit 1
 	}
 	return err
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/docker-tls/docker-tls/pki/layout"
 	"net"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"syscall"
@@ -74,6 +75,30 @@ func TestProvisionOverSSH(t *testing.T) {
 	port := FreePort(t, "127.0.0.1")
 	args := h.provisionArgs("remote", port)
 
+	// known_hosts is honoured: another host key there stops ssh, and
+	// nothing happens.
+	badCfg := filepath.Join(t.TempDir(), "ssh_config")
+	badKnown := filepath.Join(filepath.Dir(badCfg), "known_hosts")
+	other := filepath.Join(filepath.Dir(badCfg), "other_key")
+	if out, err := exec.Command("ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", other).CombinedOutput(); err != nil {
+		t.Fatalf("ssh-keygen: %v %s", err, out)
+	}
+	otherPub := strings.Fields(string(mustReadFile(t, other+".pub")))
+	if err := os.WriteFile(badKnown, []byte(fmt.Sprintf("[127.0.0.1]:%d %s %s\n", h.sshd.Port, otherPub[0], otherPub[1])), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cfgText := strings.Replace(string(mustReadFile(t, h.sshd.ConfigFile)), filepath.Join(h.sshd.Dir, "known_hosts"), badKnown, 1)
+	if err := os.WriteFile(badCfg, []byte(cfgText), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	sum0 := checksumTree(t, h.ns.EtcDocker)
+	badArgs := append([]string{"provision", "--ssh-config", badCfg}, args[3:]...)
+	r := run2(t, badArgs...)
+	if r.code != 1 || !strings.Contains(r.stderr, "ssh://e2e-remote: ssh failed while trying to connect: ") || !strings.Contains(r.stderr, "Host key verification failed.") {
+		t.Errorf("a wrong host key: exit %d, stderr %s", r.code, r.stderr)
+	}
+	requireUnchanged(t, "provision with a wrong host key", h.ns.EtcDocker, sum0)
+
 	// The plan, changing nothing.
 	before := string(mustReadFile(t, h.ns.HostPath("/etc/docker/daemon.json")))
 	out := mustDockerTLS(t, nil, append([]string{"provision", "--dry-run"}, args[1:]...)...)
@@ -125,7 +150,7 @@ func TestProvisionOverSSH(t *testing.T) {
 	if _, stderr, code := RunDocker(t, nil, "context", "create", "mine", "--docker", "host=tcp://127.0.0.1:1"); code != 0 {
 		t.Fatal(stderr)
 	}
-	r := run2(t, h.provisionArgs("mine", port)...)
+	r = run2(t, h.provisionArgs("mine", port)...)
 	if r.code != 2 || !strings.Contains(r.stderr, `docker context "mine" exists and was not created by 'docker tls provision': choose another --context, or remove it first (docker context rm mine)`) {
 		t.Errorf("provision into a user's context: %d %s", r.code, r.stderr)
 	}
