@@ -93,6 +93,11 @@ are honoured), as docker-machine create did:
 A certificate that is still valid, signed by the CA and covering the host's
 names is kept: a re-run with nothing changed changes nothing.
 --dry-run prints the plan and changes nothing.`,
+		Example: `  docker tls provision ssh://admin@docker.example.com --context prod
+  docker tls provision ssh://prod-host --dry-run
+  docker tls provision ssh://root@10.0.0.5:2222 --san docker.example.com -H tcp://0.0.0.0:2376
+  docker tls provision ssh://ci@build-1 --ca-cert corp-ca.pem --ca-key corp-ca-key.pem
+  docker tls provision ssh://box --restart-cmd "rc-service docker restart" --daemon-log /var/log/docker.log`,
 		Args: func(cmd *cobra.Command, args []string) error {
 			if len(args) != 1 {
 				return usageError(cmd, fmt.Errorf("%s: '%s' requires exactly one ssh://[USER@]HOST[:PORT] argument", binName(cmd), cmd.CommandPath()))
@@ -238,6 +243,9 @@ func (j *provisionJob) provision(ctx context.Context, dockerCli command.Cli) err
 		if !strings.Contains(h, "://") {
 			return inputError("--host %q: expected a URL such as tcp://0.0.0.0:2376", h)
 		}
+		if err := daemoncfg.CheckHost(h); err != nil {
+			return inputError("--host %q: dockerd would fail to start (%v): expected a URL such as tcp://0.0.0.0:2376 (port 1-65535) or unix:///var/run/docker.sock", h, err)
+		}
 	}
 	for _, h := range rec.Hosts {
 		if rest, ok := strings.CutPrefix(h, "tcp://"); ok {
@@ -280,7 +288,7 @@ func (j *provisionJob) provision(ctx context.Context, dockerCli command.Cli) err
 			return inputError("%s: %s on %s: %s", t.URL, p, res.HostName, f.Problem)
 		}
 	}
-	units, err := t.UnitFiles(ctx)
+	units, err := t.UnitFiles(ctx, daemoncfg.UnitDirs, daemoncfg.ServiceName)
 	if err != nil {
 		return err
 	}
@@ -409,34 +417,18 @@ func (j *provisionJob) provision(ctx context.Context, dockerCli command.Cli) err
 		{path: keyDst, old: files[keyDst], data: srvKeyPEM, mode: 0o600, what: "daemon private key"},
 		{path: rec.DaemonJSON, old: oldJSON, data: newJSON, mode: 0o644, what: "daemon configuration"},
 	}
-	// The unit's own -H fd:// (or TLS flags) conflict with daemon.json.
-	unitDir, err := os.MkdirTemp("", "docker-tls-units-")
-	if err != nil {
-		return err
-	}
-	defer os.RemoveAll(unitDir)
-	for p, f := range units {
-		if f.Exists && f.Problem == "" {
-			lp := filepath.Join(unitDir, filepath.FromSlash(p))
-			if err := os.MkdirAll(filepath.Dir(lp), 0o700); err == nil {
-				_ = os.WriteFile(lp, f.Data, 0o600)
-			}
-		}
-	}
-	execStart, hasExec := daemoncfg.EffectiveExecStart(daemoncfg.ReadUnitFiles(unitDir))
+	// The unit's own -H fd:// (or TLS flags) conflict with daemon.json:
+	// the drop-in starts dockerd without them, keeping its other flags.
+	execStart, hasExec := daemoncfg.EffectiveExecStart(daemoncfg.FindUnitFiles(remoteUnitFS(units)))
 	dropInChanged := false
 	if hasExec {
 		if conflicts := daemoncfg.FlagsAlsoInFile(execStart.Args, cfg.Keys()); len(conflicts) > 0 {
-			dockerd := "/usr/bin/dockerd"
-			if len(execStart.Args) > 0 {
-				dockerd = execStart.Args[0]
-			}
-			old := units[daemoncfg.DropInPath]
-			c := remoteChange{path: daemoncfg.DropInPath, old: old, data: []byte(daemoncfg.DropInFix(dockerd)), mode: 0o644, what: "systemd drop-in"}
+			_, removed := daemoncfg.SplitFlags(execStart.Args, conflicts)
+			c := remoteChange{path: daemoncfg.DropInPath, old: units[daemoncfg.DropInPath], data: []byte(daemoncfg.DropIn(execStart.Args, conflicts)), mode: 0o644, what: "systemd drop-in"}
 			changes = append(changes, c)
 			dropInChanged = c.action() != "unchanged"
-			notes = append(notes, fmt.Sprintf("%s starts dockerd with %s (%s), which conflicts with %s in daemon.json: the drop-in %s clears those flags",
-				daemoncfg.ServiceName, strings.Join(conflictFlags(execStart.Args), " "), execStart.Source, strings.Join(conflicts, ", "), daemoncfg.DropInPath))
+			notes = append(notes, fmt.Sprintf("%s starts dockerd with %s (%s), which conflicts with %s in daemon.json: the drop-in %s starts it without those flags, keeping the others",
+				daemoncfg.ServiceName, strings.Join(removed, " "), execStart.Source, strings.Join(conflicts, ", "), daemoncfg.DropInPath))
 		}
 	}
 
@@ -534,6 +526,44 @@ func (j *provisionJob) provision(ctx context.Context, dockerCli command.Cli) err
 		runProvisionDoctor(ctx, dockerCli, rec.Context, ctxHost)
 	}
 	return dockerVersionWorks(ctx, w, rec.Context)
+}
+
+// remoteUnitFS serves the unit files read from the host to
+// daemoncfg.FindUnitFiles, which applies systemd's precedence to them.
+type remoteUnitFS map[string]remote.File
+
+func (m remoteUnitFS) ReadFile(name string) ([]byte, error) {
+	f, ok := m[name]
+	switch {
+	case !ok || !f.Exists:
+		return nil, fs.ErrNotExist
+	case f.Problem != "":
+		return nil, errors.New(f.Problem)
+	}
+	return f.Data, nil
+}
+
+func (m remoteUnitFS) ReadDir(name string) ([]fs.DirEntry, error) {
+	var out []fs.DirEntry
+	for p, f := range m {
+		if f.Exists && path.Dir(p) == name {
+			out = append(out, fileEntry(path.Base(p)))
+		}
+	}
+	if len(out) == 0 {
+		return nil, fs.ErrNotExist
+	}
+	return out, nil
+}
+
+// fileEntry is a regular file's directory entry.
+type fileEntry string
+
+func (e fileEntry) Name() string      { return string(e) }
+func (e fileEntry) IsDir() bool       { return false }
+func (e fileEntry) Type() fs.FileMode { return 0 }
+func (e fileEntry) Info() (fs.FileInfo, error) {
+	return nil, errors.New("no file info for a remote file")
 }
 
 // reuseReason says why a certificate on hand must be re-issued ("" when it

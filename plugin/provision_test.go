@@ -31,7 +31,7 @@ func TestProvisionAndRotateInputErrors(t *testing.T) {
 	mustRun(t, cfg, "ca", "create")
 	dir := t.TempDir()
 	r := run(t, cfg, "rotate", "--dir", dir)
-	if r.code != 2 || !strings.Contains(r.stderr, dir+": no server-cert.pem or cert.pem to rotate") {
+	if r.code != 2 || !strings.Contains(r.stderr, dir+": no server-cert.pem, cert.pem or NAME-cert.pem to rotate") {
 		t.Errorf("rotate --dir on an empty directory: %d %q", r.code, r.stderr)
 	}
 	r = run(t, cfg, "provision", "--wait", "0s", "ssh://host")

@@ -59,8 +59,13 @@ daemon disagree, in three steps, each printing its plan first:
      becomes $DOCKER_CONFIG/tls/ca.pem (the old one is kept as a backup)
 
 --dir DIR re-issues the certificates in a local directory instead
-(server-cert.pem/server-key.pem and cert.pem/key.pem, as 'docker tls issue'
-writes them); the old files are kept as backups.`,
+(server-cert.pem, cert.pem and NAME-cert.pem with their keys, as 'docker
+tls issue' writes them); the old files are kept as backups.`,
+		Example: `  docker tls rotate
+  docker tls rotate prod --dry-run
+  docker tls rotate --if-expiring 30d        # from cron or CI
+  docker tls rotate --ca
+  docker tls rotate --dir ~/.docker/tls`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return runRotate(cmd.Context(), dockerCli, &o, args)
 		},
@@ -303,10 +308,23 @@ func rotateDir(w io.Writer, o *rotateOptions, within time.Duration) error {
 	}
 	var plan fsutil.Plan
 	found := false
-	for _, pair := range [][3]string{
+	pairs := [][3]string{
 		{layout.DaemonCertFile, layout.DaemonKeyFile, "daemon"},
 		{layout.ClientCertFile, layout.ClientKeyFile, "client"},
-	} {
+	}
+	// Named clients: issue client --name NAME writes NAME-cert.pem/NAME-key.pem.
+	named, _ := filepath.Glob(filepath.Join(o.dir, "*-cert.pem"))
+	for _, p := range named {
+		base := filepath.Base(p)
+		if base == layout.DaemonCertFile {
+			continue
+		}
+		key := strings.TrimSuffix(base, "-cert.pem") + "-key.pem"
+		if _, err := os.Lstat(filepath.Join(o.dir, key)); err == nil {
+			pairs = append(pairs, [3]string{base, key, "client"})
+		}
+	}
+	for _, pair := range pairs {
 		certPath := filepath.Join(o.dir, pair[0])
 		data, err := fsutil.ReadFile(certPath)
 		if errors.Is(err, fs.ErrNotExist) {
@@ -335,7 +353,7 @@ func rotateDir(w io.Writer, o *rotateOptions, within time.Duration) error {
 		fmt.Fprintf(w, "  re-issue  %s  (%s): %s\n", certPath, pair[2], describeCert(iss.Cert))
 	}
 	if !found {
-		return inputError("%s: no %s or %s to rotate", o.dir, layout.DaemonCertFile, layout.ClientCertFile)
+		return inputError("%s: no %s, %s or NAME-cert.pem to rotate", o.dir, layout.DaemonCertFile, layout.ClientCertFile)
 	}
 	if len(plan.Files) == 0 {
 		fmt.Fprintf(w, "Nothing to rotate in %s.\n", o.dir)

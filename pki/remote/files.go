@@ -165,16 +165,14 @@ func (t *Target) WriteFiles(ctx context.Context, files []Write, backupSuffix str
 	return err
 }
 
-// unitSearchDirs are where systemd unit files for docker.service may live;
-// every docker.service and docker.service.d/*.conf under them is fetched,
-// and daemoncfg.ReadUnitFiles applies systemd's precedence to the copy.
-var unitSearchDirs = []string{"/etc/systemd/system", "/run/systemd/system", "/usr/local/lib/systemd/system", "/lib/systemd/system", "/usr/lib/systemd/system"}
-
-// UnitFiles reads docker.service and its drop-ins, keyed by remote path.
-func (t *Target) UnitFiles(ctx context.Context) (map[string]File, error) {
+// UnitFiles reads the unit file service and its *.conf drop-ins from each
+// of dirs, keyed by remote path (daemoncfg.FindUnitFiles then applies
+// systemd's precedence to them).
+func (t *Target) UnitFiles(ctx context.Context, dirs []string, service string) (map[string]File, error) {
 	var b strings.Builder
-	for _, d := range unitSearchDirs {
-		fmt.Fprintf(&b, "[ -f %[1]s/docker.service ] && echo %[1]s/docker.service\nfor f in %[1]s/docker.service.d/*.conf; do [ -f \"$f\" ] && echo \"$f\"; done\n", d)
+	for _, d := range dirs {
+		u, dd := Quote(path.Join(d, service)), Quote(path.Join(d, service+".d"))
+		fmt.Fprintf(&b, "[ -f %[1]s ] && echo %[1]s\nfor f in %[2]s/*.conf; do [ -f \"$f\" ] && echo \"$f\"; done\n", u, dd)
 	}
 	b.WriteString("true\n")
 	out, err := t.Run(ctx, "list the docker.service unit files", b.String())

@@ -365,22 +365,23 @@ func TestRotateLocalDir(t *testing.T) {
 	mustDockerTLS(t, nil, "ca", "create")
 	dir := t.TempDir()
 	mustDockerTLS(t, nil, "issue", "server", "--san", "docker.example.com,10.0.0.5", "--key", "ed25519", "-o", dir)
+	mustDockerTLS(t, nil, "issue", "client", "-o", dir)
 	mustDockerTLS(t, nil, "issue", "client", "--name", "alice", "-o", dir)
-	srv1, cli1 := parseCertFile(t, filepath.Join(dir, "server-cert.pem"))[0], parseCertFile(t, filepath.Join(dir, "cert.pem"))[0]
+	srv1, cli1 := parseCertFile(t, filepath.Join(dir, "server-cert.pem"))[0], parseCertFile(t, filepath.Join(dir, "alice-cert.pem"))[0]
 	out := mustDockerTLS(t, nil, "rotate", "--if-expiring", "30d", "--dir", dir)
 	if !strings.Contains(out, "Nothing to rotate in "+dir) {
 		t.Errorf("rotate --if-expiring re-issued fresh certificates:\n%s", out)
 	}
 	mustDockerTLS(t, nil, "rotate", "--dir", dir)
-	srv2, cli2 := parseCertFile(t, filepath.Join(dir, "server-cert.pem"))[0], parseCertFile(t, filepath.Join(dir, "cert.pem"))[0]
+	srv2, cli2 := parseCertFile(t, filepath.Join(dir, "server-cert.pem"))[0], parseCertFile(t, filepath.Join(dir, "alice-cert.pem"))[0]
 	if srv2.Equal(srv1) || cli2.Equal(cli1) {
 		t.Fatal("rotate --dir did not re-issue")
 	}
 	if !sameNames(srv1, srv2) || srv2.PublicKeyAlgorithm != x509.Ed25519 || cli2.Subject.CommonName != "alice" {
 		t.Errorf("rotate --dir changed names, key type or subject: %v %v %s", srv2.DNSNames, srv2.PublicKeyAlgorithm, cli2.Subject)
 	}
-	if bak, _ := filepath.Glob(filepath.Join(dir, "*.bak-*")); len(bak) != 4 {
-		t.Errorf("want backups of the 4 old files, found %v", bak)
+	if bak, _ := filepath.Glob(filepath.Join(dir, "*.bak-*")); len(bak) != 6 {
+		t.Errorf("want backups of the 6 old files, found %v", bak)
 	}
 }
 
