@@ -1,6 +1,8 @@
 package main
 
 import (
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -33,6 +35,18 @@ func TestProvisionAndRotateInputErrors(t *testing.T) {
 	r := run(t, cfg, "rotate", "--dir", dir)
 	if r.code != 2 || !strings.Contains(r.stderr, dir+": no server-cert.pem, cert.pem or NAME-cert.pem to rotate") {
 		t.Errorf("rotate --dir on an empty directory: %d %q", r.code, r.stderr)
+	}
+	// A record whose context was removed is skipped by a rotation of all.
+	recDir := filepath.Join(cfg, "tls", "provisioned")
+	if err := os.MkdirAll(recDir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(recDir, "gone.json"), []byte(`{"url":"ssh://gone.example","context":"gone","hosts":["tcp://0.0.0.0:2376"]}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	r = run(t, cfg, "rotate")
+	if r.code != 0 || !strings.Contains(r.stdout, `Skipping docker context "gone" (ssh://gone.example): it was removed; 'docker tls rotate gone' sets it up again`) {
+		t.Errorf("rotate with a removed context: %d %q %q", r.code, r.stdout, r.stderr)
 	}
 	r = run(t, cfg, "provision", "--wait", "0s", "ssh://host")
 	if r.code != 2 || !strings.Contains(r.stderr, "invalid --wait 0s") {

@@ -112,6 +112,21 @@ func runRotate(ctx context.Context, dockerCli command.Cli, o *rotateOptions, arg
 			sel = append(sel, recs[i])
 		}
 		recs = sel
+	} else {
+		// A context removed since (docker context rm) is not brought back
+		// by a rotation of everything; naming it does.
+		var live []provisionRecord
+		for _, r := range recs {
+			if _, err := dockerCli.ContextStore().GetMetadata(r.Context); err != nil && errdefsNotFound(err) {
+				fmt.Fprintf(w, "Skipping docker context %q (%s): it was removed; 'docker tls rotate %s' sets it up again, 'rm %s' forgets it\n", r.Context, r.URL, r.Context, provisionRecordPath(r.Context))
+				continue
+			}
+			live = append(live, r)
+		}
+		if len(live) == 0 && len(recs) > 0 {
+			return nil
+		}
+		recs = live
 	}
 	if len(recs) == 0 {
 		return inputError("no provisioned daemon to rotate: set one up with 'docker tls provision ssh://HOST', or rotate local files with --dir")
