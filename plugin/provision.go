@@ -54,6 +54,8 @@ type provisionRecord struct {
 	ClientCert string   `json:"clientCert,omitempty"`
 	ClientKey  string   `json:"clientKey,omitempty"`
 	Wait       string   `json:"wait,omitempty"`
+
+	file string // where it was read from
 }
 
 type provisionOptions struct {
@@ -919,6 +921,7 @@ func loadProvisionRecords() ([]provisionRecord, error) {
 		if err := json.Unmarshal(data, &r); err != nil || r.URL == "" || r.Context == "" {
 			return nil, inputError("%s: not a provision record (expected JSON with url and context): %v", p, err)
 		}
+		r.file = p
 		out = append(out, r)
 	}
 	return out, nil

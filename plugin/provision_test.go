@@ -45,7 +45,7 @@ func TestProvisionAndRotateInputErrors(t *testing.T) {
 		t.Fatal(err)
 	}
 	r = run(t, cfg, "rotate")
-	if r.code != 0 || !strings.Contains(r.stdout, `Skipping docker context "gone" (ssh://gone.example): it was removed; 'docker tls rotate gone' sets it up again`) {
+	if r.code != 0 || !strings.Contains(r.stdout, `Skipping docker context "gone" (ssh://gone.example): it was removed; 'docker tls rotate gone' sets it up again, 'rm `+filepath.Join(recDir, "gone.json")+`' forgets it`) {
 		t.Errorf("rotate with a removed context: %d %q %q", r.code, r.stdout, r.stderr)
 	}
 	r = run(t, cfg, "provision", "--wait", "0s", "ssh://host")

@@ -118,7 +118,7 @@ func runRotate(ctx context.Context, dockerCli command.Cli, o *rotateOptions, arg
 		var live []provisionRecord
 		for _, r := range recs {
 			if _, err := dockerCli.ContextStore().GetMetadata(r.Context); err != nil && errdefsNotFound(err) {
-				fmt.Fprintf(w, "Skipping docker context %q (%s): it was removed; 'docker tls rotate %s' sets it up again, 'rm %s' forgets it\n", r.Context, r.URL, r.Context, provisionRecordPath(r.Context))
+				fmt.Fprintf(w, "Skipping docker context %q (%s): it was removed; 'docker tls rotate %s' sets it up again, 'rm %s' forgets it\n", r.Context, r.URL, r.Context, r.file)
 				continue
 			}
 			live = append(live, r)
