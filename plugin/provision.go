@@ -401,7 +401,7 @@ func (j *provisionJob) provision(ctx context.Context, dockerCli command.Cli) err
 	if err != nil {
 		return asInputError(err)
 	}
-	jsonNotes, err := mergeDaemonTLS(cfg, rec.DaemonJSON, rec.Hosts, caDst, certDst, keyDst)
+	jsonNotes, err := mergeDaemonTLS(cfg, rec.DaemonJSON, rec.Hosts, caDst, certDst, keyDst, false)
 	if err != nil {
 		return err
 	}
@@ -626,9 +626,11 @@ func keyTypeOf(pub any) pki.KeyType {
 	return pki.DefaultKeyType
 }
 
-// mergeDaemonTLS sets the TLS keys of daemon.json as install daemon does,
-// keeping every other key and the hosts already listed.
-func mergeDaemonTLS(cfg *daemoncfg.Object, jsonPath string, hosts []string, caDst, certDst, keyDst string) ([]string, error) {
+// mergeDaemonTLS sets the TLS keys of daemon.json for install daemon and
+// provision alike, keeping every other key and the hosts already listed
+// (plus the local socket when there were none, so local commands keep
+// working). Without client verification tlscacert is removed.
+func mergeDaemonTLS(cfg *daemoncfg.Object, jsonPath string, hosts []string, caDst, certDst, keyDst string, noClientVerify bool) ([]string, error) {
 	var notes, existing []string
 	if _, err := cfg.Get(daemoncfg.KeyHosts, &existing); err != nil {
 		return nil, inputError("%s: %v (expected a list of strings)", jsonPath, err)
@@ -643,11 +645,23 @@ func mergeDaemonTLS(cfg *daemoncfg.Object, jsonPath string, hosts []string, caDs
 			merged = append(merged, h)
 		}
 	}
-	for _, kv := range []struct {
+	set := []struct {
 		k string
 		v any
-	}{{daemoncfg.KeyHosts, merged}, {daemoncfg.KeyTLS, true}, {daemoncfg.KeyTLSVerify, true},
-		{daemoncfg.KeyTLSCACert, caDst}, {daemoncfg.KeyTLSCert, certDst}, {daemoncfg.KeyTLSKey, keyDst}} {
+	}{{daemoncfg.KeyHosts, merged}, {daemoncfg.KeyTLS, true}, {daemoncfg.KeyTLSVerify, !noClientVerify},
+		{daemoncfg.KeyTLSCert, certDst}, {daemoncfg.KeyTLSKey, keyDst}}
+	if noClientVerify {
+		if _, had := cfg.Raw(daemoncfg.KeyTLSCACert); had {
+			cfg.Delete(daemoncfg.KeyTLSCACert)
+			notes = append(notes, "removed tlscacert from daemon.json: without client verification it is not used")
+		}
+	} else {
+		set = append(set, struct {
+			k string
+			v any
+		}{daemoncfg.KeyTLSCACert, caDst})
+	}
+	for _, kv := range set {
 		if err := cfg.Set(kv.k, kv.v); err != nil {
 			return nil, err
 		}

@@ -83,7 +83,7 @@ func TestMergeDaemonTLSKeepsOtherKeys(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	notes, err := mergeDaemonTLS(cfg, "daemon.json", []string{"tcp://0.0.0.0:2376"}, "/d/ca.pem", "/d/server-cert.pem", "/d/server-key.pem")
+	notes, err := mergeDaemonTLS(cfg, "daemon.json", []string{"tcp://0.0.0.0:2376"}, "/d/ca.pem", "/d/server-cert.pem", "/d/server-key.pem", false)
 	if err != nil || len(notes) != 0 {
 		t.Fatalf("%v %v", notes, err)
 	}
@@ -95,12 +95,17 @@ func TestMergeDaemonTLSKeepsOtherKeys(t *testing.T) {
 		}
 	}
 	empty, _ := daemoncfg.Parse("daemon.json", nil)
-	notes, _ = mergeDaemonTLS(empty, "daemon.json", []string{"tcp://0.0.0.0:2376"}, "a", "b", "c")
+	notes, _ = mergeDaemonTLS(empty, "daemon.json", []string{"tcp://0.0.0.0:2376"}, "a", "b", "c", false)
 	if len(notes) != 1 || !strings.Contains(string(empty.Marshal()), `"unix:///var/run/docker.sock"`) {
 		t.Errorf("no local socket kept: %v\n%s", notes, empty.Marshal())
 	}
+	noVerify, _ := daemoncfg.Parse("daemon.json", []byte(`{"tlscacert":"/old/ca.pem"}`))
+	notes, _ = mergeDaemonTLS(noVerify, "daemon.json", []string{"tcp://0.0.0.0:2376"}, "a", "b", "c", true)
+	if got := string(noVerify.Marshal()); strings.Contains(got, "tlscacert") || !strings.Contains(got, `"tlsverify": false`) || len(notes) != 2 {
+		t.Errorf("without client verification: %v\n%s", notes, got)
+	}
 	bad, _ := daemoncfg.Parse("daemon.json", []byte(`{"hosts":"tcp://x"}`))
-	if _, err := mergeDaemonTLS(bad, "/etc/docker/daemon.json", nil, "a", "b", "c"); err == nil || !strings.Contains(err.Error(), "/etc/docker/daemon.json: ") || !strings.Contains(err.Error(), "expected a list of strings") {
+	if _, err := mergeDaemonTLS(bad, "/etc/docker/daemon.json", nil, "a", "b", "c", false); err == nil || !strings.Contains(err.Error(), "/etc/docker/daemon.json: ") || !strings.Contains(err.Error(), "expected a list of strings") {
 		t.Errorf("hosts as a string: %v", err)
 	}
 }
