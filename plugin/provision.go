@@ -413,6 +413,17 @@ func (j *provisionJob) provision(ctx context.Context, dockerCli command.Cli) err
 		}
 	}
 
+	// Clients of another CA the daemon trusted so far lose access: say so.
+	if f := files[caDst]; f.Exists && !bytes.Equal(f.Data, j.trust) {
+		if old, err := pki.ParseCertificates(caDst, f.Data); err == nil {
+			newCAs, _ := pki.ParseCertificates("trust", j.trust)
+			for _, c := range old {
+				if !slices.ContainsFunc(newCAs, c.Equal) {
+					notes = append(notes, fmt.Sprintf("%s trusted %q so far; it will no longer: clients with certificates it signed will be refused", caDst, c.Subject.CommonName))
+				}
+			}
+		}
+	}
 	changes := []remoteChange{
 		{path: caDst, old: files[caDst], data: j.trust, mode: 0o644, what: "CA for client certificates"},
 		{path: certDst, old: files[certDst], data: srvCertPEM, mode: 0o644, what: "daemon certificate"},

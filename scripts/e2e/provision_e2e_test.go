@@ -332,7 +332,8 @@ func TestRotateOverSSH(t *testing.T) {
 	// The CA: three steps, docker works after each.
 	out = mustDockerTLS(t, nil, "rotate", "--ca")
 	t.Logf("rotate --ca:\n%s", out)
-	for _, want := range []string{"== Step 1/3: trust the old and the new CA", "== Step 2/3: move every certificate to the new CA", "== Step 3/3: retire the old CA"} {
+	for _, want := range []string{"== Step 1/3: trust the old and the new CA", "== Step 2/3: move every certificate to the new CA", "== Step 3/3: retire the old CA",
+		fmt.Sprintf("Note: /etc/docker/ca.pem trusted %q so far; it will no longer: clients with certificates it signed will be refused", oldCA.Subject.CommonName)} {
 		if !strings.Contains(out, want) {
 			t.Errorf("rotate --ca output lacks %q", want)
 		}
