@@ -143,6 +143,10 @@ func runRotate(ctx context.Context, dockerCli command.Cli, o *rotateOptions, arg
 		if err != nil {
 			return err
 		}
+		if within > 0 && time.Until(ca.Cert.NotAfter) < within {
+			fmt.Fprintf(dockerCli.Err(), "Warning: the CA %s (%q) itself expires on %s, within %s: certificates it issues end with it; rotate it with 'docker tls rotate --ca'\n",
+				label, ca.Cert.Subject.CommonName, ca.Cert.NotAfter.UTC().Format(time.DateOnly), o.ifExpiring)
+		}
 		job := &provisionJob{rec: rec, ca: ca, caLabel: label, trust: pki.EncodeCert(ca.Cert), days: o.days, dryRun: o.dryRun, wait: recordWait(rec)}
 		if within > 0 {
 			job.within = within

@@ -308,11 +308,15 @@ func TestRotateOverSSH(t *testing.T) {
 		t.Error("rotate --if-expiring 30d restarted dockerd")
 	}
 
-	// --if-expiring: certificates valid 825 days expire within 900 days.
-	out = mustDockerTLS(t, nil, "rotate", "--if-expiring", "900d", "remote")
+	// --if-expiring: certificates valid 825 days (and the 10-year CA)
+	// expire within 4000 days.
+	out, stderr, code := dockerTLS(t, nil, "rotate", "--if-expiring", "4000d", "remote")
 	srv3, cli3 := parseCertFile(t, srvPath)[0], parseCertFile(t, cliPath)[0]
-	if srv3.Equal(srv2) || cli3.Equal(cli2) || !strings.Contains(out, "the certificate on hand expires on ") {
-		t.Errorf("rotate --if-expiring 900d did not re-issue:\n%s", out)
+	if code != 0 || srv3.Equal(srv2) || cli3.Equal(cli2) || !strings.Contains(out, "the certificate on hand expires on ") {
+		t.Errorf("rotate --if-expiring 4000d did not re-issue: exit %d\n%s\n%s", code, out, stderr)
+	}
+	if !strings.Contains(stderr, "itself expires on ") || !strings.Contains(stderr, "within 4000d: certificates it issues end with it; rotate it with 'docker tls rotate --ca'") {
+		t.Errorf("no warning about the CA's own expiry:\n%s", stderr)
 	}
 
 	// The CA: the plan first, changing nothing.
