@@ -20,11 +20,17 @@ type Facts struct {
 }
 
 // factsScript prints the host's names and the addresses of its interfaces
-// (ip(8) when present, else hostname -I).
+// (ip(8) when present, else hostname -I). IPv6 privacy (temporary),
+// deprecated and tentative addresses come and go: they are left out, or
+// every run would find a "new" address and re-issue the certificate.
 const factsScript = `echo "hostname $(hostname 2>/dev/null)"
 echo "fqdn $(hostname -f 2>/dev/null)"
 if command -v ip >/dev/null 2>&1; then
-  ip -o addr show scope global 2>/dev/null | while read -r _ _ _ a _; do echo "ip ${a%/*}"; done
+  ip -o addr show scope global 2>/dev/null | while read -r line; do
+    case "$line" in *" temporary"*|*" deprecated"*|*" tentative"*) continue ;; esac
+    set -- $line
+    echo "ip ${4%/*}"
+  done
 else
   for a in $(hostname -I 2>/dev/null); do echo "ip $a"; done
 fi
