@@ -160,3 +160,21 @@ func TestResolveThroughSSHConfig(t *testing.T) {
 		t.Errorf("missing config file: %v", err)
 	}
 }
+
+// The facts script, run by a real sh on this machine, finds its host name.
+func TestFactsScriptHere(t *testing.T) {
+	out, err := exec.Command("sh", "-c", factsScript).Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := parseFacts(out)
+	host, _ := os.Hostname()
+	if f.Hostname != host {
+		t.Errorf("hostname %q, want %q (output %q)", f.Hostname, host, out)
+	}
+	for _, ip := range f.IPs {
+		if ip.IsLoopback() || ip.IsLinkLocalUnicast() {
+			t.Errorf("address %s should have been left out", ip)
+		}
+	}
+}
