@@ -156,7 +156,14 @@ func runInstallRegistry(ctx context.Context, dockerCli command.Cli, arg string, 
 		fmt.Fprintf(w, "Note: %s\n", n)
 	}
 
-	req := registry.Request{Host: host, Targets: targets, GOOS: o.goos, CertsDir: o.certsDir, Getenv: os.Getenv}
+	req := registry.Request{Host: host, Targets: targets, GOOS: o.goos, CertsDir: o.certsDir, Getenv: os.Getenv,
+		Desktop: layout.IsDesktop(runtime.GOOS, dockerCli.CurrentContext(), dockerCli.DockerEndpoint().Host)}
+	if rc := layout.RegistryCertsFor(runtime.GOOS, os.Getenv, req.Desktop); rc.CopiedIntoVM && o.certsDir == "" && slicesContains(targets, registry.TargetDocker) {
+		fmt.Fprintf(w, "Note: Docker Desktop: installing into %s, which Desktop copies into its VM when it starts (restart Docker Desktop afterwards)\n", rc.Dir)
+		if rc.CAInTrustStore {
+			fmt.Fprintf(w, "Note: Docker Desktop also trusts CAs from the %s: add the registry's CA there too if pulls still fail with \"certificate signed by unknown authority\"\n", trustStoreName(runtime.GOOS))
+		}
+	}
 	if slicesContains(targets, registry.TargetDocker) && o.certsDir == "" {
 		if o.rootlessSet {
 			req.Rootless = o.rootless
@@ -389,4 +396,12 @@ func slicesContains(ts []registry.Target, t registry.Target) bool {
 		}
 	}
 	return false
+}
+
+// trustStoreName names the OS trust store Docker Desktop reads CAs from.
+func trustStoreName(goos string) string {
+	if goos == "windows" {
+		return "Windows certificate store (certmgr: Trusted Root Certification Authorities)"
+	}
+	return "macOS keychain (security add-trusted-cert -d -r trustRoot -k /Library/Keychains/System.keychain ca.crt)"
 }
