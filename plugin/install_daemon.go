@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io/fs"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strings"
 
@@ -30,6 +31,9 @@ type installDaemonOptions struct {
 	writeDropIn    bool
 	dryRun         bool
 	force          bool
+	// elsewhere: --dir or --daemon-json was given (files prepared for a
+	// daemon on another machine).
+	elsewhere bool
 }
 
 const defaultDaemonHost = "tcp://0.0.0.0:2376"
@@ -54,6 +58,7 @@ dockerd refuses to start with "hosts" in daemon.json; the command prints the
 systemd drop-in that resolves it (--write-dropin writes it).`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			o.elsewhere = cmd.Flags().Changed("dir") || cmd.Flags().Changed("daemon-json")
 			return runInstallDaemon(cmd.Context(), dockerCli, &o)
 		},
 	}
@@ -74,6 +79,9 @@ systemd drop-in that resolves it (--write-dropin writes it).`,
 
 func runInstallDaemon(_ context.Context, dockerCli command.Cli, o *installDaemonOptions) error {
 	w := dockerCli.Out()
+	if err := desktopDaemon(runtime.GOOS, dockerCli.CurrentContext(), dockerCli.DockerEndpoint().Host, o.elsewhere); err != nil {
+		return err
+	}
 	def := func(v, name string) string {
 		if v != "" {
 			return v
@@ -295,4 +303,24 @@ func tcpHostFor(c *x509.Certificate, hosts []string) string {
 		}
 	}
 	return "tcp://" + name + ":" + port
+}
+
+// desktopDaemon refuses to write a Linux dockerd's files when the docker CLI
+// talks to Docker Desktop (or runs on macOS or Windows, where there is no
+// such dockerd), unless --dir/--daemon-json say where the files go.
+func desktopDaemon(goos, contextName, host string, elsewhere bool) error {
+	if elsewhere {
+		return nil
+	}
+	desktop := layout.IsDesktop(goos, contextName, host)
+	if !desktop && goos != "windows" {
+		return nil
+	}
+	where := fmt.Sprintf("the docker CLI here talks to Docker Desktop (context %q, %s), whose daemon runs inside Desktop's VM: it is configured in Docker Desktop's Settings > Docker Engine, not from files on this machine, and Desktop does not expose it over TCP with TLS", contextName, host)
+	if !desktop {
+		where = "this is Windows: Docker Engine for Windows reads its configuration from %ProgramData%\\docker\\config\\daemon.json, which this command does not write"
+	}
+	return inputError("install daemon configures a Linux dockerd (%s, daemon.json) on this machine, but %s.\n"+
+		"To protect a remote Linux daemon, copy the server certificate, key and CA to that host and run 'sudo docker tls install daemon' there,\n"+
+		"or prepare the files here with --dir DIR --daemon-json DIR/daemon.json and copy DIR to the daemon host", layout.DefaultDaemonDir, where)
 }
