@@ -6,7 +6,7 @@ BIN      := bin/docker-tls
 # Docker looks for CLI plugins in $DOCKER_CONFIG/cli-plugins (~/.docker/cli-plugins).
 PLUGIN_DIR ?= $(if $(DOCKER_CONFIG),$(DOCKER_CONFIG),$(HOME)/.docker)/cli-plugins
 
-.PHONY: all build install test unit e2e lint bench fuzz fixtures clean cross cross-check release
+.PHONY: all build install test unit e2e lint bench fuzz fixtures clean cross cross-check release deb-e2e
 
 # The six release targets: make cross builds bin/docker-tls-GOOS-GOARCH[.exe].
 CROSS_TARGETS := linux/amd64 linux/arm64 darwin/amd64 darwin/arm64 windows/amd64 windows/arm64
@@ -31,6 +31,25 @@ cross:
 		echo "GOOS=$$os GOARCH=$$arch -> $(BIN)-$$os-$$arch$$ext"; \
 		CGO_ENABLED=0 GOOS=$$os GOARCH=$$arch $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN)-$$os-$$arch$$ext ./plugin; \
 	done
+
+# make release: archives for the six targets, a checksum file and the
+# docker-tls-plugin .deb and .rpm in dist/, by goreleaser in snapshot mode
+# (nothing is published). goreleaser is pinned and installed into bin/tools.
+GORELEASER_VERSION := v2.15.1
+GORELEASER := bin/tools/goreleaser
+$(GORELEASER).$(GORELEASER_VERSION):
+	GOBIN=$(CURDIR)/bin/tools $(GO) install github.com/goreleaser/goreleaser/v2@$(GORELEASER_VERSION)
+	touch $@
+
+release: $(GORELEASER).$(GORELEASER_VERSION)
+	DOCKER_TLS_COMMIT=$$(git rev-parse --short HEAD) $(GORELEASER) release --snapshot --clean
+	@ls -l dist/*.tar.gz dist/*.zip dist/*.deb dist/*.rpm dist/*checksums.txt
+
+# The .deb end to end, as root: dpkg -i, docker tls version as root and as
+# nobody with an empty home, dpkg -r removes every file (in a private mount
+# namespace over copies of the dpkg database and /usr/libexec).
+deb-e2e: release
+	bash scripts/pkgtest/deb.sh dist/docker-tls-plugin_*_$$(dpkg --print-architecture).deb
 
 # go vet and every package's test binary (built, not run) for macOS and
 # Windows. scripts/e2e is linux-only (//go:build linux: namespaces, dockerd).
@@ -73,4 +92,4 @@ fuzz:
 	done
 
 clean:
-	rm -rf bin .bench
+	rm -rf bin .bench dist
