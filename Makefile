@@ -16,7 +16,14 @@ all: build
 build:
 	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./plugin
 
-install: build
+# make install: into your own plugin dir. System-wide, so that root and
+# `sudo docker tls` find it (root's docker does not look in your home):
+#   make build && sudo make install PLUGIN_DIR=/usr/local/lib/docker/cli-plugins
+# As root, install copies the bin/docker-tls that make build made (building
+# it only when it is missing), so sudo needs no Go and leaves no root-owned
+# build cache.
+install:
+	@if [ "$$(id -u)" != 0 ] || [ ! -x $(BIN) ]; then $(MAKE) --no-print-directory build; fi
 	mkdir -p $(PLUGIN_DIR)
 	install -m 0755 $(BIN) $(PLUGIN_DIR)/docker-tls
 	@echo "installed $(PLUGIN_DIR)/docker-tls: run 'docker tls doctor'"
