@@ -113,7 +113,7 @@ type Request struct {
 	// Desktop: the docker CLI talks to Docker Desktop, which reads the
 	// per-user certs.d on macOS and Windows (layout.RegistryCertsFor).
 	Desktop bool
-	Getenv   func(string) string
+	Getenv  func(string) string
 	// CA is the registry's CA in PEM; nil installs none.
 	CA []byte
 	// ClientCert and ClientKey are the client pair in PEM; nil installs none.
