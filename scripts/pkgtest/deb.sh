@@ -80,6 +80,12 @@ check_version "nobody (empty home)" setpriv --reuid=nobody --regid=nogroup --cle
 [ -z "$(ls -A "$work/empty")" ] || echo "deb e2e: note: docker created $(ls -A "$work/empty") in the empty home"
 check_version "nobody (HOME unset)" setpriv --reuid=nobody --regid=nogroup --clear-groups env -i PATH="$PATH"
 
+# Shell completion of `docker tls …` is docker's own (docker completion
+# bash|zsh|fish, cobra): it asks the installed plugin through __complete.
+out=$(setpriv --reuid=nobody --regid=nogroup --clear-groups env -i PATH="$PATH" HOME="$work/empty" docker __complete tls doc 2>&1) ||
+	fail "docker __complete tls doc: $out"
+case "$out" in doctor*) echo "deb e2e: docker __complete tls doc: ok" ;; *) fail "docker __complete tls doc does not offer doctor: $out" ;; esac
+
 dpkg -r "$pkg" >"$work/dpkg.log" 2>&1 || { cat "$work/dpkg.log" >&2; fail "dpkg -r $pkg"; }
 installed=
 while read -r p; do
