@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"os"
 	"path/filepath"
 	"reflect"
 	"runtime"
@@ -84,7 +85,8 @@ func runInstallDaemon(_ context.Context, dockerCli command.Cli, o *installDaemon
 		return err
 	}
 	w := dockerCli.Out()
-	if err := desktopDaemon(runtime.GOOS, dockerCli.CurrentContext(), dockerCli.DockerEndpoint().Host, o.elsewhere); err != nil {
+	ctxName, cliHost := cliEndpoint(dockerCli)
+	if err := desktopDaemon(runtime.GOOS, ctxName, cliHost, o.elsewhere); err != nil {
 		return err
 	}
 	def := func(v, name string) string {
@@ -357,6 +359,17 @@ func tcpHostFor(c *x509.Certificate, hosts []string) string {
 		name = "[" + name + "]"
 	}
 	return "tcp://" + name + ":" + port
+}
+
+// cliEndpoint is the docker CLI's current context and daemon host, for
+// telling Docker Desktop apart; a CLI not initialised (no context store)
+// has only $DOCKER_HOST, and is not asked (it would print an error).
+func cliEndpoint(dockerCli command.Cli) (contextName, host string) {
+	contextName = dockerCli.CurrentContext()
+	if contextName == "" {
+		return "", os.Getenv("DOCKER_HOST")
+	}
+	return contextName, dockerCli.DockerEndpoint().Host
 }
 
 // desktopDaemon refuses to write a Linux dockerd's files when the docker CLI

@@ -156,8 +156,11 @@ func runInstallRegistry(ctx context.Context, dockerCli command.Cli, arg string, 
 		fmt.Fprintf(w, "Note: %s\n", n)
 	}
 
-	req := registry.Request{Host: host, Targets: targets, GOOS: o.goos, CertsDir: o.certsDir, Getenv: os.Getenv,
-		Desktop: layout.IsDesktop(runtime.GOOS, dockerCli.CurrentContext(), dockerCli.DockerEndpoint().Host)}
+	req := registry.Request{Host: host, Targets: targets, GOOS: o.goos, CertsDir: o.certsDir, Getenv: os.Getenv}
+	if runtime.GOOS != "linux" { // Desktop's per-user certs.d: macOS and Windows only (layout.RegistryCertsFor)
+		ctxName, h := cliEndpoint(dockerCli)
+		req.Desktop = layout.IsDesktop(runtime.GOOS, ctxName, h)
+	}
 	if rc := layout.RegistryCertsFor(runtime.GOOS, os.Getenv, req.Desktop); rc.CopiedIntoVM && o.certsDir == "" && slicesContains(targets, registry.TargetDocker) {
 		fmt.Fprintf(w, "Note: Docker Desktop: installing into %s, which Desktop copies into its VM when it starts (restart Docker Desktop afterwards)\n", rc.Dir)
 		if rc.CAInTrustStore {
