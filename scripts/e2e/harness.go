@@ -1,3 +1,5 @@
+//go:build linux
+
 // Package e2e is the end-to-end test harness for docker-tls. It starts real
 // dockerd, containerd and docker-registry processes, isolated from the host's
 // Docker installation, and stops them again by PID.
