@@ -1,0 +1,228 @@
+// Package loader holds one model per registry TLS loader: what each loader
+// reads from a certs.d / hosts.toml tree, what it skips and why, and the exact
+// error text it returns. Each model is a pure function of an fs.FS (and the
+// loader's version where behaviour differs); nothing else in docker-tls
+// should know these file rules.
+//
+// The models are proven against the loaders' own code by the differential
+// suite in scripts/oracle/registry (containerd's hosts.go, docker/docker's
+// registry.ReadCertsDirectory, containers/image's tlsclientconfig).
+package loader
+
+import (
+	"crypto/sha256"
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/hex"
+	"encoding/pem"
+	"errors"
+	"io/fs"
+	"path"
+	"path/filepath"
+	"strings"
+)
+
+// Tree is the file tree a loader reads: FS rooted at the OS directory Root
+// (normally "/"; a temporary directory in tests). Paths inside the model are
+// fs.FS paths (slash-separated, unrooted); errors and evidence use OS paths
+// as the loader prints them.
+type Tree struct {
+	FS   fs.FS
+	Root string // OS path FS represents, e.g. "/" or `C:\`
+}
+
+// OSPath renders an fs path as the loader would name it.
+func (t Tree) OSPath(p string) string {
+	if p == "." || p == "" {
+		return filepath.Clean(t.Root)
+	}
+	return filepath.Join(t.Root, filepath.FromSlash(p))
+}
+
+// FSPath maps an absolute OS path to an fs path. ok is false when the path is
+// outside Root (the model cannot see it).
+func (t Tree) FSPath(osPath string) (string, bool) {
+	root := filepath.Clean(t.Root)
+	p := filepath.Clean(osPath)
+	if p == root {
+		return ".", true
+	}
+	rel, err := filepath.Rel(root, p)
+	if err != nil || rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
+		return "", false
+	}
+	return filepath.ToSlash(rel), true
+}
+
+// osErr rewrites an fs error so its path is the OS path, as the loaders'
+// os.ReadFile / os.ReadDir errors print it.
+func (t Tree) osErr(err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		c := *pe
+		c.Path = t.OSPath(pe.Path)
+		return &c
+	}
+	return err
+}
+
+func (t Tree) readFile(p string) ([]byte, error) {
+	b, err := fs.ReadFile(t.FS, p)
+	if err != nil {
+		return nil, t.osErr(err)
+	}
+	return b, nil
+}
+
+func (t Tree) readDir(p string) ([]fs.DirEntry, error) {
+	es, err := fs.ReadDir(t.FS, p)
+	if err != nil {
+		return es, t.osErr(err)
+	}
+	return es, nil
+}
+
+func (t Tree) stat(p string) (fs.FileInfo, error) {
+	fi, err := fs.Stat(t.FS, p)
+	if err != nil {
+		return nil, t.osErr(err)
+	}
+	return fi, nil
+}
+
+// CAFile is one file a loader fed to CertPool.AppendCertsFromPEM, and the
+// certificates that call added (possibly none: the file was then silently
+// useless, or — for containerd's hosts.toml — an error).
+type CAFile struct {
+	Path  string // fs path
+	Certs []*x509.Certificate
+	// Skipped explains why the file added nothing (empty when Certs is not).
+	Skipped string
+}
+
+// ClientPair is a client certificate the loader appended to
+// tls.Config.Certificates.
+type ClientPair struct {
+	Cert, Key string // fs paths; Key == Cert for containerd's combined PEM
+	Pair      tls.Certificate
+	Leaf      *x509.Certificate
+}
+
+// Skip is a file the loader lists but does not load, and why.
+type Skip struct {
+	Path   string
+	Reason string
+}
+
+// TLS is what one loader run puts into a tls.Config.
+type TLS struct {
+	// SystemRoots is true when the loader initialised RootCAs from the
+	// system pool (the custom CAs are then added to it).
+	SystemRoots bool
+	CAs         []CAFile
+	Clients     []ClientPair
+	Skipped     []Skip
+	// SkipVerify is set when the loader sets InsecureSkipVerify explicitly.
+	SkipVerify *bool
+}
+
+// Roots is every certificate the loader added to RootCAs, in order.
+func (t *TLS) Roots() []*x509.Certificate {
+	var out []*x509.Certificate
+	for _, c := range t.CAs {
+		out = append(out, c.Certs...)
+	}
+	return out
+}
+
+// Loaded reports whether the fs path p is read by the loader (as a CA file
+// or half of a client pair).
+func (t *TLS) Loaded(p string) bool {
+	for _, c := range t.CAs {
+		if c.Path == p {
+			return true
+		}
+	}
+	for _, c := range t.Clients {
+		if c.Cert == p || c.Key == p {
+			return true
+		}
+	}
+	return false
+}
+
+// appendPEM mirrors crypto/x509.(*CertPool).AppendCertsFromPEM: every PEM
+// block of type CERTIFICATE without headers that x509.ParseCertificate
+// accepts is added; anything else is skipped silently.
+func appendPEM(data []byte) []*x509.Certificate {
+	var out []*x509.Certificate
+	for len(data) > 0 {
+		var b *pem.Block
+		b, data = pem.Decode(data)
+		if b == nil {
+			break
+		}
+		if b.Type != "CERTIFICATE" || len(b.Headers) != 0 {
+			continue
+		}
+		c, err := x509.ParseCertificate(b.Bytes)
+		if err != nil {
+			continue
+		}
+		out = append(out, c)
+	}
+	return out
+}
+
+// whyNoCerts says why AppendCertsFromPEM added nothing from data.
+func whyNoCerts(data []byte) string {
+	if len(data) == 0 {
+		return "empty file"
+	}
+	rest := data
+	sawPEM := false
+	for len(rest) > 0 {
+		var b *pem.Block
+		b, rest = pem.Decode(rest)
+		if b == nil {
+			break
+		}
+		sawPEM = true
+		switch {
+		case b.Type == "TRUSTED CERTIFICATE":
+			return "PEM block \"TRUSTED CERTIFICATE\" (OpenSSL's trusted format): Go only reads \"CERTIFICATE\""
+		case b.Type == "CERTIFICATE" && len(b.Headers) != 0:
+			return "CERTIFICATE block with PEM headers: Go skips it"
+		case b.Type == "CERTIFICATE":
+			if _, err := x509.ParseCertificate(b.Bytes); err != nil {
+				return "CERTIFICATE block does not parse: " + err.Error()
+			}
+		}
+	}
+	if !sawPEM {
+		if _, err := x509.ParseCertificate(data); err == nil {
+			return "DER (binary) certificate: Go only reads PEM"
+		}
+		return "no PEM data"
+	}
+	return "no CERTIFICATE block (other PEM types only)"
+}
+
+func leafOf(c tls.Certificate) *x509.Certificate {
+	if c.Leaf != nil {
+		return c.Leaf
+	}
+	if len(c.Certificate) == 0 {
+		return nil
+	}
+	l, _ := x509.ParseCertificate(c.Certificate[0])
+	return l
+}
+
+// Fingerprint is the hex SHA-256 of a DER certificate.
+func Fingerprint(der []byte) string {
+	s := sha256.Sum256(der)
+	return hex.EncodeToString(s[:])
+}
+
+func joinFS(dir, name string) string { return path.Join(dir, name) }
