@@ -9,13 +9,11 @@ import (
 	"net/url"
 	"path"
 	"path/filepath"
-	"sort"
 	"strings"
 	"time"
 
-	tomlv1 "github.com/pelletier/go-toml"
-	toml "github.com/pelletier/go-toml/v2"
-	tomlu "github.com/pelletier/go-toml/v2/unstable"
+	"github.com/docker-tls/docker-tls/pki/loader/internal/config"
+	config1 "github.com/docker-tls/docker-tls/pki/loader/internal/config1"
 )
 
 // ContainerdVersion selects the hosts.toml rules of a containerd release.
@@ -377,144 +375,33 @@ func (t Tree) loadCertFiles(dir string) ([]ContainerdHost, []Skip, error) {
 	return hosts, skipped, nil
 }
 
-// hostFileConfig mirrors the decoding target in containerd's hosts.go
-// (hostFileConfig): the same field types and toml tags, so go-toml accepts
-// and rejects exactly what containerd's decode does.
-type hostFileConfig struct {
-	Capabilities []string       `toml:"capabilities"`
-	CACert       any            `toml:"ca"`
-	Client       any            `toml:"client"`
-	SkipVerify   *bool          `toml:"skip_verify"`
-	Header       map[string]any `toml:"header"`
-	OverridePath bool           `toml:"override_path"`
-	DialTimeout  string         `toml:"dial_timeout"`
-}
-
-// hostFileConfig1 is containerd 1.x's hostFileConfig (no dial_timeout).
-type hostFileConfig1 struct {
-	Capabilities []string       `toml:"capabilities"`
-	CACert       any            `toml:"ca"`
-	Client       any            `toml:"client"`
-	SkipVerify   *bool          `toml:"skip_verify"`
-	Header       map[string]any `toml:"header"`
-	OverridePath bool           `toml:"override_path"`
-}
-
-func (c hostFileConfig1) v2() hostFileConfig {
-	return hostFileConfig{Capabilities: c.Capabilities, CACert: c.CACert, Client: c.Client,
-		SkipVerify: c.SkipVerify, Header: c.Header, OverridePath: c.OverridePath}
-}
-
 func (t Tree) parseHostsFile(dir string, b []byte, v ContainerdVersion) ([]ContainerdHost, error) {
-	var (
-		order   []string
-		configs map[string]hostFileConfig
-		root    hostFileConfig
-		server  string
-	)
+	decode := config.DecodeV2
 	if v == Containerd1 {
-		// 1.x parseHostsFile: LoadBytes, getSortedHosts, Tree.Unmarshal.
-		tree, err := tomlv1.LoadBytes(b)
-		if err != nil {
-			return nil, fmt.Errorf("failed to parse TOML: %w", err)
-		}
-		type HostFileConfig1 = hostFileConfig1
-		c := struct {
-			HostFileConfig1
-			Server      string                     `toml:"server"`
-			HostConfigs map[string]hostFileConfig1 `toml:"host"`
-		}{}
-		order, err = sortedHosts1(tree)
-		if err != nil {
-			return nil, err
-		}
-		if err := tree.Unmarshal(&c); err != nil {
-			return nil, err
-		}
-		configs = map[string]hostFileConfig{}
-		for k, hc := range c.HostConfigs {
-			configs[k] = hc.v2()
-		}
-		root, server = c.HostFileConfig1.v2(), c.Server
-	} else {
-		order = sortedHosts2(b)
-		c := struct {
-			hostFileConfig
-			Server      string                    `toml:"server"`
-			HostConfigs map[string]hostFileConfig `toml:"host"`
-		}{}
-		if err := toml.Unmarshal(b, &c); err != nil {
-			return nil, err
-		}
-		configs, root, server = c.HostConfigs, c.hostFileConfig, c.Server
+		decode = config1.DecodeV1
+	}
+	d, err := decode(b)
+	if err != nil {
+		return nil, err
 	}
 	base := t.OSPath(dir)
 	var hosts []ContainerdHost
-	for _, h := range order {
-		parsed, err := t.parseHostConfig(h, base, configs[h], v)
+	for _, h := range d.Order {
+		parsed, err := t.parseHostConfig(h, base, d.Hosts[h], v)
 		if err != nil {
 			return nil, err
 		}
 		hosts = append(hosts, parsed)
 	}
-	parsed, err := t.parseHostConfig(server, base, root, v)
+	parsed, err := t.parseHostConfig(d.Server, base, d.Root, v)
 	if err != nil {
 		return nil, err
 	}
 	return append(hosts, parsed), nil
 }
 
-// sortedHosts1 is 1.x getSortedHosts: the "host" key must be a table; its
-// keys are ordered by the line of each host's table.
-func sortedHosts1(root *tomlv1.Tree) (hosts []string, err error) {
-	iter, ok := root.Get("host").(*tomlv1.Tree)
-	if !ok {
-		return nil, errors.New("invalid `host` tree")
-	}
-	list := append([]string{}, iter.Keys()...)
-	defer func() {
-		// containerd 1.x's sort asserts every host value is a table and
-		// panics otherwise; report it instead of crashing.
-		if p := recover(); p != nil {
-			hosts, err = nil, fmt.Errorf("containerd 1.x panics on this file (a [host] entry that is not a table): %v", p)
-		}
-	}()
-	sort.Slice(list, func(i, j int) bool {
-		h1 := iter.GetPath([]string{list[i]}).(*tomlv1.Tree)
-		h2 := iter.GetPath([]string{list[j]}).(*tomlv1.Tree)
-		return h1.Position().Line < h2.Position().Line
-	})
-	return list, nil
-}
-
-// sortedHosts2 is 2.x getSortedHosts: the second key part of each
-// top-level [host.X…] table header, skipping a header whose host equals the
-// previous one; parse errors are ignored here (toml.Unmarshal reports them).
-func sortedHosts2(b []byte) []string {
-	var out []string
-	p := tomlu.Parser{}
-	p.Reset(b)
-	var host string
-	for p.NextExpression() {
-		e := p.Expression()
-		if e.Kind != tomlu.Table {
-			continue
-		}
-		var parts []string
-		for it := e.Key(); it.Next(); {
-			parts = append(parts, string(it.Node().Data))
-		}
-		if len(parts) < 2 || parts[0] != "host" || parts[1] == host {
-			continue
-		}
-		host = parts[1]
-		out = append(out, host)
-	}
-	return out
-}
-
 // parseHostConfig is hosts.go parseHostConfig, with its error texts.
-func (t Tree) parseHostConfig(server, base string, c hostFileConfig, v ContainerdVersion) (ContainerdHost, error) {
+func (t Tree) parseHostConfig(server, base string, c config.HostFile, v ContainerdVersion) (ContainerdHost, error) {
 	var h ContainerdHost
 	if server != "" {
 		if !strings.HasPrefix(server, "http") {
