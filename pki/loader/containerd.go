@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"path"
 	"path/filepath"
+	"sort"
 	"strings"
 	"time"
 
@@ -489,20 +490,35 @@ func (t Tree) parseHostConfig(server, base string, c config.HostFile, v Containe
 		h.ClientsSet = h.ClientPairs != nil
 	}
 	if c.Header != nil {
+		// containerd ranges over the header map, so which bad header it
+		// reports is random; the model reports the first in sorted order
+		// and keeps every text containerd may print.
 		hd := map[string][]string{}
-		for k, ty := range c.Header {
-			switch val := ty.(type) {
+		keys := make([]string, 0, len(c.Header))
+		for k := range c.Header {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		var herr *HeaderError
+		for _, k := range keys {
+			var err error
+			switch val := c.Header[k].(type) {
 			case string:
 				hd[k] = []string{val}
 			case []any:
-				s, err := makeStringSlice(val, nil)
-				if err != nil {
-					return ContainerdHost{}, err
-				}
-				hd[k] = s
+				hd[k], err = makeStringSlice(val, nil)
 			default:
-				return ContainerdHost{}, fmt.Errorf("invalid type %v for header %q", ty, k)
+				err = fmt.Errorf("invalid type %v for header %q", val, k)
 			}
+			if err != nil {
+				if herr == nil {
+					herr = &HeaderError{}
+				}
+				herr.Alternatives = append(herr.Alternatives, err.Error())
+			}
+		}
+		if herr != nil {
+			return ContainerdHost{}, herr
 		}
 		h.Header = hd
 	}
@@ -547,3 +563,12 @@ func (t Tree) absFS(p, base string) string {
 	}
 	return outsidePrefix + osp
 }
+
+// HeaderError is a hosts.toml header of the wrong type. containerd ranges
+// over a Go map, so with several bad headers the text it logs is any one
+// of Alternatives; Error returns the first (sorted by header name).
+type HeaderError struct {
+	Alternatives []string
+}
+
+func (e *HeaderError) Error() string { return e.Alternatives[0] }

@@ -16,7 +16,7 @@ import (
 
 const hd = "certs.d/reg.example:5000/"
 
-func f(m string) entry { return entry{data: mat[m]} }
+func f(m string) entry   { return entry{data: mat[m]} }
 func raw(s string) entry { return entry{data: []byte(s)} }
 
 // classes are the curated trees: moby's certs.d edge cases and every class
@@ -67,11 +67,11 @@ func classes() map[string]tree {
 			hd + "hosts.toml":       raw("[host.\"https://reg.example:5000\"]\n  ca = \"../shared/ca.pem\"\n"),
 		},
 		"hosts.toml empty key in pair": {
-			hd + "hosts.toml":  raw("[host.\"https://reg.example:5000\"]\n  client = [[\"client.pem\", \"\"]]\n"),
+			hd + "hosts.toml": raw("[host.\"https://reg.example:5000\"]\n  client = [[\"client.pem\", \"\"]]\n"),
 			hd + "client.pem": f("combined"),
 		},
 		"hosts.toml combined client string": {
-			hd + "hosts.toml":  raw("[host.\"https://reg.example:5000\"]\n  client = \"client.pem\"\n"),
+			hd + "hosts.toml": raw("[host.\"https://reg.example:5000\"]\n  client = \"client.pem\"\n"),
 			hd + "client.pem": f("combined"),
 		},
 		"hosts.toml unknown capability": {
