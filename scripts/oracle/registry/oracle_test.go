@@ -22,6 +22,7 @@ import (
 	"testing"
 	"unsafe"
 
+	hostconfig1 "github.com/containerd/containerd/remotes/docker/config"
 	"github.com/containerd/containerd/v2/core/remotes/docker"
 	hostconfig "github.com/containerd/containerd/v2/core/remotes/docker/config"
 	"github.com/containerd/log"
@@ -259,19 +260,55 @@ var capBits = map[string]docker.HostCapabilities{
 	"push": docker.HostCapabilityPush, "referrers": docker.HostCapabilityReferrers,
 }
 
-// containerdCase runs containerd v2's ConfigureHosts for host over the
-// certs.d root rootDir of the tree, and the model.
+// rhost is a RegistryHost of either containerd major version.
+type rhost struct {
+	Scheme, Host, Path string
+	Caps               uint
+	Header             http.Header
+	Transport          http.RoundTripper
+}
+
+// containerdRun runs one containerd version's ConfigureHosts.
+type containerdRun func(ctx context.Context, certsRoot, host string) ([]rhost, error)
+
+func runV2(ctx context.Context, certsRoot, host string) ([]rhost, error) {
+	hs, err := hostconfig.ConfigureHosts(ctx, hostconfig.HostOptions{HostDir: hostconfig.HostDirFromRoot(certsRoot)})(host)
+	var out []rhost
+	for _, h := range hs {
+		out = append(out, rhost{h.Scheme, h.Host, h.Path, uint(h.Capabilities), h.Header, h.Client.Transport})
+	}
+	return out, err
+}
+
+func runV1(ctx context.Context, certsRoot, host string) ([]rhost, error) {
+	hs, err := hostconfig1.ConfigureHosts(ctx, hostconfig1.HostOptions{HostDir: hostconfig1.HostDirFromRoot(certsRoot)})(host)
+	var out []rhost
+	for _, h := range hs {
+		out = append(out, rhost{h.Scheme, h.Host, h.Path, uint(h.Capabilities), h.Header, h.Client.Transport})
+	}
+	return out, err
+}
+
+// containerdCase runs containerd v2.4.2's and v1.7.29's ConfigureHosts
+// for host over the certs.d root rootDir of the tree, and the model of
+// each version.
 func containerdCase(t *testing.T, label string, tr tree, rootDir, host string) {
 	t.Helper()
 	root := tr.write(t)
 	certsRoot := filepath.Join(root, filepath.FromSlash(rootDir))
+	containerdCompare(t, "containerd v2.4.2", runV2, loader.Containerd2, label, tr, certsRoot, host)
+	containerdCompare(t, "containerd v1.7.29", runV1, loader.Containerd1, label, tr, certsRoot, host)
+}
+
+func containerdCompare(t *testing.T, who string, run containerdRun, v loader.ContainerdVersion, label string, tr tree, certsRoot, host string) {
+	t.Helper()
 	lc := &logCapture{}
 	lg := logrus.New()
 	lg.SetOutput(ioDiscard{})
 	lg.AddHook(lc)
 	ctx := log.WithLogger(context.Background(), logrus.NewEntry(lg))
-	hosts, err := hostconfig.ConfigureHosts(ctx, hostconfig.HostOptions{HostDir: hostconfig.HostDirFromRoot(certsRoot)})(host)
-	m := loader.ContainerdConfigureHosts(fsRoot, fsPath(certsRoot), host, loader.ContainerdOptions{Version: loader.Containerd2, GOOS: "linux"})
+	hosts, err := run(ctx, certsRoot, host)
+	m := loader.ContainerdConfigureHosts(fsRoot, fsPath(certsRoot), host, loader.ContainerdOptions{Version: v, GOOS: "linux"})
 	var diffs []string
 	if errText(err) != errText(m.Err) {
 		diffs = append(diffs, fmt.Sprintf("error: containerd %q, model %q", errText(err), errText(m.Err)))
@@ -289,9 +326,9 @@ func containerdCase(t *testing.T, label string, tr tree, rootDir, host string) {
 		} else {
 			for i, h := range hosts {
 				mh := &m.Hosts[i]
-				var caps docker.HostCapabilities
+				var caps uint
 				for _, c := range mh.Capabilities {
-					caps |= capBits[c]
+					caps |= uint(capBits[c])
 				}
 				// containerd upgrades an http host with explicit TLS to
 				// https with an HTTP fallback.
@@ -299,8 +336,8 @@ func containerdCase(t *testing.T, label string, tr tree, rootDir, host string) {
 				if scheme == "http" && mh.ExplicitTLS() && !strings.HasSuffix(mh.Host, ":80") {
 					scheme = "https"
 				}
-				if h.Scheme != scheme || h.Host != mh.Host || h.Path != mh.Path || h.Capabilities != caps {
-					diffs = append(diffs, fmt.Sprintf("host %d: containerd %s://%s%s caps %b, model %s://%s%s caps %b", i, h.Scheme, h.Host, h.Path, h.Capabilities, scheme, mh.Host, mh.Path, caps))
+				if h.Scheme != scheme || h.Host != mh.Host || h.Path != mh.Path || h.Caps != caps {
+					diffs = append(diffs, fmt.Sprintf("host %d: containerd %s://%s%s caps %b, model %s://%s%s caps %b", i, h.Scheme, h.Host, h.Path, h.Caps, scheme, mh.Host, mh.Path, caps))
 				}
 				var wantHdr http.Header
 				if len(mh.Header) > 0 {
@@ -311,7 +348,7 @@ func containerdCase(t *testing.T, label string, tr tree, rootDir, host string) {
 						diffs = append(diffs, fmt.Sprintf("host %d header: containerd %v, model %v", i, h.Header, mh.Header))
 					}
 				}
-				tr := transportOf(h.Client.Transport)
+				tr := transportOf(h.Transport)
 				if tr == nil || tr.TLSClientConfig == nil {
 					diffs = append(diffs, fmt.Sprintf("host %d: no transport TLS config found", i))
 					continue
@@ -330,7 +367,7 @@ func containerdCase(t *testing.T, label string, tr tree, rootDir, host string) {
 			}
 		}
 	}
-	report(t, "containerd v2.4.2 ConfigureHosts("+host+")", label, tr, diffs)
+	report(t, who+" ConfigureHosts("+host+")", label, tr, diffs)
 }
 
 type ioDiscard struct{}
