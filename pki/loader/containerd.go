@@ -118,6 +118,10 @@ type ContainerdResult struct {
 	Fallback bool
 	// Hosts in resolution order; the last is the default (server) entry.
 	Hosts []ContainerdHost
+	// DroppedHosts are [host] entries decoded but never used: containerd
+	// 2.x orders hosts by their [host."…"] table headers, so a host written
+	// as an inline table or with dotted keys is dropped silently.
+	DroppedHosts []string
 	// Skipped lists directory entries the fallback ignores.
 	Skipped []Skip
 	// Err is the error ConfigureHosts returns for this host (a pull fails
@@ -317,9 +321,9 @@ func ContainerdHostDirConfig(t Tree, dir string, v ContainerdVersion) Containerd
 	}
 	if len(b) > 0 {
 		r.HostsTOML = true
-		hosts, err := t.parseHostsFile(dir, b, v)
+		hosts, dropped, err := t.parseHostsFile(dir, b, v)
 		if err == nil {
-			r.Hosts = hosts
+			r.Hosts, r.DroppedHosts = hosts, dropped
 			return r
 		}
 		r.DecodeErr = err
@@ -376,29 +380,40 @@ func (t Tree) loadCertFiles(dir string) ([]ContainerdHost, []Skip, error) {
 	return hosts, skipped, nil
 }
 
-func (t Tree) parseHostsFile(dir string, b []byte, v ContainerdVersion) ([]ContainerdHost, error) {
+func (t Tree) parseHostsFile(dir string, b []byte, v ContainerdVersion) ([]ContainerdHost, []string, error) {
 	decode := config.DecodeV2
 	if v == Containerd1 {
 		decode = config1.DecodeV1
 	}
 	d, err := decode(b)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
+	var dropped []string
+	for k := range d.Hosts {
+		found := false
+		for _, o := range d.Order {
+			found = found || o == k
+		}
+		if !found {
+			dropped = append(dropped, k)
+		}
+	}
+	sort.Strings(dropped)
 	base := t.OSPath(dir)
 	var hosts []ContainerdHost
 	for _, h := range d.Order {
 		parsed, err := t.parseHostConfig(h, base, d.Hosts[h], v)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		hosts = append(hosts, parsed)
 	}
 	parsed, err := t.parseHostConfig(d.Server, base, d.Root, v)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return append(hosts, parsed), nil
+	return append(hosts, parsed), dropped, nil
 }
 
 // parseHostConfig is hosts.go parseHostConfig, with its error texts.
@@ -499,7 +514,7 @@ func (t Tree) parseHostConfig(server, base string, c config.HostFile, v Containe
 			keys = append(keys, k)
 		}
 		sort.Strings(keys)
-		var herr *HeaderError
+		var herr *VariantError
 		for _, k := range keys {
 			var err error
 			switch val := c.Header[k].(type) {
@@ -512,7 +527,7 @@ func (t Tree) parseHostConfig(server, base string, c config.HostFile, v Containe
 			}
 			if err != nil {
 				if herr == nil {
-					herr = &HeaderError{}
+					herr = &VariantError{}
 				}
 				herr.Alternatives = append(herr.Alternatives, err.Error())
 			}
@@ -564,11 +579,7 @@ func (t Tree) absFS(p, base string) string {
 	return outsidePrefix + osp
 }
 
-// HeaderError is a hosts.toml header of the wrong type. containerd ranges
-// over a Go map, so with several bad headers the text it logs is any one
-// of Alternatives; Error returns the first (sorted by header name).
-type HeaderError struct {
-	Alternatives []string
-}
-
-func (e *HeaderError) Error() string { return e.Alternatives[0] }
+// VariantError is a loader error whose text containerd picks at random
+// among Alternatives (a header map in 2.x, the host map in go-toml v1's
+// decoder); Error returns the first, sorted.
+type VariantError = config.VariantError

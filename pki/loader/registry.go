@@ -66,7 +66,13 @@ func (t Tree) osErr(err error) error {
 	return err
 }
 
+// readFile reads a file as the loaders' os.ReadFile does, except that a
+// FIFO, device or socket is refused (the loader would block or read the
+// device; the model must not).
 func (t Tree) readFile(p string) ([]byte, error) {
+	if fi, err := fs.Stat(t.FS, p); err == nil && !fi.Mode().IsRegular() && !fi.IsDir() {
+		return nil, &fs.PathError{Op: "read", Path: t.OSPath(p), Err: errSpecial}
+	}
 	b, err := fs.ReadFile(t.FS, p)
 	if err != nil {
 		return nil, t.osErr(err)
@@ -89,6 +95,8 @@ func (t Tree) stat(p string) (fs.FileInfo, error) {
 	}
 	return fi, nil
 }
+
+var errSpecial = errors.New("not a regular file (FIFO, device or socket): docker-tls does not read it")
 
 // CAFile is one file a loader fed to CertPool.AppendCertsFromPEM, and the
 // certificates that call added (possibly none: the file was then silently

@@ -382,10 +382,10 @@ func allLoaders(t *testing.T, label string, tr tree) {
 	containerdCase(t, label, tr, "certs.d", "reg.example:5000")
 }
 
-// isAlternative accepts any text containerd may log for a HeaderError (it
-// ranges over a map).
+// isAlternative accepts any text containerd may log for a VariantError
+// (it ranges over a map).
 func isAlternative(err error, got string) bool {
-	var he *loader.HeaderError
+	var he *loader.VariantError
 	if errors.As(err, &he) {
 		for _, a := range he.Alternatives {
 			if a == got {

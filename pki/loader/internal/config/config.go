@@ -88,3 +88,11 @@ func sortedHostsV2(b []byte) []string {
 	}
 	return out
 }
+
+// VariantError is an error whose text the loader picks at random among
+// Alternatives (it ranges over a Go map); Error returns the first, sorted.
+type VariantError struct {
+	Alternatives []string
+}
+
+func (e *VariantError) Error() string { return e.Alternatives[0] }

@@ -33,7 +33,26 @@ func DecodeV1(b []byte) (config.Decoded, error) {
 		return config.Decoded{}, err
 	}
 	if err := tree.Unmarshal(&c); err != nil {
-		return config.Decoded{}, err
+		// go-toml v1 decodes the host map in Go map order, so with several
+		// bad host tables the error it returns varies between runs; collect
+		// the texts it can give.
+		seen := map[string]bool{err.Error(): true}
+		for i := 0; i < 32; i++ {
+			c2 := c
+			c2.HostConfigs = nil
+			if e := tree.Unmarshal(&c2); e != nil {
+				seen[e.Error()] = true
+			}
+		}
+		if len(seen) == 1 {
+			return config.Decoded{}, err
+		}
+		alt := make([]string, 0, len(seen))
+		for k := range seen {
+			alt = append(alt, k)
+		}
+		sort.Strings(alt)
+		return config.Decoded{}, &config.VariantError{Alternatives: alt}
 	}
 	d := config.Decoded{Order: order, Hosts: map[string]config.HostFile{}, Root: c.HostFileConfig.out(), Server: c.Server}
 	for k, v := range c.HostConfigs {
