@@ -176,14 +176,22 @@ func ContainerdConfigureHosts(t Tree, root, host string, o ContainerdOptions) Co
 	if err != nil {
 		return ContainerdResult{Version: o.Version, Err: err}
 	}
-	var r ContainerdResult
-	if dir != "" {
-		r = ContainerdHostDirConfig(t, dir, o.Version)
-		if r.Err != nil {
-			return r
-		}
-	} else {
-		r.Version = o.Version
+	if dir == "" {
+		r := ContainerdResult{Version: o.Version}
+		r.Hosts = make([]ContainerdHost, 1)
+		fillDefault(&r.Hosts[0], host, o)
+		return r
+	}
+	return ContainerdLoad(t, dir, host, o)
+}
+
+// ContainerdLoad is ConfigureHosts once the host directory dir is known:
+// loadHostDir, the default entry for host (registry host[:port]), and the
+// TLS material of every host, in order (the first failure is Err).
+func ContainerdLoad(t Tree, dir, host string, o ContainerdOptions) ContainerdResult {
+	r := ContainerdHostDirConfig(t, dir, o.Version)
+	if r.Err != nil {
+		return r
 	}
 	if r.Hosts == nil {
 		r.Hosts = make([]ContainerdHost, 1)
