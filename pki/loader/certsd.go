@@ -102,7 +102,7 @@ func MobyCertsDir(t Tree, dir string, v MobyVersion) Result {
 				r.Err = err
 				return r
 			}
-			r.CAs = append(r.CAs, caFile(p, data))
+			r.CAs = append(r.CAs, t.caFile(p, data))
 		case ".cert":
 			keyName := name[:len(name)-5] + ".key"
 			if !has(keyName) {
@@ -119,7 +119,7 @@ func MobyCertsDir(t Tree, dir string, v MobyVersion) Result {
 				r.Err = err
 				return r
 			}
-			r.Clients = append(r.Clients, ClientPair{Cert: p, Key: kp, Pair: pair, Leaf: leafOf(pair)})
+			r.Clients = append(r.Clients, pair)
 		case ".key":
 			certName := name[:len(name)-4] + ".cert"
 			if !has(certName) {
@@ -137,8 +137,8 @@ func MobyCertsDir(t Tree, dir string, v MobyVersion) Result {
 	return r
 }
 
-func caFile(p string, data []byte) CAFile {
-	c := CAFile{Path: p, Certs: appendPEM(data)}
+func (t Tree) caFile(p string, data []byte) CAFile {
+	c := CAFile{Path: p, Certs: t.appendPEM(data)}
 	if len(c.Certs) == 0 {
 		c.Skipped = whyNoCerts(data)
 	}
@@ -147,14 +147,18 @@ func caFile(p string, data []byte) CAFile {
 
 // loadX509KeyPair is tls.LoadX509KeyPair over the tree: the certificate file
 // is read first, then the key, then tls.X509KeyPair.
-func (t Tree) loadX509KeyPair(certFile, keyFile string) (tls.Certificate, error) {
+func (t Tree) loadX509KeyPair(certFile, keyFile string) (ClientPair, error) {
 	c, err := t.readFile(certFile)
 	if err != nil {
-		return tls.Certificate{}, err
+		return ClientPair{}, err
 	}
 	k, err := t.readFile(keyFile)
 	if err != nil {
-		return tls.Certificate{}, err
+		return ClientPair{}, err
 	}
-	return tls.X509KeyPair(c, k)
+	pair, err := tls.X509KeyPair(c, k)
+	if err != nil {
+		return ClientPair{}, err
+	}
+	return ClientPair{Cert: certFile, Key: keyFile, Pair: pair, Leaf: leafOf(pair), CertData: c, KeyData: k}, nil
 }

@@ -274,7 +274,7 @@ func (t Tree) containerdTLS(h *ContainerdHost, o ContainerdOptions) error {
 			if err != nil {
 				return fmt.Errorf("unable to read CA cert %q: %w", t.OSPath(f), err)
 			}
-			c := caFile(f, data)
+			c := t.caFile(f, data)
 			h.TLS.CAs = append(h.TLS.CAs, c)
 			if len(c.Certs) == 0 {
 				return fmt.Errorf("unable to load CA cert %q", t.OSPath(f))
@@ -299,7 +299,7 @@ func (t Tree) containerdTLS(h *ContainerdHost, o ContainerdOptions) error {
 		if err != nil {
 			return fmt.Errorf("failed to load X509 key pair: %w", err)
 		}
-		h.TLS.Clients = append(h.TLS.Clients, ClientPair{Cert: pair[0], Key: key, Pair: c, Leaf: leafOf(c)})
+		h.TLS.Clients = append(h.TLS.Clients, ClientPair{Cert: pair[0], Key: key, Pair: c, Leaf: leafOf(c), CertData: certPEM, KeyData: keyPEM})
 	}
 	return nil
 }
@@ -340,6 +340,31 @@ func ContainerdHostDirConfig(t Tree, dir string, v ContainerdVersion) Containerd
 	hosts, skipped, err := t.loadCertFiles(dir)
 	r.Hosts, r.Skipped, r.Err = hosts, skipped, err
 	return r
+}
+
+// ContainerdReferences returns the fs paths a hosts.toml in dir names (ca
+// and client entries) when it decodes with version v; nil when there is no
+// hosts.toml or it does not decode. It reads nothing else.
+func ContainerdReferences(t Tree, dir string, v ContainerdVersion) []string {
+	b, err := t.readFile(joinFS(dir, "hosts.toml"))
+	if err != nil || len(b) == 0 {
+		return nil
+	}
+	hosts, _, err := t.parseHostsFile(dir, b, v)
+	if err != nil {
+		return nil
+	}
+	var out []string
+	for _, h := range hosts {
+		out = append(out, h.CAFiles...)
+		for _, c := range h.ClientPairs {
+			out = append(out, c[0])
+			if c[1] != "" {
+				out = append(out, c[1])
+			}
+		}
+	}
+	return out
 }
 
 // loadCertFiles is hosts.go loadCertFiles: directories are skipped; names

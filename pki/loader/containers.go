@@ -84,7 +84,7 @@ func ContainersCertsDir(t Tree, dir string) Result {
 				return r
 			}
 			r.SystemRoots = true
-			r.CAs = append(r.CAs, caFile(p, data))
+			r.CAs = append(r.CAs, t.caFile(p, data))
 		case strings.HasSuffix(name, ".cert"):
 			base := strings.TrimSuffix(name, ".cert")
 			keyName := base + ".key"
@@ -98,7 +98,7 @@ func ContainersCertsDir(t Tree, dir string) Result {
 				r.Err = err
 				return r
 			}
-			r.Clients = append(r.Clients, ClientPair{Cert: p, Key: kp, Pair: pair, Leaf: leafOf(pair)})
+			r.Clients = append(r.Clients, pair)
 		case strings.HasSuffix(name, ".key"):
 			certName := strings.TrimSuffix(name, ".key") + ".cert"
 			if !has(certName) {

@@ -16,10 +16,13 @@ import (
 	"encoding/hex"
 	"encoding/pem"
 	"errors"
+	"fmt"
 	"io/fs"
 	"path"
 	"path/filepath"
 	"strings"
+
+	"github.com/docker-tls/docker-tls/pki/fsutil"
 )
 
 // Tree is the file tree a loader reads: FS rooted at the OS directory Root
@@ -29,6 +32,10 @@ import (
 type Tree struct {
 	FS   fs.FS
 	Root string // OS path FS represents, e.g. "/" or `C:\`
+	// ParseCert, when set, replaces x509.ParseCertificate (a caller that
+	// already parsed the same bytes passes a cache; it must behave exactly
+	// like x509.ParseCertificate).
+	ParseCert func(der []byte) (*x509.Certificate, error)
 }
 
 // OSPath renders an fs path as the loader would name it.
@@ -54,28 +61,36 @@ func (t Tree) FSPath(osPath string) (string, bool) {
 	return filepath.ToSlash(rel), true
 }
 
-// osErr rewrites an fs error so its path is the OS path, as the loaders'
-// os.ReadFile / os.ReadDir errors print it.
-func (t Tree) osErr(err error) error {
+// osErr rewrites an fs error about fs path p so its path is p's OS path,
+// as the loaders' os.ReadFile / os.ReadDir errors print it.
+func (t Tree) osErr(err error, p string) error {
 	var pe *fs.PathError
 	if errors.As(err, &pe) {
-		c := *pe
-		c.Path = t.OSPath(pe.Path)
-		return &c
+		op := pe.Op
+		if op == "openat" {
+			op = "open" // an os.Root-based FS; the loaders use os.Open
+		}
+		return &fs.PathError{Op: op, Path: t.OSPath(p), Err: pe.Err}
 	}
 	return err
 }
 
 // readFile reads a file as the loaders' os.ReadFile does, except that a
-// FIFO, device or socket is refused (the loader would block or read the
-// device; the model must not).
+// FIFO, device or socket, or a file larger than fsutil.MaxReadSize, is
+// refused (the loader would block, read a device or exhaust memory; the
+// model must not).
 func (t Tree) readFile(p string) ([]byte, error) {
-	if fi, err := fs.Stat(t.FS, p); err == nil && !fi.Mode().IsRegular() && !fi.IsDir() {
-		return nil, &fs.PathError{Op: "read", Path: t.OSPath(p), Err: errSpecial}
+	if fi, err := fs.Stat(t.FS, p); err == nil {
+		if !fi.Mode().IsRegular() && !fi.IsDir() {
+			return nil, fmt.Errorf("%s is a %s, expected a regular file", t.OSPath(p), fsutil.DescribeMode(fi.Mode()))
+		}
+		if fi.Mode().IsRegular() && fi.Size() > fsutil.MaxReadSize {
+			return nil, fmt.Errorf("%s is %d bytes, larger than the %d bytes certificate material can be", t.OSPath(p), fi.Size(), fsutil.MaxReadSize)
+		}
 	}
 	b, err := fs.ReadFile(t.FS, p)
 	if err != nil {
-		return nil, t.osErr(err)
+		return nil, t.osErr(err, p)
 	}
 	return b, nil
 }
@@ -83,7 +98,7 @@ func (t Tree) readFile(p string) ([]byte, error) {
 func (t Tree) readDir(p string) ([]fs.DirEntry, error) {
 	es, err := fs.ReadDir(t.FS, p)
 	if err != nil {
-		return es, t.osErr(err)
+		return es, t.osErr(err, p)
 	}
 	return es, nil
 }
@@ -91,12 +106,10 @@ func (t Tree) readDir(p string) ([]fs.DirEntry, error) {
 func (t Tree) stat(p string) (fs.FileInfo, error) {
 	fi, err := fs.Stat(t.FS, p)
 	if err != nil {
-		return nil, t.osErr(err)
+		return nil, t.osErr(err, p)
 	}
 	return fi, nil
 }
-
-var errSpecial = errors.New("not a regular file (FIFO, device or socket): docker-tls does not read it")
 
 // CAFile is one file a loader fed to CertPool.AppendCertsFromPEM, and the
 // certificates that call added (possibly none: the file was then silently
@@ -114,6 +127,9 @@ type ClientPair struct {
 	Cert, Key string // fs paths; Key == Cert for containerd's combined PEM
 	Pair      tls.Certificate
 	Leaf      *x509.Certificate
+	// CertData and KeyData are the bytes the loader read (for a probe
+	// that builds the same tls.Config); never printed.
+	CertData, KeyData []byte
 }
 
 // Skip is a file the loader lists but does not load, and why.
@@ -132,6 +148,15 @@ type TLS struct {
 	Skipped     []Skip
 	// SkipVerify is set when the loader sets InsecureSkipVerify explicitly.
 	SkipVerify *bool
+}
+
+// RootsPEM is Roots as a PEM bundle.
+func (t *TLS) RootsPEM() []byte {
+	var out []byte
+	for _, c := range t.Roots() {
+		out = append(out, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: c.Raw})...)
+	}
+	return out
 }
 
 // Roots is every certificate the loader added to RootCAs, in order.
@@ -162,7 +187,11 @@ func (t *TLS) Loaded(p string) bool {
 // appendPEM mirrors crypto/x509.(*CertPool).AppendCertsFromPEM: every PEM
 // block of type CERTIFICATE without headers that x509.ParseCertificate
 // accepts is added; anything else is skipped silently.
-func appendPEM(data []byte) []*x509.Certificate {
+func (t Tree) appendPEM(data []byte) []*x509.Certificate {
+	parse := t.ParseCert
+	if parse == nil {
+		parse = x509.ParseCertificate
+	}
 	var out []*x509.Certificate
 	for len(data) > 0 {
 		var b *pem.Block
@@ -173,7 +202,7 @@ func appendPEM(data []byte) []*x509.Certificate {
 		if b.Type != "CERTIFICATE" || len(b.Headers) != 0 {
 			continue
 		}
-		c, err := x509.ParseCertificate(b.Bytes)
+		c, err := parse(b.Bytes)
 		if err != nil {
 			continue
 		}
