@@ -137,6 +137,7 @@ func (r *runner) dirModel(sc *certsScan, dir, name string, hasTOML bool, parsed 
 		}
 	}
 	m.tomlActive = active && anyTOML && m.rules == rulesContainerd
+	r.dirLoader.Store(r.onDisk(dir), [...]string{rulesMoby: "moby", rulesContainers: "containers", rulesContainerd: "containerd"}[m.rules])
 	if m.rules == rulesContainerd && m.flat == nil && !m.tomlActive && len(m.ctd) > 0 {
 		// containerd's loadCertFiles fallback: the flat view of the files.
 		c := m.ctd[0]

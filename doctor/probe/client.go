@@ -5,7 +5,6 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
-	"os"
 	"strings"
 
 	"github.com/docker-tls/docker-tls/pki/loader"
@@ -129,7 +128,7 @@ func (c *Client) tlsConfig(role Role) (*tls.Config, [][]*x509.Certificate, error
 // FIFO or device is an error, never a hang. A missing directory is no
 // error: dockerd then uses system roots.
 func ClientFromCertsDir(dir string) (Client, error) {
-	t := loader.Tree{FS: os.DirFS(dir), Root: dir}
+	t := loader.OSTree(dir)
 	res := loader.MobyCertsDir(t, ".", loader.Moby24)
 	c := ClientFromLoader(t, &res.TLS, dir)
 	if res.Dir == "" && res.Err == nil {

@@ -18,6 +18,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"os"
 	"path"
 	"path/filepath"
 	"strings"
@@ -263,3 +264,22 @@ func Fingerprint(der []byte) string {
 }
 
 func joinFS(dir, name string) string { return path.Join(dir, name) }
+
+// OSTree is the OS file system below root as a Tree. Unlike os.DirFS it
+// accepts any name the OS does (a name that is not UTF-8 included), as the
+// loaders, which use os.ReadFile, do.
+func OSTree(root string) Tree { return Tree{FS: osFS(root), Root: root} }
+
+type osFS string
+
+func (o osFS) path(name string) string {
+	if name == "." {
+		return string(o)
+	}
+	return filepath.Join(string(o), filepath.FromSlash(name))
+}
+
+func (o osFS) Open(name string) (fs.File, error)          { return os.Open(o.path(name)) }
+func (o osFS) Stat(name string) (fs.FileInfo, error)      { return os.Stat(o.path(name)) }
+func (o osFS) ReadFile(name string) ([]byte, error)       { return os.ReadFile(o.path(name)) }
+func (o osFS) ReadDir(name string) ([]fs.DirEntry, error) { return os.ReadDir(o.path(name)) }

@@ -1,6 +1,9 @@
 package loader
 
-import "fmt"
+import (
+	"crypto/x509"
+	"fmt"
+)
 
 // DockerdRules names which loader a dockerd uses for a registry's certs.d.
 type DockerdRules int
@@ -86,4 +89,84 @@ func SelectDockerd(f DockerdFacts) Selection {
 		return Selection{RulesMoby, mv, fmt.Sprintf("Docker %d uses the graphdriver image store unless containerd-snapshotter is enabled", f.Major)}
 	}
 	return Selection{RulesUnknown, mv, "the daemon version and image store are unknown"}
+}
+
+// Loads is what a loader loads from one registry directory, for comparing
+// a directory before and after a change (docker tls doctor --fix).
+type Loads struct {
+	Roots   map[string]*x509.Certificate // CA certificates added, by fingerprint
+	Clients map[string]bool              // fingerprints of client certificates
+	Files   map[string]bool              // fs paths read as CA files or client pairs
+	Err     string                       // the loader's error, "" for none
+}
+
+// LoadsOf runs the loader named kind ("moby", "containers" or
+// "containerd"; containerd 2.x rules, as Docker 29 vendors) over dir.
+func LoadsOf(t Tree, dir, kind string) Loads {
+	l := Loads{Roots: map[string]*x509.Certificate{}, Clients: map[string]bool{}, Files: map[string]bool{}}
+	add := func(m *TLS) {
+		for _, c := range m.CAs {
+			l.Files[c.Path] = true
+			for _, x := range c.Certs {
+				l.Roots[Fingerprint(x.Raw)] = x
+			}
+		}
+		for _, c := range m.Clients {
+			l.Files[c.Cert], l.Files[c.Key] = true, true
+			if len(c.Pair.Certificate) > 0 {
+				l.Clients[Fingerprint(c.Pair.Certificate[0])] = true
+			}
+		}
+	}
+	var err error
+	switch kind {
+	case "containers":
+		r := ContainersCertsDir(t, dir)
+		add(&r.TLS)
+		err = r.Err
+	case "containerd":
+		r := ContainerdLoad(t, dir, "registry.invalid", ContainerdOptions{Version: Containerd2})
+		for i := range r.Hosts {
+			add(&r.Hosts[i].TLS)
+		}
+		err = r.Err
+	default:
+		r := MobyCertsDir(t, dir, Moby24)
+		add(&r.TLS)
+		err = r.Err
+	}
+	if err != nil {
+		l.Err = err.Error()
+	}
+	return l
+}
+
+// Keeps reports whether after loads everything before loaded. A root that
+// can authenticate no server (a non-CA certificate whose extended key
+// usage excludes serverAuth, e.g. a client certificate saved as .crt) is
+// no loss.
+func (before Loads) Keeps(after Loads) bool {
+	for k, c := range before.Roots {
+		if after.Roots[k] == nil && !cannotServe(c) {
+			return false
+		}
+	}
+	for k := range before.Clients {
+		if !after.Clients[k] {
+			return false
+		}
+	}
+	return before.Err != "" || after.Err == ""
+}
+
+func cannotServe(c *x509.Certificate) bool {
+	if c.IsCA || len(c.ExtKeyUsage) == 0 && len(c.UnknownExtKeyUsage) == 0 {
+		return false
+	}
+	for _, u := range c.ExtKeyUsage {
+		if u == x509.ExtKeyUsageServerAuth || u == x509.ExtKeyUsageAny {
+			return false
+		}
+	}
+	return true
 }
