@@ -616,3 +616,7 @@ func (t Tree) absFS(p, base string) string {
 // among Alternatives (a header map in 2.x, the host map in go-toml v1's
 // decoder); Error returns the first, sorted.
 type VariantError = config.VariantError
+
+// ContainerdHostOrder is the order containerd 2.x tries the hosts of a
+// hosts.toml (getSortedHosts): its [host."…"] table headers, in file order.
+func ContainerdHostOrder(b []byte) []string { return config.SortedHosts(b) }

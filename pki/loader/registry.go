@@ -21,7 +21,9 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"sort"
 	"strings"
+	"time"
 
 	"github.com/docker-tls/docker-tls/pki/fsutil"
 )
@@ -283,3 +285,86 @@ func (o osFS) Open(name string) (fs.File, error)          { return os.Open(o.pat
 func (o osFS) Stat(name string) (fs.FileInfo, error)      { return os.Stat(o.path(name)) }
 func (o osFS) ReadFile(name string) ([]byte, error)       { return os.ReadFile(o.path(name)) }
 func (o osFS) ReadDir(name string) ([]fs.DirEntry, error) { return os.ReadDir(o.path(name)) }
+
+// WithFiles is t with files (fs path → content) written over it: the tree
+// a planned install leaves, for running a loader on it before writing.
+func WithFiles(t Tree, files map[string][]byte) Tree {
+	dirs := map[string]map[string]bool{}
+	for p := range files {
+		d := path.Dir(p)
+		if dirs[d] == nil {
+			dirs[d] = map[string]bool{}
+		}
+		dirs[d][path.Base(p)] = true
+	}
+	t.FS = overlayFS{base: t.FS, files: files, dirs: dirs}
+	return t
+}
+
+type overlayFS struct {
+	base  fs.FS
+	files map[string][]byte
+	dirs  map[string]map[string]bool
+}
+
+func (o overlayFS) Open(name string) (fs.File, error) {
+	if _, ok := o.files[name]; ok {
+		return nil, &fs.PathError{Op: "open", Path: name, Err: errors.New("planned file: read it with ReadFile")}
+	}
+	return o.base.Open(name)
+}
+
+func (o overlayFS) ReadFile(name string) ([]byte, error) {
+	if b, ok := o.files[name]; ok {
+		return append([]byte(nil), b...), nil
+	}
+	return fs.ReadFile(o.base, name)
+}
+
+func (o overlayFS) Stat(name string) (fs.FileInfo, error) {
+	if b, ok := o.files[name]; ok {
+		return plannedInfo{name: path.Base(name), size: int64(len(b))}, nil
+	}
+	fi, err := fs.Stat(o.base, name)
+	if err != nil && o.dirs[name] != nil {
+		return plannedInfo{name: path.Base(name), dir: true}, nil
+	}
+	return fi, err
+}
+
+func (o overlayFS) ReadDir(name string) ([]fs.DirEntry, error) {
+	es, err := fs.ReadDir(o.base, name)
+	planned := o.dirs[name]
+	if err != nil && planned == nil {
+		return es, err
+	}
+	var out []fs.DirEntry
+	for _, e := range es {
+		if !planned[e.Name()] {
+			out = append(out, e)
+		}
+	}
+	for n := range planned {
+		out = append(out, fs.FileInfoToDirEntry(plannedInfo{name: n, size: int64(len(o.files[path.Join(name, n)]))}))
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name() < out[j].Name() })
+	return out, nil
+}
+
+type plannedInfo struct {
+	name string
+	size int64
+	dir  bool
+}
+
+func (p plannedInfo) Name() string { return p.name }
+func (p plannedInfo) Size() int64  { return p.size }
+func (p plannedInfo) Mode() fs.FileMode {
+	if p.dir {
+		return fs.ModeDir | 0o755
+	}
+	return 0o644
+}
+func (p plannedInfo) ModTime() time.Time { return time.Time{} }
+func (p plannedInfo) IsDir() bool        { return p.dir }
+func (p plannedInfo) Sys() any           { return nil }

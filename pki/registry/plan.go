@@ -308,6 +308,7 @@ func Build(req Request) (*Install, error) {
 		}
 		in.ContainerdConfigNote = ContainerdConfigPathNote(cfg, root)
 	}
+	in.Warnings = append(in.Warnings, verifyPlanned(in, req)...)
 	return in, nil
 }
 

@@ -66,6 +66,9 @@ func DecodeV2(b []byte) (Decoded, error) {
 	return d, nil
 }
 
+// SortedHosts is containerd 2.x getSortedHosts.
+func SortedHosts(b []byte) []string { return sortedHostsV2(b) }
+
 func sortedHostsV2(b []byte) []string {
 	var out []string
 	p := tomlu.Parser{}
