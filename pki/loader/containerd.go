@@ -620,3 +620,24 @@ type VariantError = config.VariantError
 // ContainerdHostOrder is the order containerd 2.x tries the hosts of a
 // hosts.toml (getSortedHosts): its [host."…"] table headers, in file order.
 func ContainerdHostOrder(b []byte) []string { return config.SortedHosts(b) }
+
+// ParseContainerdVersion reads the output of `containerd --version` or
+// `ctr --version` ("containerd github.com/containerd/containerd v1.6.20 …",
+// "ctr containerd.io 1.7.27", "ctr github.com/containerd/containerd/v2
+// v2.1.4"): the rules of that release, 0 when the text names none.
+func ParseContainerdVersion(out string) ContainerdVersion {
+	for _, f := range strings.Fields(out) {
+		f = strings.TrimPrefix(f, "v")
+		major, _, ok := strings.Cut(f, ".")
+		if !ok {
+			continue
+		}
+		switch major {
+		case "1":
+			return Containerd1
+		case "2", "3":
+			return Containerd2
+		}
+	}
+	return 0
+}

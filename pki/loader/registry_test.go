@@ -149,3 +149,16 @@ func TestSelectDockerd(t *testing.T) {
 		t.Error("20.10 wording")
 	}
 }
+
+func TestParseContainerdVersion(t *testing.T) {
+	for out, want := range map[string]ContainerdVersion{
+		"containerd github.com/containerd/containerd v1.6.20~ds1 1.6.20~ds1-1+b1\n": Containerd1,
+		"ctr containerd.io 1.7.27\n":                       Containerd1,
+		"ctr github.com/containerd/containerd/v2 v2.1.4\n": Containerd2,
+		"bash: containerd: command not found":              0,
+	} {
+		if got := ParseContainerdVersion(out); got != want {
+			t.Errorf("%q: %v, want %v", out, got, want)
+		}
+	}
+}
