@@ -267,12 +267,15 @@ func (r *runner) scanHostDir(sc *certsScan, name string) {
 	for _, n := range entries {
 		names[n] = true
 	}
-	// The .crt files are parsed once: the loader model reuses the
-	// doctor's parse of the same bytes.
+	// Every file is read once and every .crt parsed once: the loader model
+	// and the doctor's checks share them.
+	mfs := &modelFS{r: r, dir: path.Clean(dir), names: entries}
+	defer mfs.forget()
 	crt := map[string]*tlsFile{}
 	parsed := map[string]*x509.Certificate{}
 	for _, n := range entries {
 		if path.Ext(n) == layout.ExtCA {
+			mfs.ReadFile(fsPath(path.Join(dir, n))) // read once, for both
 			t := r.load(path.Join(dir, n))
 			crt[n] = t
 			if t.mat != nil {
@@ -282,7 +285,7 @@ func (r *runner) scanHostDir(sc *certsScan, name string) {
 			}
 		}
 	}
-	m := r.dirModel(sc, dir, name, names[layout.HostsTOML], parsed)
+	m := r.dirModel(sc, dir, name, names[layout.HostsTOML], parsed, mfs)
 	if names[layout.HostsTOML] {
 		r.checkHostsTOML(dir, m)
 	}

@@ -4,9 +4,12 @@ import (
 	"crypto/x509"
 	"encoding/json"
 	"fmt"
+	"io/fs"
 	"path"
 	"sort"
 	"strings"
+	"sync"
+	"syscall"
 
 	"github.com/docker-tls/docker-tls/pki/layout"
 	"github.com/docker-tls/docker-tls/pki/loader"
@@ -71,8 +74,8 @@ func dockerdSelection(o *Options, d *daemonInfo) loader.Selection {
 	return loader.SelectDockerd(f)
 }
 
-func (r *runner) dirModel(sc *certsScan, dir, name string, hasTOML bool, parsed map[string]*x509.Certificate) *dirModel {
-	t := r.modelTree()
+func (r *runner) dirModel(sc *certsScan, dir, name string, hasTOML bool, parsed map[string]*x509.Certificate, mfs *modelFS) *dirModel {
+	t := loader.Tree{FS: mfs, Root: "/"}
 	t.ParseCert = func(der []byte) (*x509.Certificate, error) {
 		if c, ok := parsed[string(der)]; ok {
 			return c, nil
@@ -372,4 +375,105 @@ func (r *runner) rootReferences(root string) map[string]bool {
 		}
 	}
 	return refs
+}
+
+// modelFS is the doctor's file system as the loader models read it while
+// one registry directory is scanned: through the directory's own root
+// (one openat per file), with the directory listing the scan already has,
+// and with every file read once — the doctor's own checks reuse what the
+// model read (runner.readFile consults the cache).
+type modelFS struct {
+	r     *runner
+	dir   string // logical
+	names []string
+	mu    sync.Mutex
+	keys  []string
+}
+
+func (m *modelFS) RefusesSpecialFiles() {}
+
+func (m *modelFS) resolve(name string) (fs.FS, string) { return m.r.resolve(logical(name)) }
+
+func (m *modelFS) Open(name string) (fs.File, error) {
+	fsys, n := m.resolve(name)
+	return fsys.Open(n)
+}
+
+func (m *modelFS) Stat(name string) (fs.FileInfo, error) {
+	fsys, n := m.resolve(name)
+	return fs.Stat(fsys, n)
+}
+
+func (m *modelFS) ReadFile(name string) ([]byte, error) {
+	lp := logical(name)
+	fi, data := m.r.readFile(lp)
+	if path.Dir(lp) == m.dir {
+		m.mu.Lock()
+		m.r.fileCache.Store(lp, cachedRead{fi, data})
+		m.keys = append(m.keys, lp)
+		m.mu.Unlock()
+	}
+	switch {
+	case !fi.Exists:
+		return nil, &fs.PathError{Op: "open", Path: name, Err: syscall.ENOENT}
+	case fi.Problem != "" && fi.Mode.IsDir():
+		return nil, &fs.PathError{Op: "read", Path: name, Err: syscall.EISDIR}
+	case fi.Problem != "":
+		return nil, fmt.Errorf("%s %s", lp, fi.Problem)
+	}
+	return data, nil
+}
+
+func (m *modelFS) ReadDir(name string) ([]fs.DirEntry, error) {
+	if logical(name) != m.dir || m.names == nil {
+		fsys, n := m.resolve(name)
+		return fs.ReadDir(fsys, n)
+	}
+	out := make([]fs.DirEntry, len(m.names))
+	for i, n := range m.names {
+		out[i] = lazyEntry{m: m, name: n}
+	}
+	return out, nil
+}
+
+// forget drops the directory's cached reads.
+func (m *modelFS) forget() {
+	for _, k := range m.keys {
+		m.r.fileCache.Delete(k)
+	}
+}
+
+// lazyEntry is a directory entry whose type is looked up only when asked
+// (the classic loader needs names only).
+type lazyEntry struct {
+	m    *modelFS
+	name string
+}
+
+func (e lazyEntry) Name() string { return e.name }
+func (e lazyEntry) info() (fs.FileInfo, error) {
+	fsys, n := e.m.resolve(path.Join(fsPath(e.m.dir), e.name))
+	if l, ok := fsys.(interface {
+		Lstat(string) (fs.FileInfo, error)
+	}); ok {
+		return l.Lstat(n)
+	}
+	return fs.Stat(fsys, n)
+}
+func (e lazyEntry) IsDir() bool {
+	fi, err := e.info()
+	return err == nil && fi.IsDir()
+}
+func (e lazyEntry) Type() fs.FileMode {
+	fi, err := e.info()
+	if err != nil {
+		return 0
+	}
+	return fi.Mode().Type()
+}
+func (e lazyEntry) Info() (fs.FileInfo, error) { return e.info() }
+
+type cachedRead struct {
+	fi   fileInfo
+	data []byte
 }

@@ -29,6 +29,9 @@ type runner struct {
 	// an on-disk registry directory to the loader that reads it.
 	raw       sync.Map
 	dirLoader sync.Map
+	// fileCache holds what the loader model read in the registry directory
+	// being scanned (logical path → cachedRead), so each file is read once.
+	fileCache sync.Map
 }
 
 // rawOf is the raw path a display text names.
@@ -71,6 +74,10 @@ func (r *runner) enterDir(dir string) func() {
 }
 
 func (r *runner) readFile(p string) (fileInfo, []byte) {
+	if c, ok := r.fileCache.Load(path.Clean(p)); ok {
+		cr := c.(cachedRead)
+		return cr.fi, cr.data
+	}
 	fsys, name := r.resolve(p)
 	return readFile(fsys, name, p)
 }

@@ -83,7 +83,9 @@ func (t Tree) osErr(err error, p string) error {
 // refused (the loader would block, read a device or exhaust memory; the
 // model must not).
 func (t Tree) readFile(p string) ([]byte, error) {
-	if fi, err := fs.Stat(t.FS, p); err == nil {
+	if _, checked := t.FS.(CheckedFS); checked {
+		// the FS refuses special and oversized files itself
+	} else if fi, err := fs.Stat(t.FS, p); err == nil {
 		if !fi.Mode().IsRegular() && !fi.IsDir() {
 			return nil, fmt.Errorf("%s is a %s, expected a regular file", t.OSPath(p), fsutil.DescribeMode(fi.Mode()))
 		}
@@ -266,6 +268,13 @@ func Fingerprint(der []byte) string {
 }
 
 func joinFS(dir, name string) string { return path.Join(dir, name) }
+
+// CheckedFS is an fs.FS whose ReadFile itself refuses FIFOs, devices,
+// sockets and oversized files; the model then does not stat first.
+type CheckedFS interface {
+	fs.ReadFileFS
+	RefusesSpecialFiles()
+}
 
 // OSTree is the OS file system below root as a Tree. Unlike os.DirFS it
 // accepts any name the OS does (a name that is not UTF-8 included), as the
