@@ -1,6 +1,8 @@
 package doctor
 
 import (
+	"crypto/sha256"
+	"crypto/tls"
 	"crypto/x509"
 	"encoding/json"
 	"fmt"
@@ -75,7 +77,7 @@ func dockerdSelection(o *Options, d *daemonInfo) loader.Selection {
 }
 
 func (r *runner) dirModel(sc *certsScan, dir, name string, hasTOML bool, parsed map[string]*x509.Certificate, mfs *modelFS) *dirModel {
-	t := loader.Tree{FS: mfs, Root: "/"}
+	t := loader.Tree{FS: mfs, Root: "/", KeyPair: r.keyPair}
 	t.ParseCert = func(der []byte) (*x509.Certificate, error) {
 		if c, ok := parsed[string(der)]; ok {
 			return c, nil
@@ -476,4 +478,27 @@ func (e lazyEntry) Info() (fs.FileInfo, error) { return e.info() }
 type cachedRead struct {
 	fi   fileInfo
 	data []byte
+}
+
+// keyPair is tls.X509KeyPair memoised by content for one run: the same
+// client pair copied into many registry directories is parsed once.
+func (r *runner) keyPair(certPEM, keyPEM []byte) (tls.Certificate, error) {
+	c, k := sha256.Sum256(certPEM), sha256.Sum256(keyPEM)
+	key := string(c[:]) + string(k[:])
+	if v, ok := r.pairs.Load(key); ok {
+		p := v.(pairResult)
+		return p.cert, p.err
+	}
+	cert, err := tls.X509KeyPair(certPEM, keyPEM)
+	if r.pairCount.Add(1) <= maxPairCache {
+		r.pairs.Store(key, pairResult{cert, err})
+	}
+	return cert, err
+}
+
+const maxPairCache = 1024
+
+type pairResult struct {
+	cert tls.Certificate
+	err  error
 }

@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 	"unicode"
 	"unicode/utf8"
@@ -32,6 +33,9 @@ type runner struct {
 	// fileCache holds what the loader model read in the registry directory
 	// being scanned (logical path → cachedRead), so each file is read once.
 	fileCache sync.Map
+	// pairs memoises tls.X509KeyPair by content (at most maxPairCache).
+	pairs     sync.Map
+	pairCount atomic.Int64
 }
 
 // rawOf is the raw path a display text names.

@@ -1,7 +1,6 @@
 package loader
 
 import (
-	"crypto/tls"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -156,7 +155,7 @@ func (t Tree) loadX509KeyPair(certFile, keyFile string) (ClientPair, error) {
 	if err != nil {
 		return ClientPair{}, err
 	}
-	pair, err := tls.X509KeyPair(c, k)
+	pair, err := t.x509KeyPair(c, k)
 	if err != nil {
 		return ClientPair{}, err
 	}

@@ -1,7 +1,6 @@
 package loader
 
 import (
-	"crypto/tls"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -295,7 +294,7 @@ func (t Tree) containerdTLS(h *ContainerdHost, o ContainerdOptions) error {
 				return fmt.Errorf("unable to read CERT file %q: %w", t.OSPath(pair[1]), err)
 			}
 		}
-		c, err := tls.X509KeyPair(certPEM, keyPEM)
+		c, err := t.x509KeyPair(certPEM, keyPEM)
 		if err != nil {
 			return fmt.Errorf("failed to load X509 key pair: %w", err)
 		}

@@ -39,6 +39,17 @@ type Tree struct {
 	// already parsed the same bytes passes a cache; it must behave exactly
 	// like x509.ParseCertificate).
 	ParseCert func(der []byte) (*x509.Certificate, error)
+	// KeyPair, when set, replaces tls.X509KeyPair (a caller scanning many
+	// directories passes a cache keyed by the bytes; it must return
+	// exactly what tls.X509KeyPair returns).
+	KeyPair func(certPEM, keyPEM []byte) (tls.Certificate, error)
+}
+
+func (t Tree) x509KeyPair(certPEM, keyPEM []byte) (tls.Certificate, error) {
+	if t.KeyPair != nil {
+		return t.KeyPair(certPEM, keyPEM)
+	}
+	return tls.X509KeyPair(certPEM, keyPEM)
 }
 
 // OSPath renders an fs path as the loader would name it.
