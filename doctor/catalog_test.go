@@ -133,28 +133,6 @@ func TestResolveContextName(t *testing.T) {
 	}
 }
 
-func TestExecStartAndFlags(t *testing.T) {
-	unit := "[Unit]\nDescription=x\n[Service]\nExecStart=/usr/bin/dockerd -H fd:// \\\n  --containerd=/run/containerd/containerd.sock\n"
-	drop1 := "[Service]\nExecStart=\nExecStart=-/usr/bin/dockerd --tlsverify -Htcp://0.0.0.0:2376 --host=unix:///var/run/docker.sock --tlscert \"/etc/docker/my certs/cert.pem\" $OPTS\n"
-	cur, from := applyExecStart(unit, nil, "", "unit")
-	cur, from = applyExecStart(drop1, cur, from, "drop")
-	if len(cur) != 1 || from != "drop" {
-		t.Fatalf("ExecStart = %q from %s", cur, from)
-	}
-	argv := splitArgs(cur[0])
-	if argv[0] != "/usr/bin/dockerd" || argv[5] != "/etc/docker/my certs/cert.pem" {
-		t.Fatalf("argv = %q", argv)
-	}
-	fl := parseDockerdFlags(argv)
-	if strings.Join(fl["hosts"], " ") != "tcp://0.0.0.0:2376 unix:///var/run/docker.sock" || fl["tlsverify"][0] != "true" || fl["tlscert"][0] != "/etc/docker/my certs/cert.pem" {
-		t.Errorf("flags = %v", fl)
-	}
-	got := strings.Join(stripFlags(argv, map[string]bool{"-H": true, "--host": true, "--tlsverify": true}), " ")
-	if got != "/usr/bin/dockerd --tlscert /etc/docker/my certs/cert.pem $OPTS" {
-		t.Errorf("stripFlags = %q", got)
-	}
-}
-
 func TestReadFileRefusesSpecial(t *testing.T) {
 	fi, data := readFile(os.DirFS("/"), "dev/null", "/dev/null")
 	if data != nil || !strings.Contains(fi.Problem, "character device") {
