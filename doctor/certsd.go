@@ -78,6 +78,7 @@ func (r *runner) scanCertsDirs(cfg *clientConfig, d *daemonInfo) {
 		if n != 1 {
 			src.Detail = itoa(n) + " registry directories"
 		}
+		src.Detail += "; " + rulesNote(sc)
 		if err != nil {
 			src.Status, src.Detail = StatusUnreadable, describeErr(err)
 		}

@@ -502,3 +502,18 @@ type pairResult struct {
 	cert tls.Certificate
 	err  error
 }
+
+// rulesNote says which loader's rules a certs.d root was judged by.
+func rulesNote(sc *certsScan) string {
+	switch {
+	case sc.root.loader == loaderContainerd:
+		return "containerd's hosts loader rules"
+	case sc.root.dir == layout.ContainersCertsDir:
+		return "containers/image rules"
+	case sc.dockerd.Rules == loader.RulesContainerd:
+		return "containerd's rules (containerd image store: " + sc.dockerd.Why + ")"
+	case sc.dockerd.Rules == loader.RulesMoby:
+		return "moby's classic loader rules (" + sc.dockerd.Why + ")"
+	}
+	return "moby's classic loader rules (image store unknown: with Docker 29's containerd store containerd's rules apply; hosts.toml is checked with them)"
+}
