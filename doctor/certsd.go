@@ -271,7 +271,7 @@ func (r *runner) scanHostDir(sc *certsScan, name string) {
 	// Every file is read once and every .crt parsed once: the loader model
 	// and the doctor's checks share them.
 	mfs := &modelFS{r: r, dir: path.Clean(dir), names: entries}
-	defer mfs.forget()
+	defer mfs.attach()()
 	crt := map[string]*tlsFile{}
 	parsed := map[string]*x509.Certificate{}
 	for _, n := range entries {

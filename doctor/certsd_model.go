@@ -85,7 +85,7 @@ func (r *runner) dirModel(sc *certsScan, dir, name string, hasTOML bool, parsed 
 		return x509.ParseCertificate(der)
 	}
 	fsDir := fsPath(dir)
-	m := &dirModel{referenced: map[string]bool{}}
+	m := &dirModel{}
 	switch {
 	case sc.root.loader == loaderContainerd:
 		m.rules = rulesContainerd
@@ -128,6 +128,9 @@ func (r *runner) dirModel(sc *certsScan, dir, name string, hasTOML bool, parsed 
 			active = false
 		}
 		if res.HostsTOML && res.DecodeErr == nil {
+			if m.referenced == nil {
+				m.referenced = map[string]bool{}
+			}
 			for _, h := range res.Hosts {
 				for _, c := range h.CAFiles {
 					m.referenced[logical(c)] = true
@@ -389,7 +392,15 @@ type modelFS struct {
 	dir   string // logical
 	names []string
 	mu    sync.Mutex
-	keys  []string
+	cache map[string]cachedRead // logical path → what was read
+}
+
+// cached is what the model read at logical path p ("ok" false when not).
+func (m *modelFS) cached(p string) (cachedRead, bool) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	c, ok := m.cache[p]
+	return c, ok
 }
 
 func (m *modelFS) RefusesSpecialFiles() {}
@@ -411,8 +422,10 @@ func (m *modelFS) ReadFile(name string) ([]byte, error) {
 	fi, data := m.r.readFile(lp)
 	if path.Dir(lp) == m.dir {
 		m.mu.Lock()
-		m.r.fileCache.Store(lp, cachedRead{fi, data})
-		m.keys = append(m.keys, lp)
+		if m.cache == nil {
+			m.cache = map[string]cachedRead{}
+		}
+		m.cache[lp] = cachedRead{fi, data}
 		m.mu.Unlock()
 	}
 	switch {
@@ -438,11 +451,11 @@ func (m *modelFS) ReadDir(name string) ([]fs.DirEntry, error) {
 	return out, nil
 }
 
-// forget drops the directory's cached reads.
-func (m *modelFS) forget() {
-	for _, k := range m.keys {
-		m.r.fileCache.Delete(k)
-	}
+// attach makes the runner's reads in the directory use what the model
+// read; the returned function detaches it.
+func (m *modelFS) attach() func() {
+	m.r.models.Store(m.dir, m)
+	return func() { m.r.models.Delete(m.dir) }
 }
 
 // lazyEntry is a directory entry whose type is looked up only when asked
@@ -483,16 +496,25 @@ type cachedRead struct {
 // keyPair is tls.X509KeyPair memoised by content for one run: the same
 // client pair copied into many registry directories is parsed once.
 func (r *runner) keyPair(certPEM, keyPEM []byte) (tls.Certificate, error) {
+	var key [64]byte
 	c, k := sha256.Sum256(certPEM), sha256.Sum256(keyPEM)
-	key := string(c[:]) + string(k[:])
-	if v, ok := r.pairs.Load(key); ok {
-		p := v.(pairResult)
+	copy(key[:32], c[:])
+	copy(key[32:], k[:])
+	r.pairMu.Lock()
+	p, ok := r.pairs[key]
+	r.pairMu.Unlock()
+	if ok {
 		return p.cert, p.err
 	}
 	cert, err := tls.X509KeyPair(certPEM, keyPEM)
-	if r.pairCount.Add(1) <= maxPairCache {
-		r.pairs.Store(key, pairResult{cert, err})
+	r.pairMu.Lock()
+	if r.pairs == nil {
+		r.pairs = map[[64]byte]pairResult{}
 	}
+	if len(r.pairs) < maxPairCache {
+		r.pairs[key] = pairResult{cert, err}
+	}
+	r.pairMu.Unlock()
 	return cert, err
 }
 

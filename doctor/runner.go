@@ -8,7 +8,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
 	"unicode"
 	"unicode/utf8"
@@ -30,12 +29,12 @@ type runner struct {
 	// an on-disk registry directory to the loader that reads it.
 	raw       sync.Map
 	dirLoader sync.Map
-	// fileCache holds what the loader model read in the registry directory
-	// being scanned (logical path → cachedRead), so each file is read once.
-	fileCache sync.Map
+	// models maps a registry directory being scanned to its loader
+	// model's reads (*modelFS), so each file is read once.
+	models sync.Map
 	// pairs memoises tls.X509KeyPair by content (at most maxPairCache).
-	pairs     sync.Map
-	pairCount atomic.Int64
+	pairMu sync.Mutex
+	pairs  map[[64]byte]pairResult
 }
 
 // rawOf is the raw path a display text names.
@@ -78,9 +77,11 @@ func (r *runner) enterDir(dir string) func() {
 }
 
 func (r *runner) readFile(p string) (fileInfo, []byte) {
-	if c, ok := r.fileCache.Load(path.Clean(p)); ok {
-		cr := c.(cachedRead)
-		return cr.fi, cr.data
+	p = path.Clean(p)
+	if m, ok := r.models.Load(path.Dir(p)); ok {
+		if cr, ok := m.(*modelFS).cached(p); ok {
+			return cr.fi, cr.data
+		}
 	}
 	fsys, name := r.resolve(p)
 	return readFile(fsys, name, p)
