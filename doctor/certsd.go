@@ -26,10 +26,11 @@ const (
 )
 
 type certsRoot struct {
-	dir    string
-	kind   string
-	loader loaderKind
-	always bool // report the source even when missing
+	dir        string
+	kind       string
+	loader     loaderKind
+	always     bool // report the source even when missing
+	containers bool // read by containers/image (podman, skopeo, buildah)
 }
 
 // certsScan is the read-only context the certs.d workers share.
@@ -48,7 +49,8 @@ func (r *runner) certsRoots(cfg *clientConfig) []certsRoot {
 		{dir: layout.DockerCertsDir, kind: "certs.d (docker)", loader: loaderMoby, always: true},
 		{dir: path.Clean(layout.RootlessCertsDir(r.envWithHome)), kind: "certs.d (rootless docker)", loader: loaderMoby},
 		{dir: path.Join(cfg.dir, "certs.d"), kind: "certs.d (Docker Desktop)", loader: loaderMoby},
-		{dir: layout.ContainersCertsDir, kind: "certs.d (containers)", loader: loaderMoby},
+		{dir: path.Join(r.home(), ".config", "containers", "certs.d"), kind: "certs.d (containers, user)", loader: loaderMoby, containers: true},
+		{dir: layout.ContainersCertsDir, kind: "certs.d (containers)", loader: loaderMoby, containers: true},
 		{dir: layout.ContainerdCertsDir, kind: "certs.d (containerd)", loader: loaderContainerd},
 	}
 }

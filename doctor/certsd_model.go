@@ -89,7 +89,7 @@ func (r *runner) dirModel(sc *certsScan, dir, name string, hasTOML bool, parsed 
 	switch {
 	case sc.root.loader == loaderContainerd:
 		m.rules = rulesContainerd
-	case sc.root.dir == layout.ContainersCertsDir:
+	case sc.root.containers:
 		m.rules = rulesContainers
 	case sc.dockerd.Rules == loader.RulesContainerd:
 		m.rules = rulesContainerd
@@ -530,8 +530,8 @@ func rulesNote(sc *certsScan) string {
 	switch {
 	case sc.root.loader == loaderContainerd:
 		return "containerd's hosts loader rules"
-	case sc.root.dir == layout.ContainersCertsDir:
-		return "containers/image rules"
+	case sc.root.containers:
+		return "containers/image rules (the first of ~/.config/containers/certs.d/<host>, /etc/containers/certs.d/<host>, /etc/docker/certs.d/<host> that exists is the only one read)"
 	case sc.dockerd.Rules == loader.RulesContainerd:
 		return "containerd's rules (containerd image store: " + sc.dockerd.Why + ")"
 	case sc.dockerd.Rules == loader.RulesMoby:
