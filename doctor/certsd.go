@@ -485,6 +485,16 @@ func (r *runner) checkDirName(sc *certsScan, name, dir string) {
 		return
 	}
 	rh, err := dirHost(name, sc.root.loader)
+	if err == nil && sc.root.loader == loaderContainerd {
+		// containerd reads the first of host_port_, host:port that exists
+		// (pki/loader ContainerdHostDir): the other is never read.
+		if got, gerr := loader.ContainerdHostDir(r.modelTree(), fsPath(sc.root.dir), rh.String(), "linux"); gerr == nil && got != "" && logical(got) != path.Clean(dir) {
+			r.add(IDCertsDIgnoredFile, ddir,
+				fmt.Sprintf("%s is never read: for %s containerd reads %s, which it finds first", ddir, rh.String(), r.disp(logical(got))),
+				fmt.Sprintf("merge %s into %s and remove it", r.q(dir), r.q(logical(got))), map[string]string{"readInstead": r.disp(logical(got))})
+			return
+		}
+	}
 	if err != nil {
 		r.add(IDCertsDIgnoredFile, ddir,
 			fmt.Sprintf("%s does not name a registry as image references write it (%v), so it is never used", ddir, err),

@@ -63,6 +63,10 @@ func (g *gen) loaderScenarios(w *world, add func(name, desc string, env []string
 	add("loader-containers-user-dir", "Healthy: podman's per-user ~/.config/containers/certs.d with the registry CA and a client pair (containers/image rules).", nil, func(s *scenario) {
 		s.registry(home+"/.config/containers/certs.d/"+reg, map[string][]byte{"ca.crt": certPEM(w.regCA), "client.cert": certPEM(w.regClient), "client.key": keyPEM(w.regClient)})
 	})
+	add("loader-containerd-shadowed-dir", "Both registry.example.com_5000_ and registry.example.com:5000 under /etc/containerd/certs.d: containerd reads only the first.", nil, func(s *scenario) {
+		s.registry("/etc/containerd/certs.d/registry.example.com_5000_", map[string][]byte{"ca.crt": certPEM(w.regCA)})
+		s.registry(ctdDir, map[string][]byte{"ca.crt": certPEM(w.regCA)})
+	})
 	add("loader-certsd-pinned-leaf", "Healthy: the registry's own server certificate pinned as reg.crt (Go trusts a leaf in its root pool).", nil, func(s *scenario) {
 		s.registry(regDir, map[string][]byte{"reg.crt": certPEM(regServer)})
 	})
