@@ -484,6 +484,16 @@ func (r *runner) checkDirName(sc *certsScan, name, dir string) {
 			fmt.Sprintf("rename %s to the registry's host[:port] exactly as in image references (lower case)", r.q(dir)), nil)
 		return
 	}
+	if sc.root.containers {
+		// containers/image reads only the first existing of the user's,
+		// /etc/containers' and /etc/docker's <host:port> (pki/loader).
+		roots := loader.ContainersCertDirs(fsPath(r.home()))
+		if got, gerr := loader.ContainersHostDir(r.modelTree(), roots, name); gerr == nil && got != "" && logical(got) != path.Clean(dir) && r.stat(logical(got)).Exists {
+			r.add(IDCertsDIgnoredFile, ddir,
+				fmt.Sprintf("%s is not read by podman, skopeo or buildah run by this user: containers/image reads only the first of the per-user, /etc/containers and /etc/docker directories for %s that exists, here %s", ddir, name, r.disp(logical(got))),
+				fmt.Sprintf("merge %s into %s (or remove one of them)", r.q(dir), r.q(logical(got))), map[string]string{"readInstead": r.disp(logical(got))})
+		}
+	}
 	rh, err := dirHost(name, sc.root.loader)
 	if err == nil && sc.root.loader == loaderContainerd {
 		// containerd reads the first of host_port_, host:port that exists

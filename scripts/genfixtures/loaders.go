@@ -67,6 +67,10 @@ func (g *gen) loaderScenarios(w *world, add func(name, desc string, env []string
 		s.registry("/etc/containerd/certs.d/registry.example.com_5000_", map[string][]byte{"ca.crt": certPEM(w.regCA)})
 		s.registry(ctdDir, map[string][]byte{"ca.crt": certPEM(w.regCA)})
 	})
+	add("loader-containers-shadowed-dir", "The registry in both ~/.config/containers/certs.d and /etc/containers/certs.d: the user's podman reads only the first.", nil, func(s *scenario) {
+		s.registry(home+"/.config/containers/certs.d/"+reg, map[string][]byte{"ca.crt": certPEM(w.regCA)})
+		s.registry("/etc/containers/certs.d/"+reg, map[string][]byte{"ca.crt": certPEM(w.regCA)})
+	})
 	add("loader-certsd-pinned-leaf", "Healthy: the registry's own server certificate pinned as reg.crt (Go trusts a leaf in its root pool).", nil, func(s *scenario) {
 		s.registry(regDir, map[string][]byte{"reg.crt": certPEM(regServer)})
 	})
