@@ -318,8 +318,12 @@ func (r *runner) scanHostDir(sc *certsScan, name string) {
 			if m.rules != rulesContainerd && m.otherCAsLoad(p) {
 				// The loader skips it silently and another .crt here loads
 				// a CA: pulls work, the file adds nothing.
+				also := ""
+				if m.rules == rulesMoby && sc.dockerd.Rules == loader.RulesUnknown {
+					also = fmt.Sprintf("; but with the containerd image store (Docker 29's default) containerd's loader fails on it with: unable to load CA cert %q", p)
+				}
 				r.add(IDCertsDCRTUseless, r.disp(p),
-					fmt.Sprintf("%s adds no certificate (%s): the loader skips it silently; the other CA files in %s are loaded", r.disp(p), orSame(ca.Skipped, strings.TrimPrefix(t.mat.Describe(), "found ")), ddir),
+					fmt.Sprintf("%s adds no certificate (%s): the classic loader skips it silently; the other CA files in %s are loaded%s", r.disp(p), orSame(ca.Skipped, strings.TrimPrefix(t.mat.Describe(), "found ")), ddir, also),
 					fmt.Sprintf("rm %s", r.q(p)), map[string]string{"found": orSame(ca.Skipped, strings.TrimPrefix(t.mat.Describe(), "found "))})
 				continue
 			}
