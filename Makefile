@@ -6,7 +6,7 @@ BIN      := bin/docker-tls
 # Docker looks for CLI plugins in $DOCKER_CONFIG/cli-plugins (~/.docker/cli-plugins).
 PLUGIN_DIR ?= $(if $(DOCKER_CONFIG),$(DOCKER_CONFIG),$(HOME)/.docker)/cli-plugins
 
-.PHONY: all build install test unit e2e lint bench fuzz fixtures clean cross cross-check release deb-e2e
+.PHONY: all build install test unit oracle e2e lint bench fuzz fixtures clean cross cross-check release deb-e2e
 
 # The six release targets: make cross builds bin/docker-tls-GOOS-GOARCH[.exe].
 CROSS_TARGETS := linux/amd64 linux/arm64 darwin/amd64 darwin/arm64 windows/amd64 windows/arm64
@@ -28,9 +28,10 @@ install:
 	install -m 0755 $(BIN) $(PLUGIN_DIR)/docker-tls
 	@echo "installed $(PLUGIN_DIR)/docker-tls: run 'docker tls doctor'"
 
-# Unit tests, the other OSes' vet and test builds, then the end-to-end
-# harness against a real dockerd and registry.
-test: build unit cross-check e2e
+# Unit tests, the differential suites against the loaders' own code, the
+# other OSes' vet and test builds, then the end-to-end harness against real
+# dockerd and registries.
+test: build unit oracle cross-check e2e
 
 cross:
 	@set -e; for t in $(CROSS_TARGETS); do \
@@ -73,6 +74,13 @@ cross-check:
 unit:
 	$(GO) vet ./...
 	$(GO) test -count=1 $$($(GO) list ./... | grep -v /scripts/e2e)
+
+# Differential tests: the registry loaders' own code (containerd, moby,
+# containers/image) against pki/loader, in a test-only module.
+ORACLE_FUZZTIME ?= 3s
+oracle:
+	cd scripts/oracle/registry && $(GO) vet . && $(GO) test -count=1 . && \
+		$(GO) test -count=1 -run '^$$' -fuzz '^FuzzTree$$' -fuzztime $(ORACLE_FUZZTIME) .
 
 # The e2e daemon matrix (scripts/e2e/matrix.go): CELL=dockerd-20.10,
 # dockerd-28.5-classic or dockerd-28.5-containerd (comma-separated) runs only

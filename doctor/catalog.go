@@ -100,6 +100,33 @@ var catalog = []Check{
 		Fix:      "Fix the TOML syntax, or correct the ca/client paths (absolute, or relative to the host directory).",
 		Citation: "containerd core/remotes/docker/config/hosts.go ConfigureHosts, loadHostDir, parseHostsFile",
 	},
+	{
+		ID: IDHostsTOMLFileUnused, Title: "certs.d file not loaded because hosts.toml is in effect", Severity: SeverityWarning,
+		Doc: "When <certs.d>/<host>/hosts.toml decodes, containerd (and Docker 29 with the containerd image store) " +
+			"configures the host from it alone: the ca and client entries name the files to load, and the " +
+			"*.crt/*.cert/*.key files beside it are read only when there is no hosts.toml (or it fails to decode). " +
+			"A ca.crt that hosts.toml does not name is therefore not trusted.",
+		Fix:      "Name the file in hosts.toml (ca = \"ca.crt\", client = [[\"client.cert\", \"client.key\"]]) or remove it.",
+		Citation: "containerd core/remotes/docker/config/hosts.go loadHostDir (loadCertFiles only without hosts.toml or after a decode error)",
+	},
+	{
+		ID: IDHostsTOMLHostDropped, Title: "hosts.toml host ignored by containerd 2.x", Severity: SeverityWarning,
+		Doc: "containerd 2.x takes the list of hosts from the [host.\"…\"] table headers (getSortedHosts, go-toml's " +
+			"unstable parser), so a host written as an inline table (host = { \"https://m\" = {…} }) or with dotted " +
+			"keys (host.\"https://m\".ca = …) is decoded and then never used. containerd 1.6/1.7 reads such hosts.",
+		Fix:      "Write each host as a table: [host.\"https://mirror.example\"] followed by its keys.",
+		Citation: "containerd v2 core/remotes/docker/config/hosts.go getSortedHosts; v1.7 remotes/docker/config/hosts.go getSortedHosts",
+	},
+	{
+		ID: IDCertsDCRTUseless, Title: ".crt in certs.d that adds no certificate", Severity: SeverityWarning,
+		Doc: "The classic loader (and containers/image) feed each *.crt to x509.CertPool.AppendCertsFromPEM and " +
+			"ignore its result: an empty, DER, \"TRUSTED CERTIFICATE\" or otherwise unreadable .crt adds nothing and " +
+			"raises no error. When another .crt in the directory loads the CA, pulls still work; the file is only " +
+			"noise (and a trap if the good file is removed). containerd's loadCertFiles fails on such a file instead " +
+			"(\"unable to load CA cert\"), reported as certsd-crt-not-pem.",
+		Fix:      "Remove the file, or replace it with the PEM certificate it was meant to hold.",
+		Citation: "moby registry/registry.go loadTLSConfig; containers/image pkg/tlsclientconfig SetupCertificates; Go crypto/x509 AppendCertsFromPEM",
+	},
 
 	// Files and pairs.
 	{

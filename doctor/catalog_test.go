@@ -133,41 +133,6 @@ func TestResolveContextName(t *testing.T) {
 	}
 }
 
-func TestHostsTOML(t *testing.T) {
-	doc, err := parseHostsTOML(`server = "https://r:5000" # comment
-[host."https://r:5000"]
-  capabilities = ["pull",
-    "resolve"]
-  ca = ["ca.crt", "/abs/ca2.crt"]
-  client = [["c.cert", "c.key"], "combined.pem"]
-  skip_verify = false
-  [host."https://r:5000".header]
-    x-custom = { a = "b" }
-`)
-	if err != nil {
-		t.Fatal(err)
-	}
-	files, err := hostsTOMLFiles(doc, "/etc/containerd/certs.d/r:5000")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if strings.Join(files.cas, " ") != "/etc/containerd/certs.d/r:5000/ca.crt /abs/ca2.crt" {
-		t.Errorf("cas = %q", files.cas)
-	}
-	if len(files.clients) != 2 || files.clients[0][1] != "/etc/containerd/certs.d/r:5000/c.key" || files.clients[1][1] != "" {
-		t.Errorf("clients = %q", files.clients)
-	}
-	for _, bad := range []string{"[host.\"x\"\nca=1", "ca = \"unterminated\n", "ca = [\"a\" \"b\"]", "ca = 1\nca = 2", "client = [[\"a\",\"b\",\"c\"]]"} {
-		doc, err := parseHostsTOML(bad)
-		if err == nil {
-			_, err = hostsTOMLFiles(doc, "/d")
-		}
-		if err == nil {
-			t.Errorf("%q parsed without error", bad)
-		}
-	}
-}
-
 func TestReadFileRefusesSpecial(t *testing.T) {
 	fi, data := readFile(os.DirFS("/"), "dev/null", "/dev/null")
 	if data != nil || !strings.Contains(fi.Problem, "character device") {

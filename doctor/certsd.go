@@ -14,6 +14,7 @@ import (
 
 	"github.com/docker-tls/docker-tls/pki"
 	"github.com/docker-tls/docker-tls/pki/layout"
+	"github.com/docker-tls/docker-tls/pki/loader"
 )
 
 // loaderKind is which code reads a certs.d tree.
@@ -25,10 +26,11 @@ const (
 )
 
 type certsRoot struct {
-	dir    string
-	kind   string
-	loader loaderKind
-	always bool // report the source even when missing
+	dir        string
+	kind       string
+	loader     loaderKind
+	always     bool // report the source even when missing
+	containers bool // read by containers/image (podman, skopeo, buildah)
 }
 
 // certsScan is the read-only context the certs.d workers share.
@@ -36,6 +38,10 @@ type certsScan struct {
 	root      certsRoot
 	known     map[string][]int // registry host → ports seen in configuration
 	daemonKey crypto.PublicKey
+	dockerd   loader.Selection // moby's or containerd's rules for dockerd's roots
+	// refs are the files hosts.toml files anywhere in the root name (a
+	// hosts.toml may name ../shared/ca.pem).
+	refs map[string]bool
 }
 
 func (r *runner) certsRoots(cfg *clientConfig) []certsRoot {
@@ -43,7 +49,8 @@ func (r *runner) certsRoots(cfg *clientConfig) []certsRoot {
 		{dir: layout.DockerCertsDir, kind: "certs.d (docker)", loader: loaderMoby, always: true},
 		{dir: path.Clean(layout.RootlessCertsDir(r.envWithHome)), kind: "certs.d (rootless docker)", loader: loaderMoby},
 		{dir: path.Join(cfg.dir, "certs.d"), kind: "certs.d (Docker Desktop)", loader: loaderMoby},
-		{dir: layout.ContainersCertsDir, kind: "certs.d (containers)", loader: loaderMoby},
+		{dir: path.Join(r.home(), ".config", "containers", "certs.d"), kind: "certs.d (containers, user)", loader: loaderMoby, containers: true},
+		{dir: layout.ContainersCertsDir, kind: "certs.d (containers)", loader: loaderMoby, containers: true},
 		{dir: layout.ContainerdCertsDir, kind: "certs.d (containerd)", loader: loaderContainerd},
 	}
 }
@@ -67,12 +74,13 @@ func (r *runner) scanCertsDirs(cfg *clientConfig, d *daemonInfo) {
 			}
 			continue
 		}
-		sc := &certsScan{root: root, known: known, daemonKey: d.serverKey}
+		sc := &certsScan{root: root, known: known, daemonKey: d.serverKey, dockerd: dockerdSelection(r.o, d)}
 		n, err := r.scanRoot(sc)
 		src := Source{Kind: root.kind, Path: r.disp(root.dir), Status: StatusFound, Detail: plural(n, "registry directory")}
 		if n != 1 {
 			src.Detail = itoa(n) + " registry directories"
 		}
+		src.Detail += "; " + rulesNote(sc)
 		if err != nil {
 			src.Status, src.Detail = StatusUnreadable, describeErr(err)
 		}
@@ -83,6 +91,9 @@ func (r *runner) scanCertsDirs(cfg *clientConfig, d *daemonInfo) {
 // scanRoot streams the entries of one certs.d root to a bounded pool of
 // workers; only findings are kept.
 func (r *runner) scanRoot(sc *certsScan) (int, error) {
+	if sc.root.loader == loaderContainerd || sc.dockerd.Rules == loader.RulesContainerd {
+		sc.refs = r.rootReferences(sc.root.dir)
+	}
 	work := make(chan fs.DirEntry, r.o.Workers*4)
 	var wg sync.WaitGroup
 	var dirs atomic.Int64
@@ -259,17 +270,43 @@ func (r *runner) scanHostDir(sc *certsScan, name string) {
 	for _, n := range entries {
 		names[n] = true
 	}
-	hasTOML := names[layout.HostsTOML]
+	// Every file is read once and every .crt parsed once: the loader model
+	// and the doctor's checks share them.
+	mfs := &modelFS{r: r, dir: path.Clean(dir), names: entries}
+	defer mfs.attach()()
+	crt := map[string]*tlsFile{}
+	parsed := map[string]*x509.Certificate{}
+	for _, n := range entries {
+		if path.Ext(n) == layout.ExtCA {
+			mfs.ReadFile(fsPath(path.Join(dir, n))) // read once, for both
+			t := r.load(path.Join(dir, n))
+			crt[n] = t
+			if t.mat != nil {
+				for _, c := range t.mat.Certs {
+					parsed[string(c.Raw)] = c
+				}
+			}
+		}
+	}
+	m := r.dirModel(sc, dir, name, names[layout.HostsTOML], parsed, mfs)
+	if names[layout.HostsTOML] {
+		r.checkHostsTOML(dir, m)
+	}
+	if m.tomlActive {
+		r.hostsTOMLUnused(dir, entries, m)
+	}
 	var dirCAs []*x509.Certificate
-	namedCRT := map[string]bool{} // bases of .crt files that are client certificates
+	var dirCerts []*x509.Certificate // every certificate the directory trusts
+	namedCRT := map[string]bool{}    // bases of .crt files that are client certificates
 	// Pass 1: .crt files (trust anchors), so later passes know them.
 	for _, n := range entries {
-		if path.Ext(n) != layout.ExtCA {
+		if path.Ext(n) != layout.ExtCA || m.tomlActive {
 			continue
 		}
 		base := strings.TrimSuffix(n, layout.ExtCA)
 		p := path.Join(dir, n)
-		t := r.load(p)
+		t := crt[n]
+		ca, read := m.caFile(p)
 		if r.unreadable(t, "CA certificate") || t.mat == nil {
 			continue
 		}
@@ -277,12 +314,27 @@ func (r *runner) scanHostDir(sc *certsScan, name string) {
 			r.certFile(t, useCA.String())
 			continue
 		}
-		if t.mat.Encoding != pki.EncPEM || len(t.mat.Certs) == 0 {
+		if (read && len(ca.Certs) == 0) || (!read && (t.mat.Encoding != pki.EncPEM || len(t.mat.Certs) == 0)) {
+			if m.rules != rulesContainerd && m.otherCAsLoad(p) {
+				// The loader skips it silently and another .crt here loads
+				// a CA: pulls work, the file adds nothing.
+				also := ""
+				if m.rules == rulesMoby && sc.dockerd.Rules == loader.RulesUnknown {
+					also = fmt.Sprintf("; but with the containerd image store (Docker 29's default) containerd's loader fails on it with: unable to load CA cert %q", p)
+				}
+				r.add(IDCertsDCRTUseless, r.disp(p),
+					fmt.Sprintf("%s adds no certificate (%s): the classic loader skips it silently; the other CA files in %s are loaded%s", r.disp(p), orSame(ca.Skipped, strings.TrimPrefix(t.mat.Describe(), "found ")), ddir, also),
+					fmt.Sprintf("rm %s", r.q(p)), map[string]string{"found": orSame(ca.Skipped, strings.TrimPrefix(t.mat.Describe(), "found "))})
+				continue
+			}
 			how := "the classic loader skips it without a message (AppendCertsFromPEM), so the registry's certificate fails with \"x509: certificate signed by unknown authority\""
-			if sc.root.loader == loaderContainerd {
-				how = "containerd fails with \"unable to load CA cert\""
+			if m.rules == rulesContainerd {
+				how = fmt.Sprintf("containerd fails with \"unable to load CA cert %q\"", p)
 			}
 			what := fmt.Sprintf("%s is not PEM (%s)", r.disp(p), strings.TrimPrefix(t.mat.Describe(), "found "))
+			if t.mat.Encoding == pki.EncPEM && len(t.mat.Certs) > 0 {
+				what = fmt.Sprintf("%s adds no certificate (%s)", r.disp(p), ca.Skipped)
+			}
 			switch {
 			case t.mat.Encoding == pki.EncPEM && len(t.mat.BadBlocks) > 0:
 				what = fmt.Sprintf("%s holds %s but no certificate that parses (%s)", r.disp(p), plural(len(t.mat.PEMTypes), "PEM block"), t.mat.BadBlocks[0])
@@ -305,8 +357,11 @@ func (r *runner) scanHostDir(sc *certsScan, name string) {
 		}
 		r.truncatedTail(t, useCA.String())
 		c := t.mat.Certs[0]
-		clientLike := !c.IsCA && (names[base+layout.ExtKey] ||
-			(hasEKU(c) && pki.AllowsUsage(c, x509.ExtKeyUsageClientAuth) && !pki.AllowsUsage(c, x509.ExtKeyUsageServerAuth)))
+		// A certificate that can only authenticate a client, saved as .crt.
+		// One that may serve TLS (a registry's own domain.crt, with or
+		// without its key beside it) is a pinned server certificate: Go
+		// trusts a leaf found in its root pool.
+		clientLike := !c.IsCA && hasEKU(c) && pki.AllowsUsage(c, x509.ExtKeyUsageClientAuth) && !pki.AllowsUsage(c, x509.ExtKeyUsageServerAuth)
 		if clientLike {
 			namedCRT[base] = true
 			extra := ""
@@ -323,15 +378,22 @@ func (r *runner) scanHostDir(sc *certsScan, name string) {
 			r.certChecks(c, p, useClient)
 			continue
 		}
-		for _, cc := range t.mat.Certs {
+		loaded := t.mat.Certs
+		if read {
+			loaded = ca.Certs
+		}
+		for _, cc := range loaded {
+			dirCerts = append(dirCerts, cc)
+			if !cc.IsCA {
+				// A pinned server certificate (Go trusts a leaf in its
+				// root pool): it is the certificate the host name is
+				// checked against, not a CA.
+				r.registryHostCovered(sc, name, cc, p)
+				r.certChecks(cc, p, useServer)
+				continue
+			}
 			dirCAs = append(dirCAs, cc)
 			r.certChecks(cc, p, useCA)
-		}
-		if !c.IsCA && pki.IsSelfSigned(c) {
-			// A pinned self-signed server certificate: it is also the
-			// server certificate the host name is checked against.
-			r.registryHostCovered(sc, name, c, p)
-			r.certChecks(c, p, useServer)
 		}
 	}
 	for _, n := range entries {
@@ -339,17 +401,24 @@ func (r *runner) scanHostDir(sc *certsScan, name string) {
 		ext := path.Ext(n)
 		base := strings.TrimSuffix(n, ext)
 		switch {
+		case m.referenced[p] || sc.refs[p]:
+			// named by a hosts.toml: checked there
+		case m.rules == rulesContainerd && names[layout.HostsTOML] && !m.tomlActive && ext != layout.ExtCA && ext != layout.ExtCert && ext != layout.ExtKey:
+			// containerd dropped hosts.toml (hoststoml-broken): the files
+			// it was meant to name are not judged against the fallback
 		case ext == layout.ExtCA:
 			// pass 1
+		case (ext == layout.ExtCert || ext == layout.ExtKey) && m.tomlActive:
+			// not read while hosts.toml is in effect (hoststoml-file-unused)
 		case ext == layout.ExtCert:
-			r.certsDCert(sc, dir, n, names, dirCAs)
+			r.certsDCert(sc, m, dir, n, names, dirCAs)
 		case ext == layout.ExtKey:
 			if names[base+layout.ExtCert] {
 				continue // checked with its certificate
 			}
-			r.certsDKeyAlone(sc, dir, n, namedCRT[base], dirCAs)
+			r.certsDKeyAlone(sc, m, dir, n, namedCRT[base], dirCerts)
 		case n == layout.HostsTOML:
-			r.checkHostsTOML(dir)
+			// checked above
 		case layout.CertsDAliases[n] != "":
 			want := layout.CertsDAliases[n]
 			if names[want] {
@@ -372,8 +441,12 @@ func (r *runner) scanHostDir(sc *certsScan, name string) {
 			if strings.EqualFold(ext, layout.ExtCA) || strings.EqualFold(ext, layout.ExtCert) || strings.EqualFold(ext, layout.ExtKey) {
 				why = "has an upper-case extension; the loader matches .crt, .cert and .key exactly"
 			}
-			if hasTOML && sc.root.loader == loaderContainerd {
-				continue // hosts.toml may reference it; checked there
+			if m.tomlActive {
+				r.add(IDCertsDIgnoredFile, r.disp(p),
+					fmt.Sprintf("%s is ignored: containerd reads %s, which does not name it", r.disp(p), r.disp(path.Join(dir, layout.HostsTOML))),
+					fmt.Sprintf("name it in the ca or client entry of %s, or remove it", r.q(path.Join(dir, layout.HostsTOML))),
+					map[string]string{"found": strings.TrimPrefix(t.mat.Describe(), "found ")})
+				continue
 			}
 			newName, sure := certsDName(t, n, names)
 			target := path.Join(dir, newName)
@@ -415,7 +488,27 @@ func (r *runner) checkDirName(sc *certsScan, name, dir string) {
 			fmt.Sprintf("rename %s to the registry's host[:port] exactly as in image references (lower case)", r.q(dir)), nil)
 		return
 	}
+	if sc.root.containers {
+		// containers/image reads only the first existing of the user's,
+		// /etc/containers' and /etc/docker's <host:port> (pki/loader).
+		roots := loader.ContainersCertDirs(fsPath(r.home()))
+		if got, gerr := loader.ContainersHostDir(r.modelTree(), roots, name); gerr == nil && got != "" && logical(got) != path.Clean(dir) && r.stat(logical(got)).Exists {
+			r.add(IDCertsDIgnoredFile, ddir,
+				fmt.Sprintf("%s is not read by podman, skopeo or buildah run by this user: containers/image reads only the first of the per-user, /etc/containers and /etc/docker directories for %s that exists, here %s", ddir, name, r.disp(logical(got))),
+				fmt.Sprintf("merge %s into %s (or remove one of them)", r.q(dir), r.q(logical(got))), map[string]string{"readInstead": r.disp(logical(got))})
+		}
+	}
 	rh, err := dirHost(name, sc.root.loader)
+	if err == nil && sc.root.loader == loaderContainerd {
+		// containerd reads the first of host_port_, host:port that exists
+		// (pki/loader ContainerdHostDir): the other is never read.
+		if got, gerr := loader.ContainerdHostDir(r.modelTree(), fsPath(sc.root.dir), rh.String(), "linux"); gerr == nil && got != "" && logical(got) != path.Clean(dir) {
+			r.add(IDCertsDIgnoredFile, ddir,
+				fmt.Sprintf("%s is never read: for %s containerd reads %s, which it finds first", ddir, rh.String(), r.disp(logical(got))),
+				fmt.Sprintf("merge %s into %s and remove it", r.q(dir), r.q(logical(got))), map[string]string{"readInstead": r.disp(logical(got))})
+			return
+		}
+	}
 	if err != nil {
 		r.add(IDCertsDIgnoredFile, ddir,
 			fmt.Sprintf("%s does not name a registry as image references write it (%v), so it is never used", ddir, err),
@@ -468,7 +561,7 @@ func (r *runner) registryHostCovered(sc *certsScan, name string, c *x509.Certifi
 }
 
 // certsDCert checks a <base>.cert and its <base>.key.
-func (r *runner) certsDCert(sc *certsScan, dir, n string, names map[string]bool, dirCAs []*x509.Certificate) {
+func (r *runner) certsDCert(sc *certsScan, m *dirModel, dir, n string, names map[string]bool, dirCAs []*x509.Certificate) {
 	p := path.Join(dir, n)
 	base := strings.TrimSuffix(n, layout.ExtCert)
 	keyName := base + layout.ExtKey
@@ -476,18 +569,18 @@ func (r *runner) certsDCert(sc *certsScan, dir, n string, names map[string]bool,
 	if r.unreadable(certF, "client certificate") || certF.mat == nil {
 		return
 	}
-	if len(certF.mat.Certs) > 0 && certF.mat.Certs[0].IsCA {
+	// A CA:TRUE certificate with its key is a working client pair when
+	// the loader loads it (openssl req -x509 makes such self-signed client
+	// certificates): only a CA without a key is a misnamed trust anchor.
+	if len(certF.mat.Certs) > 0 && certF.mat.Certs[0].IsCA && !names[keyName] {
 		c := certF.mat.Certs[0]
 		how := fmt.Sprintf("\"missing key %s for client certificate %s. CA certificates must use the extension .crt\"", keyName, n)
-		if sc.root.loader == loaderContainerd {
+		if m.rules == rulesContainerd {
 			how = "\"failed to load X509 key pair: tls: failed to find any PEM data in key input\""
-		}
-		if names[keyName] {
-			how = "it is sent as a client certificate instead of being trusted"
 		}
 		target := path.Join(dir, base+layout.ExtCA)
 		ev := certEvidence(c)
-		if !names[base+layout.ExtCA] && !names[keyName] {
+		if !names[base+layout.ExtCA] {
 			ev[EvidenceRenameTo] = r.disp(target)
 		}
 		r.add(IDCertsDCANamedCert, r.disp(p),
@@ -499,13 +592,13 @@ func (r *runner) certsDCert(sc *certsScan, dir, n string, names map[string]bool,
 		return
 	}
 	if !names[keyName] {
-		if sc.root.loader == loaderContainerd && len(certF.mat.Keys) > 0 {
+		if m.rules == rulesContainerd && len(certF.mat.Keys) > 0 {
 			// containerd reads a .cert without .key as certificate+key PEM.
 			r.pairFiles(certF, certF, useClient)
 			return
 		}
 		how := fmt.Sprintf("the registry loader fails with \"missing key %s for client certificate %s. CA certificates must use the extension .crt\"", keyName, n)
-		if sc.root.loader == loaderContainerd {
+		if m.rules == rulesContainerd {
 			how = "containerd fails with \"failed to load X509 key pair: tls: failed to find any PEM data in key input\""
 		}
 		r.add(IDCertsDCertWithoutKey, r.disp(p),
@@ -518,11 +611,13 @@ func (r *runner) certsDCert(sc *certsScan, dir, n string, names map[string]bool,
 	}
 	keyF := r.load(path.Join(dir, keyName))
 	_, key := r.pairFiles(certF, keyF, useClient)
-	r.daemonKeyInCertsD(sc, keyF.fi.Path, key, dirCAs)
+	if what := r.keyIdentity(sc, key, dirCAs); what != "" {
+		r.daemonKeyInCertsD(keyF.fi.Path, what)
+	}
 }
 
 // certsDKeyAlone handles a <base>.key without <base>.cert.
-func (r *runner) certsDKeyAlone(sc *certsScan, dir, n string, namedCRT bool, dirCAs []*x509.Certificate) {
+func (r *runner) certsDKeyAlone(sc *certsScan, m *dirModel, dir, n string, namedCRT bool, dirCerts []*x509.Certificate) {
 	p := path.Join(dir, n)
 	base := strings.TrimSuffix(n, layout.ExtKey)
 	t := r.load(p)
@@ -530,93 +625,62 @@ func (r *runner) certsDKeyAlone(sc *certsScan, dir, n string, namedCRT bool, dir
 	if t.mat != nil && len(t.mat.Keys) > 0 {
 		key = t.mat.Keys[0]
 	}
-	if r.daemonKeyInCertsD(sc, p, key, dirCAs) {
+	what := r.keyIdentity(sc, key, dirCerts)
+	if m.rules == rulesContainerd {
+		// containerd's loadCertFiles ignores a lone key.
+		if what != "" {
+			r.daemonKeyInCertsD(p, what)
+		}
 		return
 	}
 	if namedCRT {
 		return // reported as certsd-client-cert-named-crt
 	}
+	// moby and containers/image fail on a lone key: every pull fails,
+	// whatever the key is.
 	how := fmt.Sprintf("the registry loader fails with \"missing client certificate %s for key %s\"", base+layout.ExtCert, n)
-	if sc.root.loader == loaderContainerd {
-		how = "containerd ignores it silently, so no client certificate is sent"
+	if m.flat != nil && m.flat.Err != nil {
+		how = fmt.Sprintf("the registry loader fails with %q", m.flat.Err.Error())
 	}
-	r.add(IDCertsDKeyWithoutCert, r.disp(p),
-		fmt.Sprintf("%s has no %s next to it: %s", r.disp(p), base+layout.ExtCert, how),
-		fmt.Sprintf("remove %s, or add its client certificate as %s", r.q(p), r.q(path.Join(dir, base+layout.ExtCert))), nil)
+	msg := fmt.Sprintf("%s has no %s next to it: %s", r.disp(p), base+layout.ExtCert, how)
+	fix := fmt.Sprintf("remove %s, or add its client certificate as %s", r.q(p), r.q(path.Join(dir, base+layout.ExtCert)))
+	var ev map[string]string
+	if what != "" {
+		msg += fmt.Sprintf("; it is %s, which does not belong in a registry client directory", what)
+		fix = fmt.Sprintf("move %s out of %s (keep CA and server keys where the registry or CA uses them)", r.q(p), r.q(dir))
+		ev = map[string]string{"key": what}
+	}
+	r.add(IDCertsDKeyWithoutCert, r.disp(p), msg, fix, ev)
 }
 
-// daemonKeyInCertsD reports a key that is the local daemon's server key or
-// the private key of a CA trusted in the same directory.
-func (r *runner) daemonKeyInCertsD(sc *certsScan, p string, key crypto.Signer, dirCAs []*x509.Certificate) bool {
+// keyIdentity says whose key this is when it is the local daemon's server
+// key or the private key of a certificate the directory trusts (a CA, or
+// the registry's own pinned certificate); "" otherwise.
+func (r *runner) keyIdentity(sc *certsScan, key crypto.Signer, dirCerts []*x509.Certificate) string {
 	if key == nil {
-		return false
+		return ""
 	}
 	what := ""
 	if sc.daemonKey != nil && pki.PublicKeysEqual(key.Public(), sc.daemonKey) {
 		what = "the local daemon's server key"
 	}
-	for _, c := range dirCAs {
-		if c.IsCA && pki.KeyMatches(key, c.PublicKey) {
+	for _, c := range dirCerts {
+		if !pki.KeyMatches(key, c.PublicKey) {
+			continue
+		}
+		if c.IsCA {
 			what = fmt.Sprintf("the private key of the CA %s", certName(c))
+		} else {
+			what = fmt.Sprintf("the private key of the registry's own certificate %s", certName(c))
 		}
 	}
-	if what == "" {
-		return false
-	}
+	return what
+}
+
+// daemonKeyInCertsD reports a key a loader ignores that is a daemon, CA or
+// registry server key.
+func (r *runner) daemonKeyInCertsD(p, what string) {
 	r.add(IDCertsDDaemonKey, r.disp(p),
 		fmt.Sprintf("%s is %s: it does not belong in a registry client directory", r.disp(p), what),
 		fmt.Sprintf("remove %s from certs.d (keep CA keys offline; the daemon reads its key from daemon.json tlskey)", r.q(p)), nil)
-	return true
-}
-
-// checkHostsTOML parses hosts.toml and checks the files it names.
-func (r *runner) checkHostsTOML(dir string) {
-	p := path.Join(dir, layout.HostsTOML)
-	fi, data := r.readFile(p)
-	if fi.Problem != "" {
-		r.add(IDFileUnreadable, r.disp(p), fmt.Sprintf("%s %s", r.disp(p), fi.Problem), fmt.Sprintf("replace %s with a regular file", r.q(p)), nil)
-		return
-	}
-	doc, err := parseHostsTOML(string(data))
-	var files hostsTLS
-	if err == nil {
-		files, err = hostsTOMLFiles(doc, dir)
-	}
-	if err != nil {
-		r.add(IDHostsTOMLBroken, r.disp(p),
-			fmt.Sprintf("%s does not parse (%v): containerd logs \"failed to decode hosts.toml\" and ignores it", r.disp(p), err),
-			fmt.Sprintf("fix the TOML in %s (see https://github.com/containerd/containerd/blob/main/docs/hosts.md)", r.q(p)), nil)
-		return
-	}
-	missing := func(f, what, errText string) bool {
-		if r.stat(f).Exists {
-			return false
-		}
-		r.add(IDHostsTOMLBroken, r.disp(p),
-			fmt.Sprintf("%s names %s %s, which does not exist: containerd fails with: %s %q", r.disp(p), what, r.disp(f), errText, f),
-			fmt.Sprintf("correct the path in %s (relative paths are relative to %s)", r.q(p), r.q(dir)), nil)
-		return true
-	}
-	for _, ca := range files.cas {
-		if !missing(ca, "the CA", "unable to read CA cert") {
-			r.caFile(r.load(ca))
-		}
-	}
-	for _, pair := range files.clients {
-		if missing(pair[0], "the client certificate", "unable to read CERT file") {
-			continue
-		}
-		keyPath := pair[1]
-		if keyPath == "" {
-			keyPath = pair[0]
-		} else if missing(keyPath, "the client key", "unable to read CERT file") {
-			continue
-		}
-		certF := r.load(pair[0])
-		keyF := certF
-		if keyPath != pair[0] {
-			keyF = r.load(keyPath)
-		}
-		r.pairFiles(certF, keyF, useClient)
-	}
 }

@@ -55,7 +55,24 @@ type Finding struct {
 	// DockerError is, for a live finding, the exact line the docker client
 	// prints for the same failure.
 	DockerError string `json:"dockerError,omitempty"`
+
+	// Facts for --fix, not rendered: the subject's and the rename
+	// target's raw paths (display text quotes a name that is not UTF-8),
+	// and which loader reads the subject's directory.
+	path, renameTo, loader string
 }
+
+// Path is the raw path the finding is about (Subject is its display
+// text); "" for a finding that is not about a file or was decoded from
+// JSON.
+func (f Finding) Path() string { return f.path }
+
+// RenameTo is the raw path of evidence rename_to ("" when none).
+func (f Finding) RenameTo() string { return f.renameTo }
+
+// Loader names the loader that reads the subject's directory: "moby",
+// "containers" or "containerd" for certs.d findings, else "".
+func (f Finding) Loader() string { return f.loader }
 
 // Check IDs. They are stable: scripts and docs refer to them.
 const (
@@ -69,6 +86,9 @@ const (
 	IDCertsDPortMissing        = "certsd-port-missing"
 	IDCertsDCRTNotPEM          = "certsd-crt-not-pem"
 	IDHostsTOMLBroken          = "hoststoml-broken"
+	IDHostsTOMLFileUnused      = "hoststoml-file-unused"
+	IDHostsTOMLHostDropped     = "hoststoml-host-dropped"
+	IDCertsDCRTUseless         = "certsd-crt-useless"
 	IDKeyMismatch              = "key-mismatch"
 	IDWrongFormatDER           = "wrong-format-der"
 	IDWrongFormatPKCS7         = "wrong-format-pkcs7"

@@ -1,6 +1,8 @@
 package doctor
 
 import (
+	"github.com/docker-tls/docker-tls/pki/loader"
+
 	"context"
 	"fmt"
 	"path"
@@ -10,7 +12,6 @@ import (
 	"time"
 
 	"github.com/docker-tls/docker-tls/doctor/probe"
-	"github.com/docker-tls/docker-tls/pki"
 	"github.com/docker-tls/docker-tls/pki/layout"
 )
 
@@ -265,13 +266,13 @@ func hostPath(opts Options, p string) string {
 	return p
 }
 
-// containerdClientFor reads containerd's hosts directory for t the way
-// core/remotes/docker/config/hosts.go does: the first of host_port_,
-// host:port and _default under /etc/containerd/certs.d; hosts.toml when
-// present (ca and client entries, paths relative to the directory),
-// otherwise loadCertFiles (*.crt CAs, *.cert with *.key, a *.cert alone as
-// a combined PEM). CAs are added to the system roots; localhost gets
-// skip_verify, as containerd does.
+// containerdClientFor is the client containerd builds for t, from the
+// model of core/remotes/docker/config/hosts.go (pki/loader): the first of
+// host_port_, host:port and _default under /etc/containerd/certs.d;
+// hosts.toml decoded and validated as containerd does (a file containerd
+// drops falls back to the .crt/.cert/.key files, as containerd does);
+// localhost gets skip_verify. The host entry probed is the one for t (a
+// mirror entry otherwise), else the default server entry.
 func containerdClientFor(opts Options, t probe.Target) (probe.Client, bool, error) {
 	_ = opts.normalise()
 	r := &runner{o: &opts}
@@ -279,123 +280,55 @@ func containerdClientFor(opts Options, t probe.Target) (probe.Client, bool, erro
 	if t.Port == 443 {
 		rh.Port = 0
 	}
-	var dir string
-	for _, n := range append(rh.ContainerdDirNames(), "_default") {
-		d := path.Join(layout.ContainerdCertsDir, n)
-		if fi := r.stat(d); fi.Exists && fi.Mode.IsDir() {
-			dir = d
-			break
-		}
+	host := rh.String()
+	tree := r.modelTree()
+	dir, err := loader.ContainerdHostDir(tree, fsPath(layout.ContainerdCertsDir), host, "linux")
+	if err != nil {
+		return probe.Client{}, true, err
 	}
 	if dir == "" {
 		return probe.Client{}, false, nil
 	}
-	c := probe.Client{TLS: true, SystemRoots: true, Source: r.disp(dir)}
-	switch t.Host {
-	case "localhost", "127.0.0.1", "::1":
-		if t.Port != 80 {
-			c.SkipVerify = true
+	v := opts.Containerd
+	if v == 0 {
+		v = loader.Containerd2
+	}
+	res := loader.ContainerdLoad(tree, dir, host, loader.ContainerdOptions{Version: v, GOOS: "linux"})
+	src := r.disp(logical(dir))
+	if res.Err != nil {
+		return probe.Client{TLS: true, SystemRoots: true, Source: src}, true, res.Err
+	}
+	pick := &res.Hosts[len(res.Hosts)-1]
+	for i := range res.Hosts {
+		if res.Hosts[i].Host == t.HostPort() || res.Hosts[i].Host == host {
+			pick = &res.Hosts[i]
+			break
 		}
 	}
-	read := func(p string) ([]byte, error) {
-		fi, data := r.readFile(p)
-		if !fi.Exists {
-			return nil, fmt.Errorf("unable to read CA cert %q: open %s: no such file or directory", r.disp(p), r.disp(p))
-		}
-		if fi.Problem != "" {
-			return nil, fmt.Errorf("unable to read %q: %s", r.disp(p), fi.Problem)
-		}
-		return data, nil
-	}
-	tomlPath := path.Join(dir, layout.HostsTOML)
-	if fi, data := r.readFile(tomlPath); fi.Exists && fi.Problem == "" {
-		doc, err := parseHostsTOML(string(data))
-		if err != nil {
-			return c, true, fmt.Errorf("failed to decode hosts.toml %s: %v", r.disp(tomlPath), err)
-		}
-		files, err := hostsTOMLFiles(doc, dir)
-		if err != nil {
-			return c, true, fmt.Errorf("%s: %v", r.disp(tomlPath), err)
-		}
-		for _, ca := range files.cas {
-			data, err := read(ca)
-			if err != nil {
-				return c, true, err
-			}
-			if len(pki.Sniff(data).Certs) == 0 {
-				return c, true, fmt.Errorf("unable to load CA cert %q", r.disp(ca))
-			}
-			c.CA = append(c.CA, data...)
-			c.CAFile = r.disp(ca)
-		}
-		for _, pair := range files.clients {
-			cert, err := read(pair[0])
-			if err != nil {
-				return c, true, err
-			}
-			key := cert
-			if pair[1] != "" {
-				if key, err = read(pair[1]); err != nil {
-					return c, true, err
-				}
-			}
-			c.Pairs = append(c.Pairs, probe.Pair{CertFile: r.disp(pair[0]), KeyFile: r.disp(orSame(pair[1], pair[0])), Cert: cert, Key: key})
-		}
-		return c, true, nil
-	}
-	entries, err := r.readDir(dir)
-	if err != nil {
-		return c, true, err
-	}
-	for _, e := range entries {
-		n := e.Name()
-		p := path.Join(dir, n)
-		switch path.Ext(n) {
-		case layout.ExtCA:
-			if data, err := read(p); err == nil {
-				c.CA = append(c.CA, data...)
-				c.CAFile = r.disp(p)
-			}
-		case layout.ExtCert:
-			cert, err := read(p)
-			if err != nil {
-				return c, true, err
-			}
-			keyPath := strings.TrimSuffix(p, layout.ExtCert) + layout.ExtKey
-			key := cert
-			if fi, data := r.readFile(keyPath); fi.Exists && fi.Problem == "" {
-				key = data
-			} else {
-				keyPath = p
-			}
-			c.Pairs = append(c.Pairs, probe.Pair{CertFile: r.disp(p), KeyFile: r.disp(keyPath), Cert: cert, Key: key})
-		}
-	}
-	return c, true, nil
+	return probe.ClientFromLoader(tree, &pick.TLS, src), true, nil
 }
 
-func orSame(a, b string) string {
-	if a == "" {
-		return b
-	}
-	return a
-}
-
-// containersClientFor reads containers/image's certs.d for t: the first
-// existing of ~/.config/containers/certs.d, /etc/containers/certs.d (and
-// /etc/docker/certs.d, which is dockerd's own and already probed) — the
-// first directory wins, no merge; Docker's file rules.
+// containersClientFor is the client containers/image builds for t: the
+// first existing of ~/.config/containers/certs.d/<host:port>,
+// /etc/containers/certs.d/<host:port> and /etc/docker/certs.d/<host:port>
+// wins, no merge (pki/loader ContainersHostDir), read with SetupCertificates'
+// rules. When dockerd's own directory wins it is already probed.
 func containersClientFor(opts Options, t probe.Target) (probe.Client, bool, error) {
 	_ = opts.normalise()
 	r := &runner{o: &opts}
-	home := r.home()
-	for _, root := range []string{path.Join(home, ".config", "containers", "certs.d"), layout.ContainersCertsDir} {
-		d := path.Join(root, t.HostPort())
-		if fi := r.stat(d); fi.Exists && fi.Mode.IsDir() {
-			c, err := probe.ClientFromCertsDir(hostPath(opts, d))
-			c.Source = r.disp(d)
-			return c, true, err
-		}
+	tree := r.modelTree()
+	roots := loader.ContainersCertDirs(fsPath(r.home()))
+	dir, err := loader.ContainersHostDir(tree, roots, t.HostPort())
+	if err != nil {
+		return probe.Client{}, true, err
 	}
-	return probe.Client{}, false, nil
+	if st := r.stat(logical(dir)); !st.Exists || strings.HasPrefix(logical(dir), layout.DockerCertsDir+"/") {
+		return probe.Client{}, false, nil
+	}
+	res := loader.ContainersCertsDir(tree, dir)
+	c := probe.ClientFromLoader(tree, &res.TLS, r.disp(logical(dir)))
+	if res.Err != nil {
+		return c, true, &probe.ConfigError{File: r.disp(logical(dir)), Err: res.Err}
+	}
+	return c, true, nil
 }

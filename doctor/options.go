@@ -5,6 +5,8 @@
 package doctor
 
 import (
+	"github.com/docker-tls/docker-tls/pki/loader"
+
 	"fmt"
 	"io/fs"
 	"runtime"
@@ -57,6 +59,14 @@ type Options struct {
 	ExpiryFail time.Duration
 	// Workers bounds the certs.d scan's concurrency; zero means GOMAXPROCS.
 	Workers int
+	// Containerd is the installed containerd's hosts.toml rules (the
+	// caller detects it with `containerd --version`); zero means unknown,
+	// and the checks report both 1.6/1.7's and 2.x's answers.
+	Containerd loader.ContainerdVersion
+	// Dockerd is what the caller knows about the daemon (version, image
+	// store), which picks moby's or containerd's rules for
+	// /etc/docker/certs.d; daemon.json's features are read by the doctor.
+	Dockerd loader.DockerdFacts
 }
 
 func (o *Options) normalise() error {

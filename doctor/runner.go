@@ -25,6 +25,24 @@ type runner struct {
 	// subs maps a logical directory to a root opened on it, while a
 	// certs.d worker scans that directory.
 	subs sync.Map
+	// raw maps a quoted display path back to its raw path; dirLoader maps
+	// an on-disk registry directory to the loader that reads it.
+	raw       sync.Map
+	dirLoader sync.Map
+	// models maps a registry directory being scanned to its loader
+	// model's reads (*modelFS), so each file is read once.
+	models sync.Map
+	// pairs memoises tls.X509KeyPair by content (at most maxPairCache).
+	pairMu sync.Mutex
+	pairs  map[[64]byte]pairResult
+}
+
+// rawOf is the raw path a display text names.
+func (r *runner) rawOf(display string) string {
+	if v, ok := r.raw.Load(display); ok {
+		return v.(string)
+	}
+	return display
 }
 
 // resolve returns the file system and name to read logical path p with.
@@ -59,6 +77,12 @@ func (r *runner) enterDir(dir string) func() {
 }
 
 func (r *runner) readFile(p string) (fileInfo, []byte) {
+	p = path.Clean(p)
+	if m, ok := r.models.Load(path.Dir(p)); ok {
+		if cr, ok := m.(*modelFS).cached(p); ok {
+			return cr.fi, cr.data
+		}
+	}
 	fsys, name := r.resolve(p)
 	return readFile(fsys, name, p)
 }
@@ -118,10 +142,17 @@ func (r *runner) addSev(id string, sev Severity, subject, msg, fix string, ev ma
 			sev = c.Severity
 		}
 	}
+	f := Finding{CheckID: id, Severity: sev, Subject: printable(subject), Message: printable(msg), Fix: printable(fix), Evidence: ev}
+	f.path = r.rawOf(subject)
+	if to := ev[EvidenceRenameTo]; to != "" {
+		f.renameTo = r.rawOf(to)
+	}
+	if l, ok := r.dirLoader.Load(path.Dir(f.path)); ok {
+		f.loader = l.(string)
+	}
 	for k, v := range ev {
 		ev[k] = printable(v)
 	}
-	f := Finding{CheckID: id, Severity: sev, Subject: printable(subject), Message: printable(msg), Fix: printable(fix), Evidence: ev}
 	r.mu.Lock()
 	r.findings = append(r.findings, f)
 	r.mu.Unlock()
@@ -142,7 +173,9 @@ func (r *runner) source(s Source) {
 func (r *runner) disp(p string) string {
 	p = r.onDisk(p)
 	if needsQuote(p) {
-		return strconv.Quote(p)
+		d := strconv.Quote(p)
+		r.raw.Store(d, p)
+		return d
 	}
 	return p
 }

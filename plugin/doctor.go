@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"runtime/debug"
 	"strings"
@@ -12,6 +13,7 @@ import (
 	"github.com/docker-tls/docker-tls/doctor"
 	"github.com/docker-tls/docker-tls/doctor/fix"
 	"github.com/docker-tls/docker-tls/doctor/probe"
+	"github.com/docker-tls/docker-tls/pki/loader"
 	"github.com/docker/cli/cli"
 	"github.com/docker/cli/cli/command"
 	"github.com/spf13/cobra"
@@ -171,6 +173,9 @@ func runDoctor(ctx context.Context, dockerCli command.Cli, cmd *cobra.Command, o
 		Now:        time.Now(),
 		ExpiryWarn: warn,
 		ExpiryFail: expiryFail,
+	}
+	if opts.root == "" || opts.root == "/" {
+		dopts.Containerd = installedContainerd()
 	}
 	rep, err := doctor.Run(dopts)
 	if err != nil {
@@ -362,4 +367,22 @@ func globalTLSFlags(cmd *cobra.Command) doctor.ClientFlags {
 	f.TLSCert = strFlag("tlscert")
 	f.TLSKey = strFlag("tlskey")
 	return f
+}
+
+// installedContainerd asks the installed containerd (or ctr) for its
+// version, which picks containerd's hosts.toml rules; 0 (both versions'
+// answers reported) when neither runs.
+func installedContainerd() loader.ContainerdVersion {
+	for _, bin := range []string{"containerd", "ctr"} {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		out, err := exec.CommandContext(ctx, bin, "--version").Output()
+		cancel()
+		if err != nil {
+			continue
+		}
+		if v := loader.ParseContainerdVersion(string(out)); v != 0 {
+			return v
+		}
+	}
+	return 0
 }

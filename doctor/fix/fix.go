@@ -118,8 +118,15 @@ func Plan(rep *doctor.Report, root string) ([]Action, error) {
 	var chmods, renames []Action
 	seen := map[string]bool{}    // paths already acted on, per kind
 	targets := map[string]bool{} // rename targets
+	loaders := map[string]string{}
 	for _, f := range rep.Findings {
-		p := onDisk(root, f.Subject)
+		// Act on the finding's raw path, never its display text (which
+		// quotes a name that is not UTF-8).
+		raw := f.Path()
+		if raw == "" {
+			raw = f.Subject
+		}
+		p := onDisk(root, raw)
 		switch {
 		case f.CheckID == doctor.IDKeyPermissions:
 			if seen["chmod "+p] {
@@ -136,7 +143,11 @@ func Plan(rep *doctor.Report, root string) ([]Action, error) {
 			seen["chmod "+p] = true
 			chmods = append(chmods, a)
 		case f.Evidence[doctor.EvidenceRenameTo] != "":
-			to := onDisk(root, f.Evidence[doctor.EvidenceRenameTo])
+			rawTo := f.RenameTo()
+			if rawTo == "" {
+				rawTo = f.Evidence[doctor.EvidenceRenameTo]
+			}
+			to := onDisk(root, rawTo)
 			if filepath.Dir(to) != filepath.Dir(p) || seen["rename "+p] || targets[to] {
 				continue
 			}
@@ -154,8 +165,10 @@ func Plan(rep *doctor.Report, root string) ([]Action, error) {
 			seen["rename "+p] = true
 			targets[to] = true
 			renames = append(renames, a)
+			loaders[p] = f.Loader()
 		}
 	}
+	renames = keepSafeRenames(renames, loaders)
 	sort.Slice(chmods, func(i, j int) bool { return chmods[i].Path < chmods[j].Path })
 	sort.Slice(renames, func(i, j int) bool { return renames[i].Path < renames[j].Path })
 	// A key both tightened and renamed is tightened first: the rename then
@@ -520,4 +533,39 @@ func undoOne(a Action) error {
 		return chmodNoFollow(a.Path, fs.FileMode(a.OldMode))
 	}
 	return fmt.Errorf("unknown fix kind %q", a.Kind)
+}
+
+// keepSafeRenames keeps the renames the loader model approves: all of a
+// directory's renames together when the loader, run on the planned tree,
+// reads every renamed file and loses nothing (a client certificate and its
+// key move together); otherwise each rename that is safe alone.
+func keepSafeRenames(renames []Action, loaders map[string]string) []Action {
+	byDir := map[string][]Action{}
+	var dirs []string
+	for _, a := range renames {
+		d := filepath.Dir(a.Path)
+		if byDir[d] == nil {
+			dirs = append(dirs, d)
+		}
+		byDir[d] = append(byDir[d], a)
+	}
+	var out []Action
+	for _, d := range dirs {
+		group := byDir[d]
+		kind := loaders[group[0].Path]
+		all := map[string]string{}
+		for _, a := range group {
+			all[a.Path] = a.To
+		}
+		if renamesKeepLoads(kind, all) {
+			out = append(out, group...)
+			continue
+		}
+		for _, a := range group {
+			if renamesKeepLoads(kind, map[string]string{a.Path: a.To}) {
+				out = append(out, a)
+			}
+		}
+	}
+	return out
 }

@@ -93,6 +93,11 @@ func TestFixThenUndo(t *testing.T) {
 		{"certsd-ignored-file", `1 safe fix:
   rename ROOT/etc/docker/certs.d/registry.example.com:5000/registry-ca.pem -> registry-ca.crt  [certsd-ignored-file]
 `, nil},
+		// The registry's own domain.crt with domain.key: the doctor names
+		// the key; renaming domain.crt would remove the trust anchor.
+		{"loader-certsd-domain-pair", "Nothing to fix automatically; the findings' fixes above are for you to apply.\n", nil},
+		// Files a hosts.toml names are loaded: nothing to rename.
+		{"loader-hoststoml-referenced", "Nothing to fix automatically; the findings' fixes above are for you to apply.\n", nil},
 		{"certpath-wrong-names", `3 safe fixes:
   rename ROOT/etc/docker/certs.d/registry.example.com:5000/ca.pem -> ca.crt  [certpath-wrong-names]
   rename ROOT/etc/docker/certs.d/registry.example.com:5000/cert.pem -> client.cert  [certpath-wrong-names]
@@ -112,6 +117,9 @@ func TestFixThenUndo(t *testing.T) {
 			}
 			if d := diffSnap(before, snapshot(t, root)); d != "" {
 				t.Fatalf("Plan changed the tree:\n%s", d)
+			}
+			if len(actions) == 0 {
+				return
 			}
 			journals := t.TempDir()
 			jp, err := Apply(actions, journals)
@@ -349,5 +357,51 @@ func TestChmodThenRenameSameFile(t *testing.T) {
 	}
 	if d := diffSnap(before, after); d != "" {
 		t.Fatalf("undo:\n%s", d)
+	}
+}
+
+// TestFixNonUTF8Name: a file whose name is not UTF-8 is shown quoted; the
+// plan acts on its raw path.
+func TestFixNonUTF8Name(t *testing.T) {
+	root := fixturetree.Materialise(t, "certsd-ignored-file")
+	dir := filepath.Join(root, "etc", "docker", "certs.d", "registry.example.com:5000")
+	bad := filepath.Join(dir, "registry-ca\xff.pem")
+	if err := os.Rename(filepath.Join(dir, "registry-ca.pem"), bad); err != nil {
+		t.Fatal(err)
+	}
+	rep := runDoctor(t, "certsd-ignored-file", root)
+	actions, err := Plan(rep, root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(actions) != 1 || actions[0].Path != bad || actions[0].To != filepath.Join(dir, "registry-ca\xff.crt") {
+		t.Fatalf("plan for a non-UTF-8 name: %+v", actions)
+	}
+	if _, err := Apply(actions, t.TempDir()); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "registry-ca\xff.crt")); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestRenameNeedsTheLoaderModel: a rename is planned only when the loader,
+// run on the planned tree, reads the file and loses nothing.
+func TestRenameNeedsTheLoaderModel(t *testing.T) {
+	root := fixturetree.Materialise(t, "certsd-client-cert-named-crt")
+	dir := filepath.Join(root, "etc", "docker", "certs.d", "registry.example.com:5000")
+	move := map[string]string{filepath.Join(dir, "client.crt"): filepath.Join(dir, "client.cert")}
+	if !renamesKeepLoads("moby", move) {
+		t.Error("client.crt -> client.cert next to client.key: the loader then loads the pair, yet the rename was refused")
+	}
+	if err := os.Remove(filepath.Join(dir, "client.key")); err != nil {
+		t.Fatal(err)
+	}
+	if renamesKeepLoads("moby", move) {
+		t.Error("client.crt -> client.cert without client.key makes the loader fail, yet the rename was allowed")
+	}
+	// Renaming the only CA away from .crt loses it.
+	if renamesKeepLoads("moby", map[string]string{filepath.Join(dir, "ca.crt"): filepath.Join(dir, "ca.cert")}) {
+		t.Error("ca.crt -> ca.cert loses the CA, yet the rename was allowed")
 	}
 }

@@ -5,11 +5,9 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
-	"os"
-	"path/filepath"
 	"strings"
 
-	"github.com/docker-tls/docker-tls/pki/fsutil"
+	"github.com/docker-tls/docker-tls/pki/loader"
 	"github.com/docker/go-connections/tlsconfig"
 )
 
@@ -125,64 +123,49 @@ func (c *Client) tlsConfig(role Role) (*tls.Config, [][]*x509.Certificate, error
 }
 
 // ClientFromCertsDir reads a certs.d/<host:port> directory with the classic
-// moby loader's rules (registry/registry.go loadTLSConfig): files in name
-// order, *.crt appended to the system roots (non-PEM ones silently
-// skipped), *.cert with the *.key of the same base name as client pairs,
-// and the loader's own errors for a .cert without .key or a .key without
-// .cert. Files are read with fsutil.ReadFile: a FIFO, device or oversized
-// file is an error, never a hang. A missing directory is no error: dockerd then uses system roots.
+// moby loader's rules, through the model in pki/loader (MobyCertsDir): the
+// same files loaded, the same silent skips, the loader's own errors. A
+// FIFO or device is an error, never a hang. A missing directory is no
+// error: dockerd then uses system roots.
 func ClientFromCertsDir(dir string) (Client, error) {
-	c := Client{TLS: true, SystemRoots: true, Source: dir}
-	entries, err := os.ReadDir(dir)
-	if errors.Is(err, os.ErrNotExist) {
+	t := loader.OSTree(dir)
+	res := loader.MobyCertsDir(t, ".", loader.Moby24)
+	c := ClientFromLoader(t, &res.TLS, dir)
+	if res.Dir == "" && res.Err == nil {
 		c.Source = dir + " (missing: system roots only)"
 		return c, nil
 	}
-	if err != nil {
-		return c, &ConfigError{File: dir, Err: err}
-	}
-	var cas []string
-	for _, e := range entries {
-		name := e.Name()
-		full := filepath.Join(dir, name)
-		switch filepath.Ext(name) {
-		case ".crt":
-			data, err := fsutil.ReadFile(full)
-			if err != nil {
-				return c, &ConfigError{File: full, Err: err}
-			}
-			c.CA = append(c.CA, data...)
-			if len(c.CA) > 0 && c.CA[len(c.CA)-1] != '\n' {
-				c.CA = append(c.CA, '\n')
-			}
-			cas = append(cas, name)
-		case ".cert":
-			keyName := strings.TrimSuffix(name, ".cert") + ".key"
-			keyPath := filepath.Join(dir, keyName)
-			if _, err := os.Stat(keyPath); err != nil {
-				return c, &ConfigError{File: full, Err: fmt.Errorf("missing key %s for client certificate %s. CA certificates must use the extension .crt", keyName, name)}
-			}
-			cert, err := fsutil.ReadFile(full)
-			if err != nil {
-				return c, &ConfigError{File: full, Err: err}
-			}
-			key, err := fsutil.ReadFile(keyPath)
-			if err != nil {
-				return c, &ConfigError{File: keyPath, Err: err}
-			}
-			c.Pairs = append(c.Pairs, Pair{CertFile: full, KeyFile: keyPath, Cert: cert, Key: key})
-		case ".key":
-			certName := strings.TrimSuffix(name, ".key") + ".cert"
-			if _, err := os.Stat(filepath.Join(dir, certName)); err != nil {
-				return c, &ConfigError{File: full, Err: fmt.Errorf("missing client certificate %s for key %s", certName, name)}
-			}
-		}
-	}
-	if len(cas) > 0 {
-		c.CAFile = filepath.Join(dir, cas[0])
-		if len(cas) > 1 {
-			c.CAFile = dir + "/{" + strings.Join(cas, ",") + "}"
-		}
+	if res.Err != nil {
+		return c, &ConfigError{File: dir, Err: res.Err}
 	}
 	return c, nil
+}
+
+// ClientFromLoader is the client a loader model says a registry client
+// builds: the CAs it added (on top of the system roots when the loader
+// uses them), its client pairs in order. A loader that sets no CA keeps
+// the system roots.
+func ClientFromLoader(t loader.Tree, m *loader.TLS, source string) Client {
+	c := Client{TLS: true, SystemRoots: true, Source: source}
+	if m.SkipVerify != nil {
+		c.SkipVerify = *m.SkipVerify
+	}
+	c.CA = m.RootsPEM()
+	var names []string
+	for _, f := range m.CAs {
+		if len(f.Certs) > 0 {
+			names = append(names, t.OSPath(f.Path))
+		}
+	}
+	switch len(names) {
+	case 0:
+	case 1:
+		c.CAFile = names[0]
+	default:
+		c.CAFile = strings.Join(names, ", ")
+	}
+	for _, p := range m.Clients {
+		c.Pairs = append(c.Pairs, Pair{CertFile: t.OSPath(p.Cert), KeyFile: t.OSPath(p.Key), Cert: p.CertData, Key: p.KeyData})
+	}
+	return c
 }

@@ -187,19 +187,6 @@ func (r RegistryHost) DirName(goos string) string {
 	return s
 }
 
-// ContainerdDirNames are the directory names containerd's hosts loader
-// probes, in order: host_port_ then host:port (then _default).
-func (r RegistryHost) ContainerdDirNames() []string {
-	if r.Port == 0 {
-		return []string{r.String()}
-	}
-	h := r.Host
-	if strings.Contains(h, ":") {
-		h = "[" + h + "]"
-	}
-	return []string{fmt.Sprintf("%s_%d_", h, r.Port), r.String()}
-}
-
 // ParseRegistryHost normalises what a user typed for a registry: it accepts
 // "myreg:5000", "https://myreg:5000/v2/" (scheme and path dropped, with a
 // note) and IPv6 "[::1]:5000", and refuses anything ambiguous, naming it.

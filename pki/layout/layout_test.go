@@ -56,8 +56,4 @@ func TestParseRegistryHost(t *testing.T) {
 			t.Errorf("ParseRegistryHost(%q) = %v, want %q", in, err, want)
 		}
 	}
-	h, _, _ := ParseRegistryHost("myreg:5000")
-	if got := strings.Join(h.ContainerdDirNames(), " "); got != "myreg_5000_ myreg:5000" {
-		t.Errorf("containerd dirs: %s", got)
-	}
 }

@@ -1,6 +1,8 @@
 package layout
 
 import (
+	"github.com/docker-tls/docker-tls/pki/loader"
+
 	"path/filepath"
 	"strings"
 	"testing"
@@ -36,7 +38,8 @@ func FuzzParseRegistryHost(f *testing.F) {
 		if err != nil || again != h {
 			t.Fatalf("round trip of %q via %q: %+v %v, want %+v", s, h.String(), again, err, h)
 		}
-		names := append([]string{h.DirName("linux"), h.DirName("windows")}, h.ContainerdDirNames()...)
+		names := append([]string{h.DirName("linux"), h.DirName("windows")}, loader.ContainerdHostPaths("", h.String(), "linux")...)
+		names = append(names, loader.ContainerdHostPaths("", h.String(), "windows")...)
 		for _, n := range names {
 			if n == "" || n == "." || n == ".." || strings.ContainsAny(n, "/\\\x00") || filepath.Base(n) != n {
 				t.Fatalf("ParseRegistryHost(%q): unsafe directory name %q", s, n)
@@ -45,8 +48,8 @@ func FuzzParseRegistryHost(f *testing.F) {
 		if h.DirName("linux") != h.String() {
 			t.Fatalf("DirName(linux) = %q, String = %q", h.DirName("linux"), h.String())
 		}
-		if cd := h.ContainerdDirNames(); cd[len(cd)-1] != h.String() {
-			t.Fatalf("ContainerdDirNames = %q", cd)
+		if cd := loader.ContainerdHostPaths("", h.String(), "linux"); cd[len(cd)-2] != h.String() {
+			t.Fatalf("ContainerdHostPaths = %q", cd)
 		}
 	})
 }

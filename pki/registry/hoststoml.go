@@ -10,7 +10,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/pelletier/go-toml/v2"
-	"github.com/pelletier/go-toml/v2/unstable"
+
+	"github.com/docker-tls/docker-tls/pki/loader"
 )
 
 // HostsEntry is what install-registry puts into containerd's hosts.toml for
@@ -138,29 +139,9 @@ func hasClient(v any, pair [2]string, base string) bool {
 }
 
 // HostOrder lists the [host."…"] tables in file order, the way containerd
-// reads them (getSortedHosts): hosts are tried in this order.
-func HostOrder(data []byte) []string {
-	var order []string
-	p := unstable.Parser{}
-	p.Reset(data)
-	last := ""
-	for p.NextExpression() {
-		e := p.Expression()
-		if e.Kind != unstable.Table {
-			continue
-		}
-		var parts []string
-		for it := e.Key(); it.Next(); {
-			parts = append(parts, string(it.Node().Data))
-		}
-		if len(parts) < 2 || parts[0] != "host" || parts[1] == last {
-			continue
-		}
-		last = parts[1]
-		order = append(order, last)
-	}
-	return order
-}
+// 2.x reads them (pki/loader ContainerdHostOrder): hosts are tried in this
+// order.
+func HostOrder(data []byte) []string { return loader.ContainerdHostOrder(data) }
 
 // MergeHostsTOML merges e into an existing hosts.toml. Everything else in
 // the file is kept: other keys, other [host] tables and their order (the

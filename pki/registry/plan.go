@@ -11,6 +11,7 @@ import (
 
 	"github.com/docker-tls/docker-tls/pki/fsutil"
 	"github.com/docker-tls/docker-tls/pki/layout"
+	"github.com/docker-tls/docker-tls/pki/loader"
 	"github.com/pelletier/go-toml/v2"
 )
 
@@ -211,12 +212,10 @@ func (r *Request) locations(targets []Target) ([]Location, []string) {
 			name = r.Host.String()
 		}
 		if t == TargetContainerd {
-			names := r.Host.ContainerdDirNames()
-			if len(names) > 1 {
+			// containerd's probe order (pki/loader): host_port_ first.
+			names := loader.ContainerdHostPaths("", r.Host.String(), goos)
+			if len(names) > 2 {
 				alt := names[0]
-				if goos == "windows" {
-					alt = strings.ReplaceAll(alt, ":", "")
-				}
 				if p := filepath.Join(root, alt); isDir(p) {
 					notes = append(notes, fmt.Sprintf("containerd looks in %s before %s, and it exists: installing there", p, filepath.Join(root, name)))
 					name = alt
@@ -315,6 +314,7 @@ func Build(req Request) (*Install, error) {
 		}
 		in.ContainerdConfigNote = ContainerdConfigPathNote(cfg, root)
 	}
+	in.Warnings = append(in.Warnings, verifyPlanned(in, req)...)
 	return in, nil
 }
 

@@ -628,3 +628,45 @@ func TestFindClientPair(t *testing.T) {
 		t.Fatal("pair expiring in 10 days reused")
 	}
 }
+
+// TestVerifyPlanned: the install plan is checked with the loader models
+// on the tree it would leave.
+func TestVerifyPlanned(t *testing.T) {
+	f := newFixture(t)
+	h := layout.RegistryHost{Host: "myreg", Port: 5000}
+	root := t.TempDir()
+	in, err := Build(Request{Host: h, GOOS: "linux", CertsDir: root, CA: f.caPEM})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(in.Warnings) != 0 {
+		t.Fatalf("a clean install warns: %q", in.Warnings)
+	}
+	// A stray key already in the directory: dockerd's loader still fails.
+	dir := filepath.Join(root, h.DirName("linux"))
+	os.MkdirAll(dir, 0o755)
+	os.WriteFile(filepath.Join(dir, "domain.key"), []byte("x"), 0o600)
+	in, err = Build(Request{Host: h, GOOS: "linux", CertsDir: root, CA: f.caPEM})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "dockerd's certs.d loader would still fail for myreg:5000: missing client certificate domain.cert for key domain.key"
+	if len(in.Warnings) == 0 || in.Warnings[0] != want {
+		t.Errorf("warnings %q, want %q", in.Warnings, want)
+	}
+	// containerd stats myreg_5000_ before myreg:5000: a stray file of that
+	// name wins (and then fails).
+	croot := t.TempDir()
+	os.WriteFile(filepath.Join(croot, "myreg_5000_"), nil, 0o644)
+	in, err = Build(Request{Host: h, Targets: []Target{TargetContainerd}, GOOS: "linux", CertsDir: croot, CA: f.caPEM})
+	if err != nil {
+		t.Fatal(err)
+	}
+	found := false
+	for _, w := range in.Warnings {
+		found = found || strings.Contains(w, "containerd reads "+filepath.Join(croot, "myreg_5000_")+" for myreg:5000")
+	}
+	if !found {
+		t.Errorf("no warning about the shadowing directory: %q", in.Warnings)
+	}
+}

@@ -393,6 +393,7 @@ func (g *gen) scenarios() []*scenario {
 		s.unit("/usr/bin/dockerd -H fd:// --containerd=/run/containerd/containerd.sock")
 		s.put(daemonJS, []byte("{\n  \"hosts\": [\"unix:///var/run/docker.sock\"],\n  \"tlsverify\": true,\n}\n"), 0o644)
 	})
+	g.loaderScenarios(w, add)
 	sort.Slice(out, func(i, j int) bool { return out[i].name < out[j].name })
 	for _, s := range out {
 		if s.desc == "" {

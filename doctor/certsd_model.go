@@ -1,0 +1,541 @@
+package doctor
+
+import (
+	"crypto/sha256"
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/json"
+	"fmt"
+	"io/fs"
+	"path"
+	"sort"
+	"strings"
+	"sync"
+	"syscall"
+
+	"github.com/docker-tls/docker-tls/pki/layout"
+	"github.com/docker-tls/docker-tls/pki/loader"
+)
+
+// The certs.d and hosts.toml checks compare what the user put in a
+// registry directory with what the loader loads from it (pki/loader): a
+// file present but not loaded, loaded but adding nothing, or loaded and
+// wrong. The loader models, not this file, know Docker's file rules.
+
+// modelTree is the doctor's file system as the loader models read it.
+func (r *runner) modelTree() loader.Tree { return loader.Tree{FS: r.o.FS, Root: "/"} }
+
+func logical(fsp string) string { return path.Clean("/" + fsp) }
+
+// dirRules is which loader reads a certs.d root.
+type dirRules int
+
+const (
+	rulesMoby dirRules = iota
+	rulesContainers
+	rulesContainerd
+)
+
+// dirModel is what the loaders load from one registry directory.
+type dirModel struct {
+	rules dirRules
+	// flat is the result of a certs.d reader (moby, containers/image, or
+	// containerd's loadCertFiles fallback when no hosts.toml is read).
+	flat *loader.Result
+	// ctd are containerd's answers, one per version considered (both when
+	// the installed version is unknown).
+	ctd []loader.ContainerdResult
+	// referenced: logical paths a decoded hosts.toml names.
+	referenced map[string]bool
+	// tomlActive: containerd reads hosts.toml (it decodes) in every
+	// version considered, so the plain .crt/.cert/.key files are not read.
+	tomlActive bool
+}
+
+// containerdVersions are the containerd versions whose rules apply.
+func (r *runner) containerdVersions() []loader.ContainerdVersion {
+	if v := r.o.Containerd; v != 0 {
+		return []loader.ContainerdVersion{v}
+	}
+	return []loader.ContainerdVersion{loader.Containerd2, loader.Containerd1}
+}
+
+// dockerdSelection picks the rules dockerd applies to /etc/docker/certs.d.
+func dockerdSelection(o *Options, d *daemonInfo) loader.Selection {
+	f := o.Dockerd
+	if f.Snapshotter == nil && d != nil {
+		if raw, ok := d.jsonKeys["features"]; ok {
+			var feats map[string]bool
+			if json.Unmarshal(raw, &feats) == nil {
+				if v, ok := feats["containerd-snapshotter"]; ok {
+					f.Snapshotter = &v
+				}
+			}
+		}
+	}
+	return loader.SelectDockerd(f)
+}
+
+func (r *runner) dirModel(sc *certsScan, dir, name string, hasTOML bool, parsed map[string]*x509.Certificate, mfs *modelFS) *dirModel {
+	t := loader.Tree{FS: mfs, Root: "/", KeyPair: r.keyPair}
+	t.ParseCert = func(der []byte) (*x509.Certificate, error) {
+		if c, ok := parsed[string(der)]; ok {
+			return c, nil
+		}
+		return x509.ParseCertificate(der)
+	}
+	fsDir := fsPath(dir)
+	m := &dirModel{}
+	switch {
+	case sc.root.loader == loaderContainerd:
+		m.rules = rulesContainerd
+	case sc.root.containers:
+		m.rules = rulesContainers
+	case sc.dockerd.Rules == loader.RulesContainerd:
+		m.rules = rulesContainerd
+	}
+	switch m.rules {
+	case rulesMoby:
+		res := loader.MobyCertsDir(t, fsDir, sc.dockerd.Moby)
+		m.flat = &res
+	case rulesContainers:
+		res := loader.ContainersCertsDir(t, fsDir)
+		m.flat = &res
+	}
+	versions := r.containerdVersions()
+	if m.rules != rulesContainerd || sc.root.loader != loaderContainerd || !hasTOML {
+		// dockerd with the containerd store vendors containerd 2.x; a
+		// hosts.toml under a classic root is checked with 2.x rules;
+		// without hosts.toml the versions read the files alike.
+		versions = []loader.ContainerdVersion{loader.Containerd2}
+	}
+	if m.rules != rulesContainerd && !hasTOML {
+		versions = nil // the classic readers ignore hosts.toml
+	}
+	host := name
+	if rh, err := dirHost(name, loaderContainerd); err == nil {
+		host = rh.String()
+	}
+	active := true
+	anyTOML := false
+	for _, v := range versions {
+		res := loader.ContainerdLoad(t, fsDir, host, loader.ContainerdOptions{Version: v, GOOS: "linux"})
+		m.ctd = append(m.ctd, res)
+		if res.HostsTOML {
+			anyTOML = true
+		}
+		if !res.HostsTOML || res.DecodeErr != nil || res.Fallback {
+			active = false
+		}
+		if res.HostsTOML && res.DecodeErr == nil {
+			if m.referenced == nil {
+				m.referenced = map[string]bool{}
+			}
+			for _, h := range res.Hosts {
+				for _, c := range h.CAFiles {
+					m.referenced[logical(c)] = true
+				}
+				for _, c := range h.ClientPairs {
+					m.referenced[logical(c[0])] = true
+					if c[1] != "" {
+						m.referenced[logical(c[1])] = true
+					}
+				}
+			}
+		}
+	}
+	m.tomlActive = active && anyTOML && m.rules == rulesContainerd
+	r.dirLoader.Store(r.onDisk(dir), [...]string{rulesMoby: "moby", rulesContainers: "containers", rulesContainerd: "containerd"}[m.rules])
+	if m.rules == rulesContainerd && m.flat == nil && !m.tomlActive && len(m.ctd) > 0 {
+		// containerd's loadCertFiles fallback: the flat view of the files.
+		c := m.ctd[0]
+		res := loader.Result{Dir: c.Dir, Err: c.Err}
+		if len(c.Hosts) > 0 {
+			res.TLS = c.Hosts[len(c.Hosts)-1].TLS
+		}
+		m.flat = &res
+	}
+	return m
+}
+
+// caFile is the model's view of a .crt (logical path p): whether the
+// loader read it, and what it added.
+func (m *dirModel) caFile(p string) (loader.CAFile, bool) {
+	if m.flat == nil {
+		return loader.CAFile{}, false
+	}
+	for _, c := range m.flat.CAs {
+		if logical(c.Path) == p {
+			return c, true
+		}
+	}
+	return loader.CAFile{}, false
+}
+
+// otherCAsLoad reports whether a CA file other than p adds certificates.
+func (m *dirModel) otherCAsLoad(p string) bool {
+	if m.flat == nil {
+		return false
+	}
+	for _, c := range m.flat.CAs {
+		if logical(c.Path) != p && len(c.Certs) > 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// clientLoaded reports whether the loader loaded the pair whose
+// certificate is at logical path p.
+func (m *dirModel) clientLoaded(p string) bool {
+	if m.flat == nil {
+		return false
+	}
+	for _, c := range m.flat.Clients {
+		if logical(c.Cert) == p {
+			return true
+		}
+	}
+	return false
+}
+
+// checkHostsTOML reports what containerd does with a hosts.toml: drops it
+// (decode or validation error, with containerd's text), fails pulls
+// (TLS file errors), or ignores some hosts (2.x) — per containerd version
+// where they differ — and checks the material it loads.
+func (r *runner) checkHostsTOML(dir string, m *dirModel) {
+	p := path.Join(dir, layout.HostsTOML)
+	fi, _ := r.readFile(p)
+	if fi.Problem != "" {
+		r.add(IDFileUnreadable, r.disp(p), fmt.Sprintf("%s %s", r.disp(p), fi.Problem), fmt.Sprintf("replace %s with a regular file", r.q(p)), nil)
+		return
+	}
+	type verMsg struct {
+		ver  string
+		id   string
+		msg  string
+		fix  string
+		none bool
+	}
+	var msgs []verMsg
+	docs := "see https://github.com/containerd/containerd/blob/main/docs/hosts.md"
+	for _, res := range m.ctd {
+		if !res.HostsTOML {
+			continue
+		}
+		vm := verMsg{ver: res.Version.String()}
+		switch {
+		case res.DecodeErr != nil:
+			vm.id = IDHostsTOMLBroken
+			vm.msg = fmt.Sprintf("%s is dropped: containerd logs \"failed to decode %s\" (%s) and falls back to the .crt/.cert/.key files in %s", r.disp(p), r.disp(p), res.DecodeErr.Error(), r.disp(dir))
+			vm.fix = fmt.Sprintf("fix %s: %s (%s)", r.q(p), res.DecodeErr.Error(), docs)
+		case res.Err != nil:
+			vm.id = IDHostsTOMLBroken
+			vm.msg = fmt.Sprintf("%s is read, but containerd cannot load the TLS files it names, so every pull through it fails with: %s", r.disp(p), res.Err.Error())
+			vm.fix = fmt.Sprintf("correct the ca/client entries in %s (relative paths are relative to %s) or the files they name", r.q(p), r.q(dir))
+		case len(res.DroppedHosts) > 0:
+			vm.id = IDHostsTOMLHostDropped
+			vm.msg = fmt.Sprintf("containerd 2.x ignores %s in %s: it is written as an inline table or with dotted keys, and containerd only uses hosts declared as [host.\"…\"] tables", quoteList(res.DroppedHosts), r.disp(p))
+			vm.fix = fmt.Sprintf("rewrite each host in %s as a table: [host.%q] followed by its keys", r.q(p), res.DroppedHosts[0])
+		default:
+			vm.none = true
+		}
+		msgs = append(msgs, vm)
+	}
+	// Every version drops the file (with its own decoder's text): one
+	// finding naming each text.
+	allDecode := len(msgs) > 1
+	for _, res := range m.ctd {
+		if res.HostsTOML && res.DecodeErr == nil {
+			allDecode = false
+		}
+	}
+	if allDecode && msgs[0].msg != msgs[1].msg {
+		var texts []string
+		for _, res := range m.ctd {
+			if res.HostsTOML {
+				texts = append(texts, fmt.Sprintf("%s: %s", res.Version, res.DecodeErr.Error()))
+			}
+		}
+		r.add(IDHostsTOMLBroken, r.disp(p),
+			fmt.Sprintf("%s is dropped by every containerd version, which logs \"failed to decode %s\" (%s) and falls back to the .crt/.cert/.key files in %s", r.disp(p), r.disp(p), strings.Join(texts, "; "), r.disp(dir)),
+			fmt.Sprintf("fix %s (%s)", r.q(p), docs), map[string]string{"containerd": "all"})
+		msgs = nil
+	}
+	same := true
+	for _, vm := range msgs[min(1, len(msgs)):] {
+		if vm.msg != msgs[0].msg || vm.none != msgs[0].none {
+			same = false
+		}
+	}
+	var fine []string
+	for _, vm := range msgs {
+		if vm.none {
+			fine = append(fine, vm.ver)
+		}
+	}
+	for i, vm := range msgs {
+		if vm.none || (same && i > 0) {
+			continue
+		}
+		msg := vm.msg
+		if !same {
+			msg = "with " + vm.ver + ": " + msg
+			if len(fine) > 0 {
+				msg += fmt.Sprintf(" (%s reads it)", strings.Join(fine, " and "))
+			}
+		}
+		r.add(vm.id, r.disp(p), msg, vm.fix, map[string]string{"containerd": vm.ver})
+	}
+	// The material containerd loads, checked once per file.
+	seen := map[string]bool{}
+	for _, res := range m.ctd {
+		if !res.HostsTOML || res.DecodeErr != nil {
+			continue
+		}
+		for _, h := range res.Hosts {
+			for _, ca := range h.TLS.CAs {
+				lp := logical(ca.Path)
+				if seen[lp] || len(ca.Certs) == 0 {
+					continue
+				}
+				seen[lp] = true
+				r.caFile(r.load(lp))
+			}
+			for _, c := range h.TLS.Clients {
+				lc, lk := logical(c.Cert), logical(c.Key)
+				if seen[lc+"\x00"+lk] {
+					continue
+				}
+				seen[lc+"\x00"+lk] = true
+				certF := r.load(lc)
+				keyF := certF
+				if lk != lc {
+					keyF = r.load(lk)
+				}
+				r.pairFiles(certF, keyF, useClient)
+			}
+		}
+	}
+}
+
+// hostsTOMLUnused reports .crt and .cert files containerd does not read
+// because a hosts.toml that does not name them is in effect.
+func (r *runner) hostsTOMLUnused(dir string, entries []string, m *dirModel) {
+	for _, n := range entries {
+		ext := path.Ext(n)
+		if ext != layout.ExtCA && ext != layout.ExtCert {
+			continue
+		}
+		p := path.Join(dir, n)
+		if m.referenced[p] {
+			continue
+		}
+		entry := fmt.Sprintf("ca = %q", n)
+		if ext == layout.ExtCert {
+			entry = fmt.Sprintf("client = [[%q, %q]]", n, strings.TrimSuffix(n, ext)+layout.ExtKey)
+		}
+		r.add(IDHostsTOMLFileUnused, r.disp(p),
+			fmt.Sprintf("%s is not loaded: containerd reads %s, which does not name it, and reads the .crt/.cert/.key files only when there is no hosts.toml", r.disp(p), r.disp(path.Join(dir, layout.HostsTOML))),
+			fmt.Sprintf("add %s to the [host.\"https://…\"] table in %s, or remove %s", entry, r.q(path.Join(dir, layout.HostsTOML)), r.q(p)),
+			map[string]string{"hostsToml": r.disp(path.Join(dir, layout.HostsTOML))})
+	}
+}
+
+func quoteList(s []string) string {
+	s = append([]string(nil), s...)
+	sort.Strings(s)
+	for i := range s {
+		s[i] = fmt.Sprintf("%q", s[i])
+	}
+	return strings.Join(s, ", ")
+}
+
+func orSame(a, b string) string {
+	if a == "" {
+		return b
+	}
+	return a
+}
+
+// rootReferences collects the files named by the hosts.toml of every
+// registry directory under root (logical paths), for every containerd
+// version considered.
+func (r *runner) rootReferences(root string) map[string]bool {
+	refs := map[string]bool{}
+	names, err := r.readDirNames(root)
+	if err != nil {
+		return refs
+	}
+	t := r.modelTree()
+	for _, n := range names {
+		dir := path.Join(root, n)
+		if !r.stat(path.Join(dir, layout.HostsTOML)).Exists {
+			continue
+		}
+		for _, v := range r.containerdVersions() {
+			for _, p := range loader.ContainerdReferences(t, fsPath(dir), v) {
+				refs[logical(p)] = true
+			}
+		}
+	}
+	return refs
+}
+
+// modelFS is the doctor's file system as the loader models read it while
+// one registry directory is scanned: through the directory's own root
+// (one openat per file), with the directory listing the scan already has,
+// and with every file read once — the doctor's own checks reuse what the
+// model read (runner.readFile consults the cache).
+type modelFS struct {
+	r     *runner
+	dir   string // logical
+	names []string
+	mu    sync.Mutex
+	cache map[string]cachedRead // logical path → what was read
+}
+
+// cached is what the model read at logical path p ("ok" false when not).
+func (m *modelFS) cached(p string) (cachedRead, bool) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	c, ok := m.cache[p]
+	return c, ok
+}
+
+func (m *modelFS) RefusesSpecialFiles() {}
+
+func (m *modelFS) resolve(name string) (fs.FS, string) { return m.r.resolve(logical(name)) }
+
+func (m *modelFS) Open(name string) (fs.File, error) {
+	fsys, n := m.resolve(name)
+	return fsys.Open(n)
+}
+
+func (m *modelFS) Stat(name string) (fs.FileInfo, error) {
+	fsys, n := m.resolve(name)
+	return fs.Stat(fsys, n)
+}
+
+func (m *modelFS) ReadFile(name string) ([]byte, error) {
+	lp := logical(name)
+	fi, data := m.r.readFile(lp)
+	if path.Dir(lp) == m.dir {
+		m.mu.Lock()
+		if m.cache == nil {
+			m.cache = map[string]cachedRead{}
+		}
+		m.cache[lp] = cachedRead{fi, data}
+		m.mu.Unlock()
+	}
+	switch {
+	case !fi.Exists:
+		return nil, &fs.PathError{Op: "open", Path: name, Err: syscall.ENOENT}
+	case fi.Problem != "" && fi.Mode.IsDir():
+		return nil, &fs.PathError{Op: "read", Path: name, Err: syscall.EISDIR}
+	case fi.Problem != "":
+		return nil, fmt.Errorf("%s %s", lp, fi.Problem)
+	}
+	return data, nil
+}
+
+func (m *modelFS) ReadDir(name string) ([]fs.DirEntry, error) {
+	if logical(name) != m.dir || m.names == nil {
+		fsys, n := m.resolve(name)
+		return fs.ReadDir(fsys, n)
+	}
+	out := make([]fs.DirEntry, len(m.names))
+	for i, n := range m.names {
+		out[i] = lazyEntry{m: m, name: n}
+	}
+	return out, nil
+}
+
+// attach makes the runner's reads in the directory use what the model
+// read; the returned function detaches it.
+func (m *modelFS) attach() func() {
+	m.r.models.Store(m.dir, m)
+	return func() { m.r.models.Delete(m.dir) }
+}
+
+// lazyEntry is a directory entry whose type is looked up only when asked
+// (the classic loader needs names only).
+type lazyEntry struct {
+	m    *modelFS
+	name string
+}
+
+func (e lazyEntry) Name() string { return e.name }
+func (e lazyEntry) info() (fs.FileInfo, error) {
+	fsys, n := e.m.resolve(path.Join(fsPath(e.m.dir), e.name))
+	if l, ok := fsys.(interface {
+		Lstat(string) (fs.FileInfo, error)
+	}); ok {
+		return l.Lstat(n)
+	}
+	return fs.Stat(fsys, n)
+}
+func (e lazyEntry) IsDir() bool {
+	fi, err := e.info()
+	return err == nil && fi.IsDir()
+}
+func (e lazyEntry) Type() fs.FileMode {
+	fi, err := e.info()
+	if err != nil {
+		return 0
+	}
+	return fi.Mode().Type()
+}
+func (e lazyEntry) Info() (fs.FileInfo, error) { return e.info() }
+
+type cachedRead struct {
+	fi   fileInfo
+	data []byte
+}
+
+// keyPair is tls.X509KeyPair memoised by content for one run: the same
+// client pair copied into many registry directories is parsed once.
+func (r *runner) keyPair(certPEM, keyPEM []byte) (tls.Certificate, error) {
+	var key [64]byte
+	c, k := sha256.Sum256(certPEM), sha256.Sum256(keyPEM)
+	copy(key[:32], c[:])
+	copy(key[32:], k[:])
+	r.pairMu.Lock()
+	p, ok := r.pairs[key]
+	r.pairMu.Unlock()
+	if ok {
+		return p.cert, p.err
+	}
+	cert, err := tls.X509KeyPair(certPEM, keyPEM)
+	r.pairMu.Lock()
+	if r.pairs == nil {
+		r.pairs = map[[64]byte]pairResult{}
+	}
+	if len(r.pairs) < maxPairCache {
+		r.pairs[key] = pairResult{cert, err}
+	}
+	r.pairMu.Unlock()
+	return cert, err
+}
+
+const maxPairCache = 1024
+
+type pairResult struct {
+	cert tls.Certificate
+	err  error
+}
+
+// rulesNote says which loader's rules a certs.d root was judged by.
+func rulesNote(sc *certsScan) string {
+	switch {
+	case sc.root.loader == loaderContainerd:
+		return "containerd's hosts loader rules"
+	case sc.root.containers:
+		return "containers/image rules (the first of ~/.config/containers/certs.d/<host>, /etc/containers/certs.d/<host>, /etc/docker/certs.d/<host> that exists is the only one read)"
+	case sc.dockerd.Rules == loader.RulesContainerd:
+		return "containerd's rules (containerd image store: " + sc.dockerd.Why + ")"
+	case sc.dockerd.Rules == loader.RulesMoby:
+		return "moby's classic loader rules (" + sc.dockerd.Why + ")"
+	}
+	return "moby's classic loader rules (image store unknown: with Docker 29's containerd store containerd's rules apply; hosts.toml is checked with them)"
+}
