@@ -6,7 +6,7 @@ BIN      := bin/docker-tls
 # Docker looks for CLI plugins in $DOCKER_CONFIG/cli-plugins (~/.docker/cli-plugins).
 PLUGIN_DIR ?= $(if $(DOCKER_CONFIG),$(DOCKER_CONFIG),$(HOME)/.docker)/cli-plugins
 
-.PHONY: all build install test unit e2e lint bench fuzz fixtures clean
+.PHONY: all build install test unit oracle-cli e2e lint bench fuzz fixtures clean
 
 all: build
 
@@ -19,11 +19,19 @@ install: build
 	@echo "installed $(PLUGIN_DIR)/docker-tls: run 'docker tls doctor'"
 
 # Unit tests, then the end-to-end harness against a real dockerd and registry.
-test: build unit e2e
+test: build unit oracle-cli e2e
 
 unit:
 	$(GO) vet ./...
 	$(GO) test -count=1 $$($(GO) list ./... | grep -v /scripts/e2e)
+
+# Differential test (a test-only module): docker/cli v29's own code against
+# pki/loader's model of the CLI's client TLS, on a generated corpus, then
+# briefly fuzzed.
+ORACLE_FUZZTIME ?= 10s
+oracle-cli:
+	cd scripts/oracle/cli && $(GO) vet ./... && $(GO) test -count=1 ./... && \
+		$(GO) test -run '^$$' -fuzz '^FuzzCLI$$' -fuzztime $(ORACLE_FUZZTIME) .
 
 e2e: build
 	DOCKER_TLS_BIN=$(CURDIR)/$(BIN) $(GO) test -count=1 -timeout 20m ./scripts/e2e/
