@@ -97,42 +97,6 @@ func TestParseExpiryWarn(t *testing.T) {
 	}
 }
 
-func TestResolveContextName(t *testing.T) {
-	env := func(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
-	cases := []struct {
-		flags   ClientFlags
-		env     map[string]string
-		current string
-		want    string
-	}{
-		{ClientFlags{}, nil, "", "default"},
-		{ClientFlags{}, nil, "prod", "prod"},
-		{ClientFlags{}, map[string]string{"DOCKER_CONTEXT": "ci"}, "prod", "ci"},
-		{ClientFlags{}, map[string]string{"DOCKER_HOST": "tcp://h:2376", "DOCKER_CONTEXT": "ci"}, "prod", "default"},
-		{ClientFlags{Host: "tcp://h:2376"}, map[string]string{"DOCKER_CONTEXT": "ci"}, "", "default"},
-		{ClientFlags{Context: "x", Host: "tcp://h"}, map[string]string{"DOCKER_HOST": "tcp://h"}, "prod", "x"},
-	}
-	for i, c := range cases {
-		if got, _ := resolveContextName(c.flags, env(c.env), c.current); got != c.want {
-			t.Errorf("case %d: got %q, want %q", i, got, c.want)
-		}
-	}
-	// The CLI resolved "prod" while the environment alone gives "default":
-	// --context prod was given.
-	f := effectiveFlags(ClientFlags{ResolvedContext: "prod"}, env(map[string]string{"DOCKER_HOST": "tcp://h"}), "")
-	if f.Context != "prod" {
-		t.Errorf("effectiveFlags: Context = %q, want prod", f.Context)
-	}
-	f = effectiveFlags(ClientFlags{ResolvedContext: "default", ResolvedHost: func() string { return "tcp://x:2376" }}, env(nil), "prod")
-	if f.Context != "default" || f.Host != "tcp://x:2376" {
-		t.Errorf("effectiveFlags(-H): %+v", f)
-	}
-	f = effectiveFlags(ClientFlags{ResolvedContext: "prod", ResolvedHost: func() string { t.Error("ResolvedHost called"); return "" }}, env(nil), "prod")
-	if f.Context != "" || f.Host != "" {
-		t.Errorf("effectiveFlags(same as env): %+v", f)
-	}
-}
-
 func TestExecStartAndFlags(t *testing.T) {
 	unit := "[Unit]\nDescription=x\n[Service]\nExecStart=/usr/bin/dockerd -H fd:// \\\n  --containerd=/run/containerd/containerd.sock\n"
 	drop1 := "[Service]\nExecStart=\nExecStart=-/usr/bin/dockerd --tlsverify -Htcp://0.0.0.0:2376 --host=unix:///var/run/docker.sock --tlscert \"/etc/docker/my certs/cert.pem\" $OPTS\n"

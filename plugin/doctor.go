@@ -156,14 +156,18 @@ func runDoctor(ctx context.Context, dockerCli command.Cli, cmd *cobra.Command, o
 			env[k] = v
 		}
 	}
-	// The docker CLI has already resolved --context/-H (plugins receive the
-	// global flags); the doctor infers which one was given from the result.
-	// --tls, --tlsverify and --tlscacert/--tlscert/--tlskey are not visible
-	// to plugins through command.Cli and are not taken into account.
+	// Plugins receive docker's global flags (-H, --context, --tls*,
+	// --config) as docker was given them; the client model resolves them
+	// as docker does.
 	flags := globalTLSFlags(cmd)
-	flags.ResolvedContext = dockerCli.CurrentContext()
-	flags.ResolvedHost = func() string { return dockerCli.DockerEndpoint().Host }
+	cwd := "/"
+	if filepath.Clean(opts.root) == "/" {
+		if wd, err := os.Getwd(); err == nil {
+			cwd = wd
+		}
+	}
 	dopts := doctor.Options{
+		Cwd:        cwd,
 		FS:         doctor.RootFS(root),
 		Root:       opts.root,
 		Env:        env,
@@ -356,6 +360,7 @@ func globalTLSFlags(cmd *cobra.Command) doctor.ClientFlags {
 	if x := fl.Lookup("context"); x != nil && x.Changed {
 		f.Context = x.Value.String()
 	}
+	f.Config = strFlag("config")
 	f.TLS = boolFlag("tls")
 	f.TLSVerify = boolFlag("tlsverify")
 	f.TLSCACert = strFlag("tlscacert")

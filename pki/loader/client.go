@@ -98,6 +98,13 @@ type CLIEndpoint struct {
 	// TLS: the CLI speaks TLS to Host. SkipTLSVerify: without verifying the
 	// server. SystemRoots: verifying against the system roots (no ca.pem).
 	TLS, SkipTLSVerify, SystemRoots bool
+	// Look are the paths where the CLI looks for each file: the default
+	// context's --tlscacert/--tlscert/--tlskey or their defaults in
+	// CertPath, a named context's files in its TLS store directory (Dir).
+	Look FileSet
+	// Dir is the directory of the default names: CertPath for the default
+	// context, <config>/contexts/tls/<id>/docker for a named one.
+	Dir string
 	// CAFile, CertFile, KeyFile are the files the CLI reads ("" when none):
 	// for the default context the ca/cert/key paths (cert and key dropped
 	// when their default file is missing), for a named context the files
@@ -116,6 +123,9 @@ type CLIEndpoint struct {
 	// errPlain marks errors the CLI prints without "Failed to initialize: ".
 	errPlain bool
 }
+
+// FileSet names the three client files.
+type FileSet struct{ CA, Cert, Key string }
 
 // ClientCert reports whether the CLI sends a client certificate.
 func (e CLIEndpoint) ClientCert() bool {
@@ -207,6 +217,7 @@ func (r *clientResolver) resolve() CLIEndpoint {
 	if f.TLSKey != nil {
 		keyFile = *f.TLSKey
 	}
+	ep.Look, ep.Dir = FileSet{CA: caFile, Cert: certFile, Key: keyFile}, ep.CertPath
 	// SetDefaultOptions: --tlsverify given at all, or verification on,
 	// turns TLS on; a missing default cert or key is dropped.
 	if f.TLSVerify != nil || verify {
@@ -393,6 +404,8 @@ func (r *clientResolver) contextEndpoint(ep *CLIEndpoint) (docker.Endpoint, erro
 	name := ep.Context
 	ep.HostFrom = fmt.Sprintf("context %q", name)
 	metaDir, tlsDir := ContextDir(ep.ConfigDir, name)
+	ep.Dir = filepath.Join(tlsDir, layout.ContextDockerEndpoint)
+	ep.Look = FileSet{CA: filepath.Join(ep.Dir, layout.ClientCAFile), Cert: filepath.Join(ep.Dir, layout.ClientCertFile), Key: filepath.Join(ep.Dir, layout.ClientKeyFile)}
 	meta, err := r.contextMetadata(name, filepath.Join(metaDir, layout.ContextMetaFile))
 	if err != nil {
 		return docker.Endpoint{}, err
