@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"path"
-	"sort"
 	"strings"
 	"sync"
 	"time"
@@ -66,6 +65,9 @@ func ClientFor(opts Options, ep Endpoint) probe.Client {
 	_ = opts.normalise()
 	m := ep.CLI
 	c := probe.Client{TLS: m.TLS, SkipVerify: m.SkipTLSVerify, Source: ep.Label}
+	if m.Context != layout.DefaultContextName {
+		c.Context = m.Context
+	}
 	if m.Err != nil {
 		c.ConfigErr = errors.New(m.DockerLine())
 		return c
@@ -109,6 +111,12 @@ type LiveTarget struct {
 	// Profile names the loader whose material is used for a registry:
 	// "docker" (dockerd's certs.d), "containerd" or "containers".
 	Profile string
+	// Setup names the client setup for a daemon target ("docker -H
+	// tcp://h:2376 --tlsverify", "docker --context prod"); "" for fleets.
+	Setup string
+	// informational: another setup for the same target works; this
+	// setup's failure is reported as info.
+	informational bool
 }
 
 // Subject is how findings name the target: with the loader profile when it
@@ -143,8 +151,12 @@ func Probe(ctx context.Context, targets []LiveTarget, o probe.Options, workers i
 }
 
 // AddLive adds the probe results to the report as findings (an info finding
-// for a healthy endpoint) and the targets as sources.
+// for a healthy endpoint) and the targets as sources. Live findings come
+// first, in the order of targets (the intake leads with the most likely
+// client setup); the static findings follow in their own order.
 func (rep *Report) AddLive(targets []LiveTarget, results []*probe.Result) {
+	static := rep.Findings
+	rep.Findings = nil
 	for i, res := range results {
 		t := res.Target
 		subject := targets[i].Subject()
@@ -158,8 +170,14 @@ func (rep *Report) AddLive(targets []LiveTarget, results []*probe.Result) {
 		if sev == "" {
 			sev = SeverityError
 		}
+		if targets[i].informational {
+			sev = SeverityInfo
+		}
 		f := Finding{CheckID: string(res.Outcome), Severity: sev, Subject: subject, Message: res.Cause, Fix: res.Fix,
-			Evidence: liveEvidence(res), DockerError: res.DockerError}
+			Evidence: liveEvidence(res), DockerError: res.DockerError, Setup: targets[i].Setup}
+		if f.Setup != "" {
+			f.Message = "with " + f.Setup + ": " + f.Message
+		}
 		if p := targets[i].Profile; p != "" && p != ProfileDocker {
 			// Not what docker prints: containerd and containers/image word
 			// their errors themselves. The raw error stays in evidence.
@@ -167,7 +185,8 @@ func (rep *Report) AddLive(targets []LiveTarget, results []*probe.Result) {
 		}
 		rep.Findings = append(rep.Findings, f)
 	}
-	sort.SliceStable(rep.Findings, func(i, j int) bool { return findingLess(&rep.Findings[i], &rep.Findings[j]) })
+	rep.Findings = append(rep.Findings, static...)
+	rep.Summarize()
 }
 
 func statusOf(res *probe.Result) string {

@@ -287,6 +287,7 @@ func (r *runner) finish() *Report {
 	if rep.Findings == nil {
 		rep.Findings = []Finding{}
 	}
+	rep.Summarize()
 	return rep
 }
 
