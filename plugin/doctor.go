@@ -226,6 +226,7 @@ func runDoctor(ctx context.Context, dockerCli command.Cli, cmd *cobra.Command, o
 		debug.SetMemoryLimit(80 << 20)
 	}
 	if len(live) > 0 {
+		po.APIVersion = doctor.InstalledAPIVersion(ctx)
 		results := doctor.Probe(ctx, live, po, opts.parallel)
 		live, results = doctor.OrderSetups(live, results, infos)
 		rep.AddLive(live, results)

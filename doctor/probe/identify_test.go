@@ -3,6 +3,8 @@ package probe
 import (
 	"context"
 	"crypto/tls"
+	"io"
+	"log"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -83,5 +85,21 @@ func TestIdentify(t *testing.T) {
 	ln.Close()
 	if id := Identify(context.Background(), h, p, Options{Timeout: time.Second}); id.Role != "" || !strings.Contains(id.Answer, "connection refused") {
 		t.Errorf("closed port: %+v", id)
+	}
+}
+
+// docker's quoted line carries the installed CLI's API version.
+func TestDockerLineAPIVersion(t *testing.T) {
+	srv := httptest.NewUnstartedServer(http.NotFoundHandler())
+	srv.TLS = &tls.Config{ClientAuth: tls.RequireAnyClientCert}
+	srv.Config.ErrorLog = log.New(io.Discard, "", 0)
+	srv.StartTLS()
+	defer srv.Close()
+	h, p := hostPort(t, srv.URL)
+	for _, v := range []string{"1.50", "1.41"} {
+		res := Probe(context.Background(), Target{Role: RoleDaemon, Host: h, Port: p}, Client{TLS: true, SkipVerify: true}, Options{Timeout: 2 * time.Second, APIVersion: v})
+		if !strings.Contains(res.DockerError, "/v"+v+"/") {
+			t.Errorf("APIVersion %s: docker line %q", v, res.DockerError)
+		}
 	}
 }

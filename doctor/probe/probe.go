@@ -46,6 +46,19 @@ type Options struct {
 	Now func() time.Time
 	// Resolver, when set, replaces DNS resolution (tests).
 	Resolver func(ctx context.Context, host string) ([]string, error)
+	// APIVersion is the API version the installed docker CLI uses before
+	// negotiating ("1.50" for docker 28.2): docker's quoted lines carry it
+	// in their URLs. "" uses the bundled client's.
+	APIVersion string
+}
+
+// clientOpts adds the installed CLI's API version, when known, to a moby
+// client's options.
+func (o Options) clientOpts(opts ...client.Opt) []client.Opt {
+	if o.APIVersion != "" {
+		opts = append(opts, client.WithAPIVersion(o.APIVersion))
+	}
+	return opts
 }
 
 func (o *Options) defaults() {
@@ -497,7 +510,7 @@ func (r *Result) httpCall(ctx context.Context, o Options, tc *tls.Conn) error {
 	if r.Target.Role == RoleRegistry {
 		return r.registryGet(ctx, o, hc)
 	}
-	cli, err := client.New(client.WithHost("tcp://"+r.Target.Addr()), client.WithHTTPClient(hc), client.WithTimeout(o.Timeout), noTracing)
+	cli, err := client.New(o.clientOpts(client.WithHost("tcp://"+r.Target.Addr()), client.WithHTTPClient(hc), client.WithTimeout(o.Timeout), noTracing)...)
 	if err != nil {
 		return err
 	}
@@ -620,7 +633,7 @@ func (r *Result) dockerLine(ctx context.Context, o Options, conn net.Conn, cause
 	if !r.client.TLS {
 		opts = append(opts, client.WithScheme("http"))
 	}
-	cli, err := client.New(opts...)
+	cli, err := client.New(o.clientOpts(opts...)...)
 	if err != nil {
 		return err.Error()
 	}
@@ -643,8 +656,8 @@ func (r *Result) plainHTTP(ctx context.Context, o Options, conn net.Conn) (strin
 	defer cancel()
 	hc := r.httpClient(o, nil, func(context.Context) (net.Conn, error) { return conn, nil })
 	defer hc.CloseIdleConnections()
-	cli, err := client.New(client.WithHost("tcp://"+r.Target.Addr()), client.WithHTTPClient(hc), client.WithScheme("http"), noTracing,
-		client.WithResponseHook(func(resp *http.Response) { status = resp.StatusCode }))
+	cli, err := client.New(o.clientOpts(client.WithHost("tcp://"+r.Target.Addr()), client.WithHTTPClient(hc), client.WithScheme("http"), noTracing,
+		client.WithResponseHook(func(resp *http.Response) { status = resp.StatusCode }))...)
 	if err != nil {
 		return err.Error(), 0
 	}
