@@ -192,7 +192,7 @@ func daemonSetups(opts Options, t probe.Target, alternatives bool) []setup {
 	f := opts.Flags
 	active := opts.resolveCLI(f)
 	var out []setup
-	if active.Err == nil && sameDaemon(active.Host, t) {
+	if sameDaemon(active.Host, t) {
 		out = append(out, setup{name: describeActive(opts, active), ep: active})
 	} else {
 		hf := f
