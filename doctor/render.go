@@ -81,11 +81,7 @@ func RenderTextOpts(w io.Writer, rep *Report, opts TextOptions) error {
 	var b strings.Builder
 	if sm := rep.Summary; sm != nil && !opts.Quiet {
 		// One line with the story: the cause and the fix.
-		where := sm.Subject
-		if sm.Setup != "" {
-			where += ", with " + sm.Setup
-		}
-		fmt.Fprintf(&b, "%s %s (%s): %s %s %s\n", p.severity(SeverityError).Sprint("Root cause:"), sm.CheckID, where,
+		fmt.Fprintf(&b, "%s %s (%s): %s %s %s\n", p.severity(SeverityError).Sprint("Root cause:"), sm.CheckID, sm.Subject,
 			strings.TrimSuffix(sm.RootCause, "."), p.fix.Sprint("Fix:"), sm.Fix)
 	}
 	if !opts.Quiet {

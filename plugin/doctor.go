@@ -40,6 +40,10 @@ type doctorOptions struct {
 	journal     string
 }
 
+// progressDelay is how long a probe step runs before the progress line
+// says so (a variable for tests).
+var progressDelay = time.Second
+
 // doctorEnvVars are the variables the doctor reads from the environment.
 var doctorEnvVars = []string{
 	"DOCKER_HOST", "DOCKER_TLS_VERIFY", "DOCKER_TLS", "DOCKER_CERT_PATH",
@@ -201,6 +205,13 @@ func runDoctor(ctx context.Context, dockerCli command.Cli, cmd *cobra.Command, o
 		return err
 	}
 	po := probe.Options{Timeout: opts.timeout}
+	if opts.format == "text" && !opts.fix && dockerCli.Err().IsTerminal() {
+		// A line on stderr for a probe step over a second, only for a
+		// person at a terminal: never in json, sarif or junit.
+		prog := doctor.NewProgress(dockerCli.Err(), progressDelay)
+		defer prog.Stop()
+		po.Progress = prog.Step
+	}
 	io := doctor.IntakeOptions{Registry: opts.registry, Daemon: opts.daemon, Rootless: opts.rootless, Identify: true, Alternatives: true, Probe: po}
 	inputs := args
 	if len(args) == 0 && len(fleet) == 0 {

@@ -36,6 +36,10 @@ type Identity struct {
 func Identify(ctx context.Context, host string, port int, o Options) Identity {
 	o.defaults()
 	addr := net.JoinHostPort(host, strconv.Itoa(port))
+	if o.Progress != nil {
+		o.Progress(addr, "identify")
+		defer o.Progress(addr, "")
+	}
 	d := &net.Dialer{Timeout: o.Timeout}
 	ctx, cancel := context.WithTimeout(ctx, 3*o.Timeout)
 	defer cancel()

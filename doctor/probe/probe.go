@@ -46,6 +46,9 @@ type Options struct {
 	Now func() time.Time
 	// Resolver, when set, replaces DNS resolution (tests).
 	Resolver func(ctx context.Context, host string) ([]string, error)
+	// Progress, when set, is told when a step of the probe of addr starts
+	// (stage "" when the probe ends), for a progress line.
+	Progress func(addr string, stage Stage)
 	// APIVersion is the API version the installed docker CLI uses before
 	// negotiating ("1.50" for docker 28.2): docker's quoted lines carry it
 	// in their URLs. "" uses the bundled client's.
@@ -153,10 +156,18 @@ func (r *Result) fail(s Stage, o Outcome, err error) *Result {
 	return r
 }
 
+// step tells the progress reporter that stage starts.
+func (o Options) step(t Target, s Stage) {
+	if o.Progress != nil {
+		o.Progress(t.Addr(), s)
+	}
+}
+
 // Probe runs the ladder against t with the client's material.
 func Probe(ctx context.Context, t Target, c Client, o Options) *Result {
 	o.defaults()
 	r := &Result{Target: t, client: c, now: o.Now}
+	defer o.step(t, "")
 	r.run(ctx, o)
 	r.diagnose(o)
 	return r
@@ -187,6 +198,7 @@ func (r *Result) run(ctx context.Context, o Options) {
 	}
 
 	// Resolve.
+	o.step(t, StageResolve)
 	start := time.Now()
 	rctx, cancel := context.WithTimeout(ctx, o.Timeout)
 	addrs, err := resolve(rctx, t.Host, o)
@@ -200,6 +212,7 @@ func (r *Result) run(ctx context.Context, o Options) {
 	r.Evidence.Addrs = addrs
 
 	// Connect.
+	o.step(t, StageConnect)
 	start = time.Now()
 	conn, err := dial(ctx, addrs, t.Port, o.Timeout)
 	r.stage(StageConnect, start, err)
@@ -217,6 +230,7 @@ func (r *Result) run(ctx context.Context, o Options) {
 	}
 
 	// Sniff: a server that speaks first is not TLS.
+	o.step(t, StageSniff)
 	start = time.Now()
 	br := bufio.NewReader(conn)
 	if o.SniffWait > 0 {
@@ -249,6 +263,7 @@ func (r *Result) run(ctx context.Context, o Options) {
 		// The client speaks plain HTTP. Learn whether the server speaks TLS
 		// with a handshake on a second connection, then reproduce what the
 		// client sees on this one.
+		o.step(t, StageHTTP)
 		speaks := r.speaksTLS(ctx, addrs, o)
 		r.Evidence.SpeaksTLS = &speaks
 		line, status := r.plainHTTP(ctx, o, pc)
@@ -268,6 +283,7 @@ func (r *Result) run(ctx context.Context, o Options) {
 
 	// Handshake, with server verification done as Go does it but with the
 	// chain kept, and the client certificate chosen as Go chooses it.
+	o.step(t, StageHandshake)
 	start = time.Now()
 	tc, herr := r.handshake(ctx, pc, cfg, o, 0)
 	r.stage(StageHandshake, start, herr)
@@ -284,6 +300,7 @@ func (r *Result) run(ctx context.Context, o Options) {
 
 	// HTTP over the established connection: with TLS 1.3 the server's
 	// verdict on the client certificate arrives here.
+	o.step(t, StageHTTP)
 	start = time.Now()
 	err = r.httpCall(ctx, o, tc)
 	r.stage(StageHTTP, start, err)
