@@ -527,7 +527,7 @@ func (r *Result) httpCall(ctx context.Context, o Options, tc *tls.Conn) error {
 	if r.Target.Role == RoleRegistry {
 		return r.registryGet(ctx, o, hc)
 	}
-	cli, err := client.New(o.clientOpts(client.WithHost("tcp://"+r.Target.Addr()), client.WithHTTPClient(hc), client.WithTimeout(o.Timeout), noTracing)...)
+	cli, err := client.New(client.WithHost("tcp://"+r.Target.Addr()), client.WithHTTPClient(hc), client.WithTimeout(o.Timeout), noTracing)
 	if err != nil {
 		return err
 	}
@@ -540,7 +540,7 @@ func (r *Result) httpCall(ctx context.Context, o Options, tc *tls.Conn) error {
 		// call's error: reproduce that line.
 		r.DockerError = err.Error()
 		if _, verr := cli.ServerVersion(ctx, client.ServerVersionOptions{}); verr != nil {
-			r.DockerError = verr.Error()
+			r.DockerError = r.pinnedLine(ctx, o, hc, false, verr.Error())
 		}
 		return err
 	}
@@ -661,6 +661,29 @@ func (r *Result) dockerLine(ctx context.Context, o Options, conn net.Conn, cause
 	return ""
 }
 
+// pinnedLine is docker's line for a request that failed before the
+// client could negotiate, with the installed CLI's API version in the URL:
+// the request is made again with that version pinned. fallback is kept
+// when no version is known or the pinned request does not fail.
+func (r *Result) pinnedLine(ctx context.Context, o Options, hc *http.Client, plain bool, fallback string) string {
+	if o.APIVersion == "" {
+		return fallback
+	}
+	opts := o.clientOpts(client.WithHost("tcp://"+r.Target.Addr()), client.WithHTTPClient(hc), client.WithTimeout(o.Timeout), noTracing)
+	if plain {
+		opts = append(opts, client.WithScheme("http"))
+	}
+	cli, err := client.New(opts...)
+	if err != nil {
+		return fallback
+	}
+	defer cli.Close()
+	if _, err := cli.ServerVersion(ctx, client.ServerVersionOptions{}); err != nil {
+		return err.Error()
+	}
+	return fallback
+}
+
 // plainHTTP sends the plain-HTTP request a non-TLS docker client sends and
 // returns what docker would print.
 func (r *Result) plainHTTP(ctx context.Context, o Options, conn net.Conn) (string, int) {
@@ -673,14 +696,18 @@ func (r *Result) plainHTTP(ctx context.Context, o Options, conn net.Conn) (strin
 	defer cancel()
 	hc := r.httpClient(o, nil, func(context.Context) (net.Conn, error) { return conn, nil })
 	defer hc.CloseIdleConnections()
-	cli, err := client.New(o.clientOpts(client.WithHost("tcp://"+r.Target.Addr()), client.WithHTTPClient(hc), client.WithScheme("http"), noTracing,
-		client.WithResponseHook(func(resp *http.Response) { status = resp.StatusCode }))...)
+	cli, err := client.New(client.WithHost("tcp://"+r.Target.Addr()), client.WithHTTPClient(hc), client.WithScheme("http"), noTracing,
+		client.WithResponseHook(func(resp *http.Response) { status = resp.StatusCode }))
 	if err != nil {
 		return err.Error(), 0
 	}
 	defer cli.Close()
 	v, err := cli.ServerVersion(ctx, client.ServerVersionOptions{})
 	if err != nil {
+		if status == 0 {
+			// No HTTP answer: docker never negotiated either.
+			return r.pinnedLine(ctx, o, hc, true, err.Error()), status
+		}
 		return err.Error(), status
 	}
 	r.Evidence.ServerVersion = v.Version

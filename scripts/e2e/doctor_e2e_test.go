@@ -13,7 +13,24 @@ type doctorReport struct {
 	Sources []struct {
 		Kind, Path, Status string
 	}
+	Summary *struct {
+		CheckID   string `json:"checkId"`
+		RootCause string `json:"rootCause"`
+		Fix       string `json:"fix"`
+		Setup     string `json:"setup"`
+	} `json:"summary"`
+	Targets []struct {
+		Input      string `json:"input"`
+		Target     string `json:"target"`
+		Kind       string `json:"kind"`
+		KindReason string `json:"kindReason"`
+		Setups     []struct {
+			Name    string `json:"name"`
+			Outcome string `json:"outcome"`
+		} `json:"setups"`
+	} `json:"targets"`
 	Findings []struct {
+		Setup    string            `json:"setup"`
 		ID       string            `json:"checkId"`
 		Severity string            `json:"severity"`
 		Subject  string            `json:"subject"`
@@ -156,12 +173,17 @@ func TestDoctorRegistryInNamespace(t *testing.T) {
 	}
 	certsD := filepath.Dir(reg.CertsDir())
 	certsDSum := checksumTree(t, certsD)
-	out, code := run("doctor", "--registry", reg.Host, "--format", "json")
-	requireUnchanged(t, "doctor --registry", certsD, certsDSum)
+	// Addressed as the user types it after a failed pull: bare host:port.
+	// The certs.d directory for it makes it a registry.
+	out, code := run("doctor", reg.Host, "--format", "json")
+	requireUnchanged(t, "doctor "+reg.Host, certsD, certsDSum)
 	if code != 1 {
-		t.Fatalf("doctor --registry with ca.crt only: exit %d\n%s", code, out)
+		t.Fatalf("doctor %s with ca.crt only: exit %d\n%s", reg.Host, code, out)
 	}
 	rep := parseReport(t, out)
+	if len(rep.Targets) != 1 || rep.Targets[0].Kind != "registry" || !strings.Contains(rep.Targets[0].KindReason, "a registry directory for "+reg.Host+" exists") {
+		t.Fatalf("bare %s not taken for a registry: %+v", reg.Host, rep.Targets)
+	}
 	i, ok := rep.find("probe-client-cert-missing")
 	if !ok || !strings.Contains(rep.Findings[i].Fix, "docker tls install-registry "+reg.Host+" --issue-client") {
 		t.Fatalf("findings: %+v", rep.Findings)
@@ -172,7 +194,7 @@ func TestDoctorRegistryInNamespace(t *testing.T) {
 	mustDockerTLS(t, nil, "install-registry", reg.Host, "--ca", filepath.Join(dir, "ca.pem"), "--issue-client",
 		"--ca-cert", filepath.Join(dir, "ca.pem"), "--ca-key", filepath.Join(dir, "ca-key.pem"),
 		"--certs-dir", filepath.Dir(reg.CertsDir()), "--force")
-	out, code = run("doctor", "https://"+reg.Host, "--format", "json")
+	out, code = run("doctor", reg.Host, "--format", "json")
 	rep = parseReport(t, out)
 	if _, ok := rep.find("probe-ok"); !ok || code != 0 {
 		t.Errorf("after install-registry: exit %d %+v", code, rep.Findings)

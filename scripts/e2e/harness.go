@@ -954,6 +954,8 @@ type RegistryOpts struct {
 	// ClientCAs, if set, makes the registry require a client certificate
 	// signed by one of these CA certificates (PEM files).
 	ClientCAs []string
+	// Plain serves plain HTTP (no certificate needed).
+	Plain bool
 }
 
 // Registry is a running docker-registry (distribution 2.8) serving HTTPS.
@@ -985,7 +987,7 @@ func StartRegistry(t testing.TB, opts RegistryOpts) *Registry {
 	if opts.Namespace == nil {
 		t.Fatal("e2e: RegistryOpts.Namespace is required")
 	}
-	if opts.CertFile == "" || opts.KeyFile == "" {
+	if !opts.Plain && (opts.CertFile == "" || opts.KeyFile == "") {
 		t.Fatal("e2e: RegistryOpts.CertFile and KeyFile are required")
 	}
 	if opts.Hostname == "" {
@@ -1019,10 +1021,10 @@ storage:
 http:
   addr: %s
   secret: e2e-not-secret
-  tls:
-    certificate: %s
-    key: %s
-`, q(r.RootDir), q(r.Addr), q(opts.CertFile), q(opts.KeyFile))
+`, q(r.RootDir), q(r.Addr))
+	if !opts.Plain {
+		fmt.Fprintf(&cfg, "  tls:\n    certificate: %s\n    key: %s\n", q(opts.CertFile), q(opts.KeyFile))
+	}
 	if len(opts.ClientCAs) > 0 {
 		cfg.WriteString("    clientcas:\n")
 		for _, ca := range opts.ClientCAs {
