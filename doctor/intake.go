@@ -126,6 +126,11 @@ func decideKind(ctx context.Context, opts Options, in string, io IntakeOptions, 
 	}
 	id := probe.Identify(ctx, t.Host, t.Port, io.Probe)
 	identified[t.Addr()] = &id
+	if id.NeedsClientCert {
+		// Registries that demand client certificates have a registry
+		// directory (above); the client setups' probes tell the rest.
+		return t, KindDaemon, id.Answer + "; no registry directory names it, so it is taken for a daemon", nil
+	}
 	switch id.Role {
 	case probe.RoleDaemon:
 		return t, KindDaemon, id.Answer, nil
@@ -373,8 +378,13 @@ func OrderSetups(targets []LiveTarget, results []*probe.Result, infos []TargetIn
 				speaksTLS = true
 			}
 		}
+		// The effective setup leads when it speaks TLS (the user configured
+		// it); otherwise one that works, else a TLS one when the endpoint
+		// speaks TLS, else the effective one.
 		rank := func(p pair) int {
 			switch {
+			case group[0].lt.Client.TLS:
+				return 0
 			case p.res.Outcome.OK():
 				return 0
 			case speaksTLS && p.lt.Client.TLS:
@@ -387,13 +397,19 @@ func OrderSetups(targets []LiveTarget, results []*probe.Result, infos []TargetIn
 				group[b], group[b-1] = group[b-1], group[b]
 			}
 		}
-		works := len(group) > 1 && group[0].res.Outcome.OK()
-		for k, p := range group {
-			if works && k > 0 && !p.res.Outcome.OK() {
-				p.res.Cause = "the other setup: " + p.res.Cause
-				p.res.Fix = "nothing to do: " + group[0].lt.Setup + " works"
-				p.lt.informational = true
+		// The others say what they do, as info: one story per target.
+		for k := range group {
+			p := &group[k]
+			if k == 0 || len(group) == 1 {
+				continue
 			}
+			p.lt.informational = true
+			p.res.Cause = "the other setup: " + p.res.Cause
+			if group[0].res.Outcome.OK() && !p.res.Outcome.OK() {
+				p.res.Fix = "nothing to do: " + group[0].lt.Setup + " works"
+			}
+		}
+		for _, p := range group {
 			outT = append(outT, p.lt)
 			outR = append(outR, p.res)
 		}

@@ -135,7 +135,7 @@ func TestOrderSetups(t *testing.T) {
 	infos := []TargetInfo{{Target: target.String()}}
 	// The endpoint speaks TLS: the TLS setup leads even when it fails.
 	ts, rs := OrderSetups([]LiveTarget{lt("plain", false), lt("tls", true)}, []*probe.Result{plain, tlsBad}, infos)
-	if ts[0].Setup != "tls" || rs[0] != tlsBad || ts[1].informational {
+	if ts[0].Setup != "tls" || rs[0] != tlsBad || !ts[1].informational {
 		t.Errorf("TLS endpoint: %s first (informational %v)", ts[0].Setup, ts[1].informational)
 	}
 	if len(infos[0].Setups) != 2 || infos[0].Setups[0].Name != "tls" {
@@ -149,6 +149,14 @@ func TestOrderSetups(t *testing.T) {
 	}
 	rep := &Report{}
 	rep.AddLive(ts, rs)
+	// A TLS setup the user configured leads even when another works: its
+	// failure is the story, the working one a hint.
+	cfgBad := &probe.Result{Outcome: probe.OutcomeClientCertMissing, Cause: "no cert"}
+	okCtx := &probe.Result{Outcome: probe.OutcomeOK}
+	ts2, _ := OrderSetups([]LiveTarget{lt("env TLS", true), lt("docker --context good", true)}, []*probe.Result{cfgBad, okCtx}, nil)
+	if ts2[0].Setup != "env TLS" || ts2[0].informational || !ts2[1].informational {
+		t.Errorf("configured TLS setup: %+v", ts2)
+	}
 	if rep.Findings[1].Severity != SeverityInfo || rep.Summary != nil {
 		t.Errorf("a failing other setup must not fail the run: %+v summary %+v", rep.Findings[1], rep.Summary)
 	}

@@ -54,6 +54,10 @@ func (r *Result) diagnose(o Options) {
 	case OutcomeOKPlain:
 		r.Cause = fmt.Sprintf("%s answered over plain HTTP: the connection is not encrypted", describeRole(t.Role))
 		r.Fix = "protect the daemon with TLS: docker tls init --san " + t.Host
+		if t.Role == RoleRegistry {
+			r.Cause += " (dockerd uses plain HTTP for a registry on a loopback address, which it treats as insecure)"
+			r.Fix = "nothing to do for pulls and pushes from this machine; to serve it to other machines, enable TLS on the registry (http.tls) and install its CA: docker tls install-registry " + t.HostPort()
+		}
 	case OutcomeClientConfig:
 		r.Cause = fmt.Sprintf("the client material in %s cannot be used: %s", src, r.Err)
 		r.Fix = "repair the file named in the cause; the static findings of this report (docker tls doctor) say how"

@@ -20,6 +20,9 @@ type Identity struct {
 	// TLS: the endpoint completed a TLS handshake (or rejected ours with a
 	// TLS alert).
 	TLS bool
+	// NeedsClientCert: a TLS endpoint that refused to answer without a
+	// client certificate.
+	NeedsClientCert bool
 	// Answer says what answered, in words ("/_ping answered with
 	// Api-Version 1.41", "HTTP 404 from nginx/1.25 to /_ping and /v2/").
 	Answer string
@@ -62,6 +65,8 @@ func Identify(ctx context.Context, host string, port int, o Options) Identity {
 	case isAlert(herr):
 		id.TLS = true
 		id.Answer = "a TLS endpoint that refused the handshake (" + herr.Error() + ")"
+		a := alertText(herr)
+		id.NeedsClientCert = a == "certificate required" || a == "bad certificate" || a == "handshake failure"
 		return id
 	default:
 		id.Answer = "the endpoint answered neither TLS nor HTTP: " + herr.Error()
@@ -89,6 +94,7 @@ func Identify(ctx context.Context, host string, port int, o Options) Identity {
 				// TLS 1.3: the server judges the (absent) client
 				// certificate after the handshake.
 				id.Answer = "a TLS endpoint that demands a client certificate (remote error: tls: " + a + ")"
+				id.NeedsClientCert = true
 				return id
 			}
 			seen = append(seen, fmt.Sprintf("%s: %v", p, err))

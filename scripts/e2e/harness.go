@@ -954,7 +954,7 @@ type RegistryOpts struct {
 	// ClientCAs, if set, makes the registry require a client certificate
 	// signed by one of these CA certificates (PEM files).
 	ClientCAs []string
-	// Plain serves plain HTTP (no certificate needed).
+	// Plain serves plain HTTP (no certificate needed) on 127.0.0.1.
 	Plain bool
 }
 
@@ -994,12 +994,17 @@ func StartRegistry(t testing.TB, opts RegistryOpts) *Registry {
 		opts.Hostname = DefaultRegistryHostname
 	}
 	dir := t.TempDir()
-	port := FreePort(t, "::1")
+	ip := "::1"
+	if opts.Plain {
+		// A plain registry is the CI one on localhost: 127.0.0.1.
+		ip = "127.0.0.1"
+	}
+	port := FreePort(t, ip)
 	r := &Registry{
 		Hostname:   opts.Hostname,
 		Port:       port,
 		Host:       net.JoinHostPort(opts.Hostname, strconv.Itoa(port)),
-		Addr:       net.JoinHostPort("::1", strconv.Itoa(port)),
+		Addr:       net.JoinHostPort(ip, strconv.Itoa(port)),
 		RootDir:    filepath.Join(dir, "storage"),
 		ConfigFile: filepath.Join(dir, "config.yml"),
 		LogFile:    filepath.Join(dir, "registry.log"),
@@ -1034,7 +1039,7 @@ http:
 	if err := os.WriteFile(r.ConfigFile, []byte(cfg.String()), 0o644); err != nil {
 		t.Fatalf("e2e: %v", err)
 	}
-	opts.Namespace.AddHost(t, "::1", opts.Hostname)
+	opts.Namespace.AddHost(t, ip, opts.Hostname)
 
 	cmd := opts.Namespace.Command(Tool(t, "docker-registry"), "serve", r.ConfigFile)
 	cmd.Env = cleanEnv("REGISTRY_") // REGISTRY_* would override config.yml
