@@ -221,8 +221,7 @@ func daemonSetups(opts Options, t probe.Target, alternatives bool) []setup {
 		if cfgDir := path.Clean(ep.ConfigDir); path.Clean(ep.CertPath) != cfgDir && fileExists(opts, path.Join(cfgDir, layout.ClientCAFile)) {
 			cf := tf
 			cf.TLSCACert, cf.TLSCert, cf.TLSKey = path.Join(cfgDir, layout.ClientCAFile), path.Join(cfgDir, layout.ClientCertFile), path.Join(cfgDir, layout.ClientKeyFile)
-			name := fmt.Sprintf("docker -H %s --tlsverify --tlscacert %s --tlscert %s --tlskey %s", t.String(), shq(cf.TLSCACert), shq(cf.TLSCert), shq(cf.TLSKey))
-			out = append(out, setup{name: name, ep: opts.resolveCLI(cf)})
+			out = append(out, setup{name: commandLine(opts, cf, "docker -H "+t.String()+" --tlsverify"), ep: opts.resolveCLI(cf)})
 		}
 	}
 	for _, n := range loader.CLIContexts(opts.FS, active.ConfigDir) {
@@ -272,27 +271,33 @@ func sameDaemon(host string, t probe.Target) bool {
 	return err == nil && strings.EqualFold(dt.Host, t.Host) && dt.Port == t.Port
 }
 
-// describeActive names the active endpoint as the user set it up.
+// describeActive names the active endpoint as the user set it up, as a
+// shell line.
 func describeActive(opts Options, ep loader.CLIEndpoint) string {
 	switch ep.ContextFrom {
 	case loader.FromContextFlag:
-		return "docker --context " + shq(ep.Context)
+		return commandLine(opts, opts.Flags, "docker --context "+shq(ep.Context))
 	case loader.FromDockerContext:
-		return fmt.Sprintf("docker with DOCKER_CONTEXT=%s", shq(ep.Context))
+		return "DOCKER_CONTEXT=" + shq(ep.Context) + " docker"
 	case loader.FromCurrentContext:
-		return fmt.Sprintf("docker with the current context %q (docker context use)", ep.Context)
+		return fmt.Sprintf("docker (current context %s)", shq(ep.Context))
 	case loader.FromHostFlag:
 		return commandLine(opts, opts.Flags, "docker -H "+opts.Flags.Host)
 	}
-	return commandLine(opts, opts.Flags, "docker with DOCKER_HOST="+opts.getenv("DOCKER_HOST"))
+	return commandLine(opts, opts.Flags, "DOCKER_HOST="+shq(opts.getenv("DOCKER_HOST"))+" docker")
 }
 
-// commandLine writes the setup as the docker command line the user runs:
-// base, the TLS flags, and the TLS environment that applies.
+// commandLine writes the setup as the shell line the user runs: the TLS
+// environment that applies, base, then the TLS flags.
 func commandLine(opts Options, f ClientFlags, base string) string {
 	var b strings.Builder
+	for _, k := range []string{"DOCKER_TLS_VERIFY", "DOCKER_TLS", "DOCKER_CERT_PATH"} {
+		if v := opts.getenv(k); v != "" {
+			b.WriteString(k + "=" + shq(v) + " ")
+		}
+	}
 	b.WriteString(base)
-	if f.TLS != nil && !strings.Contains(base, "--tls ") {
+	if f.TLS != nil {
 		fmt.Fprintf(&b, " --tls=%t", *f.TLS)
 	}
 	if f.TLSVerify != nil && !strings.HasSuffix(base, "--tlsverify") {
@@ -303,52 +308,11 @@ func commandLine(opts Options, f ClientFlags, base string) string {
 		}
 	}
 	for _, x := range []struct{ n, v string }{{"--tlscacert", f.TLSCACert}, {"--tlscert", f.TLSCert}, {"--tlskey", f.TLSKey}} {
-		if x.v != "" {
+		if x.v != "" && !strings.Contains(base, x.n) {
 			b.WriteString(" " + x.n + " " + shq(x.v))
 		}
 	}
-	var env []string
-	for _, k := range []string{"DOCKER_TLS_VERIFY", "DOCKER_TLS", "DOCKER_CERT_PATH"} {
-		if v := opts.getenv(k); v != "" {
-			env = append(env, k+"="+shq(v))
-		}
-	}
-	if len(env) > 0 {
-		b.WriteString(" (with " + strings.Join(env, " ") + ")")
-	}
 	return b.String()
-}
-
-// AddTargets records the intake's answers in the report; a target that is
-// not a Docker endpoint is an error finding naming what answered.
-func (rep *Report) AddTargets(infos []TargetInfo) {
-	rep.Targets = infos
-	for _, ti := range infos {
-		if ti.Kind != KindNotDocker {
-			continue
-		}
-		rep.Findings = append([]Finding{{CheckID: IDTargetNotDocker, Severity: SeverityError, Subject: ti.Target,
-			Message: fmt.Sprintf("%s is neither a Docker daemon nor a registry: %s", ti.Input, ti.KindReason),
-			Fix:     "check the host and port; pass --daemon or --registry to probe it as one anyway"}}, rep.Findings...)
-	}
-	rep.Summarize()
-}
-
-// DefaultInputs is what the doctor probes without a target: the active
-// endpoint when it is TCP (not with --root: the files are another
-// machine's).
-func DefaultInputs(opts Options) []string {
-	if opts.Root != "" && path.Clean(opts.Root) != "/" {
-		return nil
-	}
-	if err := opts.normalise(); err != nil {
-		return nil
-	}
-	ep := opts.resolveCLI(opts.Flags)
-	if ep.Err != nil || !strings.HasPrefix(ep.Host, "tcp://") {
-		return nil
-	}
-	return []string{ep.Host}
 }
 
 // OrderSetups reorders each target's live results so that the setup the

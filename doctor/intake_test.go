@@ -110,7 +110,7 @@ func TestDaemonSetups(t *testing.T) {
 	// setup; --tlsverify with the same files is the same setup.
 	opts.Env = map[string]string{"HOME": "/home/u", "DOCKER_HOST": "tcp://h.example:2376", "DOCKER_TLS_VERIFY": "1"}
 	got = names(daemonSetups(opts, target, true))
-	if got != "docker with DOCKER_HOST=tcp://h.example:2376 (with DOCKER_TLS_VERIFY=1) | docker --context prod" {
+	if got != "DOCKER_TLS_VERIFY=1 DOCKER_HOST=tcp://h.example:2376 docker | docker --context prod" {
 		t.Errorf("active TLS setup: %s", got)
 	}
 	// DOCKER_CERT_PATH elsewhere while ~/.docker holds material too.
@@ -118,7 +118,7 @@ func TestDaemonSetups(t *testing.T) {
 	opts = Options{FS: m2, Env: map[string]string{"HOME": "/home/u", "DOCKER_CERT_PATH": "/certs"}}
 	_ = opts.normalise()
 	got = names(daemonSetups(opts, target, true))
-	if !strings.Contains(got, "docker -H tcp://h.example:2376 --tlsverify (with DOCKER_CERT_PATH=/certs)") || !strings.Contains(got, "--tlscacert /home/u/.docker/ca.pem") {
+	if !strings.Contains(got, "DOCKER_CERT_PATH=/certs docker -H tcp://h.example:2376 --tlsverify |") || !strings.Contains(got, "--tlscacert /home/u/.docker/ca.pem") {
 		t.Errorf("two material dirs: %s", got)
 	}
 }

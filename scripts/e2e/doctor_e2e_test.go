@@ -152,7 +152,8 @@ func TestDoctorLiveThroughDocker(t *testing.T) {
 	stdout, _, _ = dockerTLS(t, env, "doctor", host)
 	unchanged("docker-tls doctor " + host)
 	requireUnchanged(t, "docker-tls doctor "+host, certPath, certPathSum)
-	if !strings.Contains(stdout, "[error] probe-client-cert-missing: the server requires a client certificate") {
+	if !strings.Contains(stdout, "[error] probe-client-cert-missing: with DOCKER_TLS_VERIFY=1 DOCKER_CERT_PATH="+certPath+" DOCKER_HOST="+host+" docker: the server requires a client certificate") ||
+		!strings.HasPrefix(stdout, "Root cause: probe-client-cert-missing") {
 		t.Errorf("text output:\n%s", stdout)
 	}
 }
