@@ -255,8 +255,12 @@ func (r *runner) checkClientSet(s *clientSet, d *daemonInfo) {
 	}
 	if s.active && s.tlsOn && !caF.fi.Exists && !s.explicit[s.ca] && !r.hasAlias(s.dir, layout.ClientCAFile) {
 		why := "TLS is on (DOCKER_TLS_VERIFY, DOCKER_TLS or --tls)"
+		line := fmt.Sprintf("open %s: no such file or directory", r.disp(s.ca))
+		if l := s.ep.DockerLine(); l != "" {
+			line = l // the client model's: what docker prints
+		}
 		r.add(IDTLSFileMissing, r.disp(s.ca),
-			fmt.Sprintf("%s, so the docker CLI reads %s, which does not exist: commands fail with \"open %s: no such file or directory\"", why, r.disp(s.ca), r.disp(s.ca)),
+			fmt.Sprintf("%s, so the docker CLI reads %s, which does not exist: commands fail with %q", why, r.disp(s.ca), line),
 			fmt.Sprintf("install the CA as %s (docker tls install client), or unset DOCKER_TLS_VERIFY DOCKER_TLS DOCKER_CERT_PATH if this daemon does not use TLS", r.q(s.ca)), nil)
 	}
 	if s.tlsOn && certF.fi.Exists != keyF.fi.Exists {

@@ -161,3 +161,24 @@ func TestOrderSetups(t *testing.T) {
 		t.Errorf("a failing other setup must not fail the run: %+v summary %+v", rep.Findings[1], rep.Summary)
 	}
 }
+
+func TestSummaryNamesTheCause(t *testing.T) {
+	rep := &Report{Findings: []Finding{
+		{CheckID: IDTLSFileMissing, Severity: SeverityError, Subject: "/h/.docker/ca.pem", Message: "ca.pem missing", Fix: "install it"},
+		{CheckID: IDEnvTLSVerifyZero, Severity: SeverityWarning, Subject: "DOCKER_TLS_VERIFY", Message: "DOCKER_TLS_VERIFY=0 turns TLS on", Fix: "unset DOCKER_TLS_VERIFY"},
+	}}
+	rep.Summarize()
+	if rep.Summary == nil || rep.Summary.CheckID != IDEnvTLSVerifyZero || rep.Summary.Fix != "unset DOCKER_TLS_VERIFY" || !strings.Contains(rep.Summary.RootCause, "(then: ca.pem missing)") {
+		t.Errorf("summary: %+v", rep.Summary)
+	}
+	// Live first: the leading setup's error.
+	rep.Findings = append([]Finding{{CheckID: "probe-server-unknown-authority", Severity: SeverityError, Subject: "tcp://h:2376", Message: "unknown CA", Fix: "trust it", Setup: "docker --context prod"}}, rep.Findings...)
+	rep.Summarize()
+	if rep.Summary.CheckID != "probe-server-unknown-authority" || rep.Summary.Setup != "docker --context prod" {
+		t.Errorf("live summary: %+v", rep.Summary)
+	}
+	rep.Findings = nil
+	if rep.Summarize(); rep.Summary != nil {
+		t.Errorf("no findings, summary %+v", rep.Summary)
+	}
+}

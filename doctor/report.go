@@ -69,11 +69,28 @@ func (r *Report) Summarize() {
 					continue
 				}
 				r.Summary = &Summary{CheckID: f.CheckID, Subject: f.Subject, RootCause: f.Message, Fix: f.Fix, Setup: f.Setup}
+				if consequences[f.CheckID] {
+					// The environment or context setting that makes the
+					// client read the wrong files is the cause.
+					for _, c := range r.Findings {
+						if causes[c.CheckID] && c.Severity.AtOrAbove(SeverityWarning) {
+							r.Summary = &Summary{CheckID: c.CheckID, Subject: c.Subject, RootCause: c.Message + " (then: " + f.Message + ")", Fix: c.Fix}
+							break
+						}
+					}
+				}
 				return
 			}
 		}
 	}
 }
+
+// causes are client settings that explain file and connection failures
+// (consequences): the summary names them first.
+var (
+	causes       = map[string]bool{IDEnvTLSVerifyZero: true, IDEnvCertPathMissing: true, IDEnvHostOverridesContext: true, IDContextMissing: true}
+	consequences = map[string]bool{IDTLSFileMissing: true, "probe-client-config": true, "probe-client-cert-missing": true}
+)
 
 func isLiveID(id string) bool { return len(id) > 6 && id[:6] == "probe-" }
 
