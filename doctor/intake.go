@@ -315,6 +315,38 @@ func commandLine(opts Options, f ClientFlags, base string) string {
 	return b.String()
 }
 
+// AddTargets records the intake's answers in the report; a target that is
+// not a Docker endpoint is an error finding naming what answered.
+func (rep *Report) AddTargets(infos []TargetInfo) {
+	rep.Targets = infos
+	for _, ti := range infos {
+		if ti.Kind != KindNotDocker {
+			continue
+		}
+		rep.Findings = append([]Finding{{CheckID: IDTargetNotDocker, Severity: SeverityError, Subject: ti.Target,
+			Message: fmt.Sprintf("%s is neither a Docker daemon nor a registry: %s", ti.Input, ti.KindReason),
+			Fix:     "check the host and port; pass --daemon or --registry to probe it as one anyway"}}, rep.Findings...)
+	}
+	rep.Summarize()
+}
+
+// DefaultInputs is what the doctor probes without a target: the active
+// endpoint when it is TCP (not with --root: the files are another
+// machine's).
+func DefaultInputs(opts Options) []string {
+	if opts.Root != "" && path.Clean(opts.Root) != "/" {
+		return nil
+	}
+	if err := opts.normalise(); err != nil {
+		return nil
+	}
+	ep := opts.resolveCLI(opts.Flags)
+	if ep.Err != nil || !strings.HasPrefix(ep.Host, "tcp://") {
+		return nil
+	}
+	return []string{ep.Host}
+}
+
 // OrderSetups reorders each target's live results so that the setup the
 // user most likely runs leads: one that works; else, when the endpoint
 // speaks TLS, a TLS setup; else the effective one. When one setup works,

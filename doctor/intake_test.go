@@ -182,3 +182,24 @@ func TestSummaryNamesTheCause(t *testing.T) {
 		t.Errorf("no findings, summary %+v", rep.Summary)
 	}
 }
+
+func TestAddTargetsAndDefaultInputs(t *testing.T) {
+	rep := &Report{}
+	rep.AddTargets([]TargetInfo{{Input: "web:8080", Target: "tcp://web:8080", Kind: KindNotDocker, KindReason: "http://web:8080 answered /_ping: 404 Not Found"}})
+	if len(rep.Findings) != 1 || rep.Findings[0].CheckID != IDTargetNotDocker || rep.Summary == nil ||
+		rep.Findings[0].Message != "web:8080 is neither a Docker daemon nor a registry: http://web:8080 answered /_ping: 404 Not Found" {
+		t.Errorf("not a Docker endpoint: %+v", rep.Findings)
+	}
+	opts := Options{FS: intakeFS(), Env: map[string]string{"HOME": "/home/u", "DOCKER_HOST": "10.0.0.5:2376"}}
+	if got := DefaultInputs(opts); len(got) != 1 || got[0] != "tcp://10.0.0.5:2376" {
+		t.Errorf("scheme-less DOCKER_HOST: %v", got)
+	}
+	opts.Root = "/srv/image"
+	if got := DefaultInputs(opts); got != nil {
+		t.Errorf("with --root: %v", got)
+	}
+	opts = Options{FS: intakeFS(), Env: map[string]string{"HOME": "/home/u"}}
+	if got := DefaultInputs(opts); got != nil {
+		t.Errorf("socket: %v", got)
+	}
+}
