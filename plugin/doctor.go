@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"runtime/debug"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/docker-tls/docker-tls/doctor"
@@ -237,7 +238,7 @@ func runDoctor(ctx context.Context, dockerCli command.Cli, cmd *cobra.Command, o
 		debug.SetMemoryLimit(80 << 20)
 	}
 	if len(live) > 0 {
-		po.APIVersion = doctor.InstalledAPIVersion(ctx)
+		po.APIVersion = sync.OnceValue(func() string { return doctor.InstalledAPIVersion(ctx) })
 		results := doctor.Probe(ctx, live, po, opts.parallel)
 		live, results = doctor.OrderSetups(live, results, infos)
 		rep.AddLive(live, results)

@@ -97,7 +97,7 @@ func TestDockerLineAPIVersion(t *testing.T) {
 	defer srv.Close()
 	h, p := hostPort(t, srv.URL)
 	for _, v := range []string{"1.50", "1.41"} {
-		res := Probe(context.Background(), Target{Role: RoleDaemon, Host: h, Port: p}, Client{TLS: true, SkipVerify: true}, Options{Timeout: 2 * time.Second, APIVersion: v})
+		res := Probe(context.Background(), Target{Role: RoleDaemon, Host: h, Port: p}, Client{TLS: true, SkipVerify: true}, Options{Timeout: 2 * time.Second, APIVersion: func() string { return v }})
 		if !strings.Contains(res.DockerError, "/v"+v+"/") {
 			t.Errorf("APIVersion %s: docker line %q", v, res.DockerError)
 		}

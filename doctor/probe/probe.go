@@ -49,19 +49,28 @@ type Options struct {
 	// Progress, when set, is told when a step of the probe of addr starts
 	// (stage "" when the probe ends), for a progress line.
 	Progress func(addr string, stage Stage)
-	// APIVersion is the API version the installed docker CLI uses before
-	// negotiating ("1.50" for docker 28.2): docker's quoted lines carry it
-	// in their URLs. "" uses the bundled client's.
-	APIVersion string
+	// APIVersion returns the API version the installed docker CLI uses
+	// before negotiating ("1.50" for docker 28.2): docker's quoted lines
+	// carry it in their URLs. It is called only when a line is needed
+	// (a failure), so a healthy probe never pays for asking docker. nil or
+	// "" uses the bundled client's.
+	APIVersion func() string
 }
 
 // clientOpts adds the installed CLI's API version, when known, to a moby
 // client's options.
 func (o Options) clientOpts(opts ...client.Opt) []client.Opt {
-	if o.APIVersion != "" {
-		opts = append(opts, client.WithAPIVersion(o.APIVersion))
+	if v := o.apiVersion(); v != "" {
+		opts = append(opts, client.WithAPIVersion(v))
 	}
 	return opts
+}
+
+func (o Options) apiVersion() string {
+	if o.APIVersion == nil {
+		return ""
+	}
+	return o.APIVersion()
 }
 
 func (o *Options) defaults() {
@@ -666,7 +675,7 @@ func (r *Result) dockerLine(ctx context.Context, o Options, conn net.Conn, cause
 // the request is made again with that version pinned. fallback is kept
 // when no version is known or the pinned request does not fail.
 func (r *Result) pinnedLine(ctx context.Context, o Options, hc *http.Client, plain bool, fallback string) string {
-	if o.APIVersion == "" {
+	if o.apiVersion() == "" {
 		return fallback
 	}
 	opts := o.clientOpts(client.WithHost("tcp://"+r.Target.Addr()), client.WithHTTPClient(hc), client.WithTimeout(o.Timeout), noTracing)
