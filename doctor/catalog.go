@@ -399,4 +399,13 @@ var catalog = []Check{
 		Fix:      "Fix the JSON (python3 -m json.tool /etc/docker/daemon.json shows where).",
 		Citation: "moby daemon/config/config.go getConflictFreeConfiguration (json.Unmarshal)",
 	},
+	{
+		ID: IDDaemonHostInvalid, Title: "Daemon listen address dockerd cannot use", Severity: SeverityError,
+		Doc: "dockerd parses every \"hosts\" entry and -H flag, then listens on it; an address that does not parse, " +
+			"or a TCP port outside 0-65535, stops the daemon at start: \"failed to load listeners: listen tcp: address " +
+			"99999: invalid port\". The address parser accepts such a port; only the listen fails, so the mistake " +
+			"shows only when the daemon restarts.",
+		Fix:      "Correct the address in daemon.json \"hosts\" (or the -H flag), for example tcp://0.0.0.0:2376, then systemctl restart docker.",
+		Citation: "moby daemon/command/daemon.go loadListeners (opts.ParseHost, then net.Listen)",
+	},
 }

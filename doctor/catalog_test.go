@@ -97,28 +97,6 @@ func TestParseExpiryWarn(t *testing.T) {
 	}
 }
 
-func TestExecStartAndFlags(t *testing.T) {
-	unit := "[Unit]\nDescription=x\n[Service]\nExecStart=/usr/bin/dockerd -H fd:// \\\n  --containerd=/run/containerd/containerd.sock\n"
-	drop1 := "[Service]\nExecStart=\nExecStart=-/usr/bin/dockerd --tlsverify -Htcp://0.0.0.0:2376 --host=unix:///var/run/docker.sock --tlscert \"/etc/docker/my certs/cert.pem\" $OPTS\n"
-	cur, from := applyExecStart(unit, nil, "", "unit")
-	cur, from = applyExecStart(drop1, cur, from, "drop")
-	if len(cur) != 1 || from != "drop" {
-		t.Fatalf("ExecStart = %q from %s", cur, from)
-	}
-	argv := splitArgs(cur[0])
-	if argv[0] != "/usr/bin/dockerd" || argv[5] != "/etc/docker/my certs/cert.pem" {
-		t.Fatalf("argv = %q", argv)
-	}
-	fl := parseDockerdFlags(argv)
-	if strings.Join(fl["hosts"], " ") != "tcp://0.0.0.0:2376 unix:///var/run/docker.sock" || fl["tlsverify"][0] != "true" || fl["tlscert"][0] != "/etc/docker/my certs/cert.pem" {
-		t.Errorf("flags = %v", fl)
-	}
-	got := strings.Join(stripFlags(argv, map[string]bool{"-H": true, "--host": true, "--tlsverify": true}), " ")
-	if got != "/usr/bin/dockerd --tlscert /etc/docker/my certs/cert.pem $OPTS" {
-		t.Errorf("stripFlags = %q", got)
-	}
-}
-
 func TestHostsTOML(t *testing.T) {
 	doc, err := parseHostsTOML(`server = "https://r:5000" # comment
 [host."https://r:5000"]

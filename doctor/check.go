@@ -106,6 +106,7 @@ const (
 	IDDaemonTLSImpliesVerify   = "daemon-tls-implies-verify"
 	IDDaemonHostsConflict      = "daemon-hosts-conflict"
 	IDDaemonJSONInvalid        = "daemon-json-invalid"
+	IDDaemonHostInvalid        = "daemon-host-invalid"
 )
 
 // allChecks is the static catalog followed by the live probe outcomes.

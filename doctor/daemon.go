@@ -3,14 +3,16 @@ package doctor
 import (
 	"crypto/x509"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io/fs"
 	"net"
 	"net/url"
 	"path"
-	"sort"
 	"strconv"
 	"strings"
 
+	"github.com/docker-tls/docker-tls/pki/daemoncfg"
 	"github.com/docker-tls/docker-tls/pki/layout"
 )
 
@@ -38,20 +40,6 @@ type daemonInfo struct {
 	serverKey   any // public key of the server certificate
 }
 
-// daemonDirectives are daemon.json keys that also exist as dockerd flags,
-// with the flag spellings.
-var daemonDirectives = []struct {
-	key   string
-	flags []string
-}{
-	{"hosts", []string{"-H", "--host"}},
-	{"tls", []string{"--tls"}},
-	{"tlsverify", []string{"--tlsverify"}},
-	{"tlscacert", []string{"--tlscacert"}},
-	{"tlscert", []string{"--tlscert"}},
-	{"tlskey", []string{"--tlskey"}},
-}
-
 var boolDirectives = map[string]bool{"tls": true, "tlsverify": true}
 
 func (r *runner) inspectDaemon() *daemonInfo {
@@ -68,172 +56,48 @@ func (r *runner) inspectDaemon() *daemonInfo {
 	return d
 }
 
-// readSystemd finds docker.service and its drop-ins and computes the
-// effective ExecStart the way systemd does: drop-ins sorted by file name
-// across directories, an empty ExecStart= clearing the list.
+// readSystemd reads docker.service and its drop-ins through the doctor's
+// reader and takes the effective ExecStart from daemoncfg's systemd model,
+// the one install daemon uses.
 func (r *runner) readSystemd(d *daemonInfo) {
-	var exec []string
-	var from string
-	for _, up := range layout.SystemdUnitPaths {
-		fi, data := r.readFile(up)
-		if !fi.Exists {
+	files := daemoncfg.FindUnitFiles(unitFS{r})
+	for i, f := range files {
+		kind := "systemd drop-in"
+		if i == 0 && path.Base(f.Name) == daemoncfg.ServiceName {
+			kind = "systemd unit"
+		}
+		if f.Err != nil {
+			r.source(Source{Kind: kind, Path: r.disp(f.Name), Status: StatusUnreadable, Detail: f.Err.Error()})
 			continue
 		}
-		if fi.Problem != "" {
-			r.source(Source{Kind: "systemd unit", Path: r.disp(up), Status: StatusUnreadable, Detail: fi.Problem})
-			break
-		}
-		r.source(Source{Kind: "systemd unit", Path: r.disp(up), Status: StatusFound})
-		exec, from = applyExecStart(string(data), exec, from, up)
-		break
+		r.source(Source{Kind: kind, Path: r.disp(f.Name), Status: StatusFound})
 	}
-	dropins := map[string]string{}
-	for _, dir := range layout.SystemdDropInDirs {
-		entries, err := r.readDir(dir)
-		if err != nil {
-			continue
-		}
-		for _, e := range entries {
-			if e.IsDir() || !strings.HasSuffix(e.Name(), ".conf") {
-				continue
-			}
-			if _, seen := dropins[e.Name()]; !seen {
-				dropins[e.Name()] = path.Join(dir, e.Name())
-			}
-		}
-	}
-	names := make([]string, 0, len(dropins))
-	for n := range dropins {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	for _, n := range names {
-		p := dropins[n]
-		fi, data := r.readFile(p)
-		if fi.Problem != "" || !fi.Exists {
-			r.source(Source{Kind: "systemd drop-in", Path: r.disp(p), Status: StatusUnreadable, Detail: fi.Problem})
-			continue
-		}
-		r.source(Source{Kind: "systemd drop-in", Path: r.disp(p), Status: StatusFound})
-		exec, from = applyExecStart(string(data), exec, from, p)
-	}
-	if len(exec) == 0 {
+	exec, ok := daemoncfg.EffectiveExecStart(files)
+	if !ok {
 		return
 	}
-	d.execStart = splitArgs(exec[len(exec)-1])
-	d.execFrom = from
-	d.flagVals = parseDockerdFlags(d.execStart)
+	d.execStart = exec.Args
+	d.execFrom = exec.Source
+	d.flagVals = daemoncfg.DockerdFlags(d.execStart)
 }
 
-// applyExecStart folds one unit file's [Service] ExecStart= lines into cur.
-func applyExecStart(data string, cur []string, from, file string) ([]string, string) {
-	section := ""
-	lines := strings.Split(strings.ReplaceAll(data, "\r\n", "\n"), "\n")
-	for i := 0; i < len(lines); i++ {
-		line := strings.TrimSpace(lines[i])
-		for strings.HasSuffix(line, `\`) && i+1 < len(lines) {
-			i++
-			line = strings.TrimSuffix(line, `\`) + " " + strings.TrimSpace(lines[i])
-		}
-		if line == "" || line[0] == '#' || line[0] == ';' {
-			continue
-		}
-		if line[0] == '[' {
-			section = strings.Trim(line, "[] ")
-			continue
-		}
-		k, v, ok := strings.Cut(line, "=")
-		if !ok || section != "Service" || strings.TrimSpace(k) != "ExecStart" {
-			continue
-		}
-		v = strings.TrimSpace(v)
-		if v == "" {
-			cur = nil
-			from = file
-			continue
-		}
-		cur = append(cur, v)
-		from = file
+// unitFS reads unit files through the doctor's reader: a file that exists
+// but is not read (special file, too large, permission) is an error
+// carrying the reader's reason.
+type unitFS struct{ r *runner }
+
+func (u unitFS) ReadFile(p string) ([]byte, error) {
+	fi, data := u.r.readFile(p)
+	switch {
+	case !fi.Exists:
+		return nil, fs.ErrNotExist
+	case fi.Problem != "":
+		return nil, errors.New(fi.Problem)
 	}
-	return cur, from
+	return data, nil
 }
 
-// splitArgs splits a command line with shell-like quoting, dropping
-// systemd's executable prefixes (@-:+!).
-func splitArgs(s string) []string {
-	var out []string
-	var cur strings.Builder
-	inArg, quote := false, byte(0)
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		switch {
-		case quote != 0:
-			if c == quote {
-				quote = 0
-			} else if c == '\\' && quote == '"' && i+1 < len(s) {
-				i++
-				cur.WriteByte(s[i])
-			} else {
-				cur.WriteByte(c)
-			}
-		case c == '"' || c == '\'':
-			quote, inArg = c, true
-		case c == ' ' || c == '\t':
-			if inArg {
-				out = append(out, cur.String())
-				cur.Reset()
-				inArg = false
-			}
-		case c == '\\' && i+1 < len(s):
-			i++
-			cur.WriteByte(s[i])
-			inArg = true
-		default:
-			cur.WriteByte(c)
-			inArg = true
-		}
-	}
-	if inArg {
-		out = append(out, cur.String())
-	}
-	if len(out) > 0 {
-		out[0] = strings.TrimLeft(out[0], "@-:+!")
-	}
-	return out
-}
-
-// parseDockerdFlags extracts the TLS-related flags from dockerd's argv,
-// keyed by daemon.json directive name (plus "config-file").
-func parseDockerdFlags(argv []string) map[string][]string {
-	out := map[string][]string{}
-	valueFlags := map[string]string{"-H": "hosts", "--host": "hosts", "--tlscacert": "tlscacert", "--tlscert": "tlscert", "--tlskey": "tlskey", "--config-file": "config-file"}
-	for i := 1; i < len(argv); i++ {
-		a := argv[i]
-		if strings.HasPrefix(a, "$") {
-			continue // an environment variable systemd expands; unknown here
-		}
-		name, val, hasVal := strings.Cut(a, "=")
-		if strings.HasPrefix(a, "-H") && !strings.HasPrefix(a, "--") && len(a) > 2 && !hasVal {
-			name, val, hasVal = "-H", a[2:], true
-		}
-		if key, ok := valueFlags[name]; ok {
-			if !hasVal && i+1 < len(argv) {
-				i++
-				val = argv[i]
-			}
-			out[key] = append(out[key], val)
-			continue
-		}
-		switch name {
-		case "--tls", "--tlsverify":
-			if !hasVal {
-				val = "true"
-			}
-			out[strings.TrimPrefix(name, "--")] = append(out[strings.TrimPrefix(name, "--")], val)
-		}
-	}
-	return out
-}
+func (u unitFS) ReadDir(p string) ([]fs.DirEntry, error) { return u.r.readDir(p) }
 
 func (r *runner) readDaemonJSON(d *daemonInfo) {
 	fi, data := r.readFile(d.jsonPath)
@@ -290,54 +154,30 @@ func (r *runner) daemonConflicts(d *daemonInfo) {
 		return
 	}
 	var parts []string
-	conflicting := map[string]bool{}
+	var conflicting []string
 	ev := map[string]string{}
-	for _, dd := range daemonDirectives {
-		fv, inFlags := d.flagVals[dd.key]
-		if _, inFile := d.jsonKeys[dd.key]; !inFile || !inFlags {
+	for _, dd := range daemoncfg.Directives {
+		fv, inFlags := d.flagVals[dd.Key]
+		if _, inFile := d.jsonKeys[dd.Key]; !inFile || !inFlags {
 			continue
 		}
-		fileVals := d.jsonStrings(dd.key)
-		parts = append(parts, fmt.Sprintf("%s: (from flag: [%s], from file: [%s])", dd.key, strings.Join(fv, " "), strings.Join(fileVals, " ")))
-		for _, f := range dd.flags {
-			conflicting[f] = true
-		}
-		ev["flag:"+dd.key] = strings.Join(fv, " ")
-		ev["file:"+dd.key] = strings.Join(fileVals, " ")
+		fileVals := d.jsonStrings(dd.Key)
+		parts = append(parts, fmt.Sprintf("%s: (from flag: [%s], from file: [%s])", dd.Key, strings.Join(fv, " "), strings.Join(fileVals, " ")))
+		conflicting = append(conflicting, dd.Key)
+		ev["flag:"+dd.Key] = strings.Join(fv, " ")
+		ev["file:"+dd.Key] = strings.Join(fileVals, " ")
 	}
 	if len(parts) == 0 {
 		return
 	}
 	ev["execStart"] = strings.Join(d.execStart, " ")
 	ev["unit"] = r.disp(d.execFrom)
-	newCmd := strings.Join(stripFlags(d.execStart, conflicting), " ")
-	dropin := path.Join(layout.SystemdDropInDirs[0], "docker-tls.conf")
-	fix := fmt.Sprintf("mkdir -p %s && printf '[Service]\\nExecStart=\\nExecStart=%s\\n' > %s && systemctl daemon-reload && systemctl restart docker",
-		r.q(layout.SystemdDropInDirs[0]), newCmd, r.q(dropin))
+	fix := fmt.Sprintf("mkdir -p %s && printf %s > %s && systemctl daemon-reload && systemctl restart docker",
+		r.q(daemoncfg.DropInDir), daemoncfg.PrintfFormat(daemoncfg.DropIn(d.execStart, conflicting)), r.q(daemoncfg.DropInPath))
 	r.add(IDDaemonHostsConflict, r.disp(d.jsonPath),
 		fmt.Sprintf("dockerd refuses to start: \"unable to configure the Docker daemon with file %s: the following directives are specified both as a flag and in the configuration file: %s\" (flags from ExecStart in %s)",
 			d.jsonPath, strings.Join(parts, ", "), r.disp(d.execFrom)),
 		fix, ev)
-}
-
-// stripFlags removes the named flags (and their values) from argv.
-func stripFlags(argv []string, drop map[string]bool) []string {
-	out := []string{}
-	for i := 0; i < len(argv); i++ {
-		a := argv[i]
-		name, _, hasVal := strings.Cut(a, "=")
-		if i > 0 && strings.HasPrefix(a, "-H") && !strings.HasPrefix(a, "--") && len(a) > 2 && drop["-H"] {
-			continue
-		}
-		if i > 0 && drop[name] {
-			if !hasVal && name != "--tls" && name != "--tlsverify" && i+1 < len(argv) {
-				i++
-			}
-			continue
-		}
-		out = append(out, a)
-	}
-	return out
 }
 
 func parseBool(s string) *bool {
@@ -436,6 +276,14 @@ func (r *runner) daemonTLSChecks(d *daemonInfo) {
 	subject := r.disp(d.jsonPath)
 	if _, ok := d.jsonKeys["hosts"]; !ok && len(d.flagVals["hosts"]) > 0 {
 		subject = r.disp(d.execFrom)
+	}
+	for _, h := range d.hosts {
+		if err := daemoncfg.CheckHost(h); err != nil {
+			r.add(IDDaemonHostInvalid, subject,
+				fmt.Sprintf("dockerd cannot listen on %q: %v; it fails to start (\"failed to load listeners\")", h, err),
+				fmt.Sprintf("correct %q in %s (for example tcp://0.0.0.0:2376), then systemctl restart docker", h, subject),
+				map[string]string{"host": h})
+		}
 	}
 	var tcp []string
 	for _, h := range d.hosts {

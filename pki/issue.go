@@ -12,6 +12,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"math/big"
 	"net"
 	"strings"
@@ -122,6 +123,9 @@ func ParseSANs(values []string) (dns []string, ips []net.IP, err error) {
 				return nil, nil, fmt.Errorf("invalid SAN %q: expected an IP address after IP:", raw)
 			}
 			name := strings.ToLower(strings.TrimSuffix(s, "."))
+			if looksNumeric(name) {
+				return nil, nil, fmt.Errorf("invalid SAN %q: not an IP address (an IPv4 address is four numbers 0-255 separated by dots) and not a DNS name (its last label is a number)", strings.TrimSpace(raw))
+			}
 			if err := validateDNSName(name); err != nil {
 				return nil, nil, fmt.Errorf("invalid SAN %q: %v", strings.TrimSpace(raw), err)
 			}
@@ -132,6 +136,23 @@ func ParseSANs(values []string) (dns []string, ips []net.IP, err error) {
 		}
 	}
 	return dns, ips, nil
+}
+
+// looksNumeric reports whether a name's last label is all digits: such a
+// name is a mistyped IP address (300.1.1.1, 10.0.0.256, 10.0.5), never a
+// resolvable DNS name (no top-level domain is numeric), and Go's verifier
+// would match it only as a DNS name.
+func looksNumeric(name string) bool {
+	last := name[strings.LastIndexByte(name, '.')+1:]
+	if last == "" {
+		return false
+	}
+	for _, c := range last {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return true
 }
 
 func normaliseIP(ip net.IP) net.IP {
@@ -407,4 +428,69 @@ func sign(t, parent *x509.Certificate, pub crypto.PublicKey, signer, key crypto.
 		return nil, fmt.Errorf("parsing signed certificate: %w", err)
 	}
 	return &Issued{Cert: c, Key: key}, nil
+}
+
+// Satisfies reports whether an existing certificate and key already are
+// what r asks the CA for, so that re-running a command can keep them: the
+// CA signed the certificate, the key is its key, the role, common name and
+// SANs are the requested ones, and it is valid now and for at least 30 more
+// days. The key type is compared when r.KeyType is set; the validity
+// length is not. why says what differs when it does not.
+func (ca *CA) Satisfies(r Request, cert *x509.Certificate, key crypto.Signer, now time.Time) (ok bool, why string) {
+	switch {
+	case cert.CheckSignatureFrom(ca.Cert) != nil:
+		return false, "signed by another CA"
+	case !KeyMatches(key, cert.PublicKey):
+		return false, "its key does not match"
+	case r.Role == RoleServer && !AllowsUsage(cert, x509.ExtKeyUsageServerAuth),
+		r.Role == RoleClient && !AllowsUsage(cert, x509.ExtKeyUsageClientAuth):
+		return false, "another extended key usage"
+	case now.Before(cert.NotBefore) || cert.NotAfter.Sub(now) < 30*24*time.Hour:
+		return false, "expires on " + cert.NotAfter.UTC().Format(time.DateOnly)
+	case r.KeyType != "" && keyTypeOf(cert.PublicKey) != r.KeyType:
+		return false, "its key is " + DescribeKey(cert.PublicKey)
+	}
+	if r.Role == RoleServer {
+		want := map[string]bool{}
+		for _, d := range r.DNSNames {
+			want["DNS:"+strings.ToLower(d)] = true
+		}
+		for _, ip := range r.IPs {
+			want["IP:"+ip.String()] = true
+		}
+		have := map[string]bool{}
+		for _, d := range cert.DNSNames {
+			have["DNS:"+strings.ToLower(d)] = true
+		}
+		for _, ip := range cert.IPAddresses {
+			have["IP:"+ip.String()] = true
+		}
+		if !maps.Equal(want, have) {
+			names := append(append([]string{}, cert.DNSNames...), IPStrings(cert.IPAddresses)...)
+			return false, "other SANs (" + strings.Join(names, ", ") + ")"
+		}
+	}
+	if r.CommonName != "" && cert.Subject.CommonName != r.CommonName {
+		return false, fmt.Sprintf("common name %q", cert.Subject.CommonName)
+	}
+	return true, ""
+}
+
+// keyTypeOf is the --key value that makes a key like pub, or "".
+func keyTypeOf(pub crypto.PublicKey) KeyType {
+	switch DescribeKey(pub) {
+	case "ECDSA P-256":
+		return KeyECDSAP256
+	case "ECDSA P-384":
+		return KeyECDSAP384
+	case "RSA 2048":
+		return KeyRSA2048
+	case "RSA 3072":
+		return KeyRSA3072
+	case "RSA 4096":
+		return KeyRSA4096
+	case "Ed25519":
+		return KeyEd25519
+	}
+	return ""
 }

@@ -243,6 +243,9 @@ func TestParseSANs(t *testing.T) {
 		"-bad.example.com":        `invalid SAN "-bad.example.com": label "-bad" starts or ends with a hyphen`,
 		"bad..example":            `invalid SAN "bad..example": empty label`,
 		"über.example":            `invalid SAN "über.example": invalid character 'ü'`,
+		"300.1.1.1":               `invalid SAN "300.1.1.1": not an IP address (an IPv4 address is four numbers 0-255 separated by dots) and not a DNS name (its last label is a number)`,
+		"10.0.0.256":              `invalid SAN "10.0.0.256": not an IP address (an IPv4 address is four numbers 0-255 separated by dots) and not a DNS name (its last label is a number)`,
+		"DNS:10.0.5":              `invalid SAN "DNS:10.0.5": not an IP address (an IPv4 address is four numbers 0-255 separated by dots) and not a DNS name (its last label is a number)`,
 	} {
 		if _, _, err := ParseSANs([]string{in}); err == nil || err.Error() != want {
 			t.Errorf("ParseSANs(%q) = %v, want %q", in, err, want)

@@ -47,6 +47,9 @@ unless --ca-cert/--ca-key name another CA.`,
 }
 
 func runCACreate(_ context.Context, dockerCli command.Cli, opts *caCreateOptions) error {
+	if err := checkOutDir("--out", opts.out); err != nil {
+		return err
+	}
 	kt, err := opts.issue.parse()
 	if err != nil {
 		return err

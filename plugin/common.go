@@ -56,6 +56,9 @@ func (f *issueFlags) parse() (pki.KeyType, error) {
 type caFlags struct {
 	cert string
 	key  string
+	// dir holds the default CA (ca.pem, ca-key.pem) when neither flag is
+	// given; "" is the docker-tls directory.
+	dir string
 }
 
 func (f *caFlags) add(fs *pflag.FlagSet) {
@@ -67,8 +70,12 @@ func (f *caFlags) load() (*pki.CA, string, string, error) {
 	certPath, keyPath := f.cert, f.key
 	switch {
 	case certPath == "" && keyPath == "":
-		certPath = filepath.Join(ownDir(), layout.DaemonCAFile)
-		keyPath = filepath.Join(ownDir(), layout.CAKeyFile)
+		dir := f.dir
+		if dir == "" {
+			dir = ownDir()
+		}
+		certPath = filepath.Join(dir, layout.DaemonCAFile)
+		keyPath = filepath.Join(dir, layout.CAKeyFile)
 		if _, err := os.Stat(certPath); errors.Is(err, fs.ErrNotExist) {
 			return nil, "", "", inputError("no CA found at %s: create one with 'docker tls ca create', or pass your own with --ca-cert and --ca-key", certPath)
 		}
@@ -177,4 +184,30 @@ func describeCert(c *x509.Certificate) string {
 	parts = append(parts, pki.DescribeKey(c.PublicKey))
 	parts = append(parts, "valid until "+c.NotAfter.UTC().Format(time.DateOnly))
 	return strings.Join(parts, ", ")
+}
+
+// checkOutDir refuses a destination directory that is, or lies below, an
+// existing file, before anything is issued or printed: "--out FILE: is a
+// regular file, expected a directory".
+func checkOutDir(flag, dir string) error {
+	if dir == "" {
+		return nil
+	}
+	for p := filepath.Clean(dir); ; {
+		fi, err := os.Stat(p)
+		if err == nil {
+			if fi.IsDir() {
+				return nil
+			}
+			if p == filepath.Clean(dir) {
+				return inputError("%s %s: is a %s, expected a directory", flag, dir, fsutil.DescribeMode(fi.Mode()))
+			}
+			return inputError("%s %s: %s is a %s, expected a directory", flag, dir, p, fsutil.DescribeMode(fi.Mode()))
+		}
+		parent := filepath.Dir(p)
+		if parent == p {
+			return nil
+		}
+		p = parent
+	}
 }

@@ -20,16 +20,17 @@ type explainOptions struct {
 func explainCmd(dockerCli command.Cli) *cobra.Command {
 	var o explainOptions
 	cmd := &cobra.Command{
-		Use:   "explain [OPTIONS] \"ERROR TEXT\" | -",
+		Use:   "explain [OPTIONS] ERROR TEXT… | -",
 		Short: "Explain a Docker or Go TLS error message",
 		Long: `Paste a TLS error from docker, dockerd's log, containerd, buildx or a CI log
-(or "-" to read it from standard input) and get the likely causes, most
+(or "-" to read it from standard input; unquoted words are joined with
+spaces) and get the likely causes, most
 likely first, what to check, and the doctor command that confirms it.
 
 Exit status: 0 when the text was recognised, 1 when it was not.`,
-		Args: exactArgs(1),
+		Args: minArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return runExplain(cmd.Context(), dockerCli, &o, args[0])
+			return runExplain(cmd.Context(), dockerCli, &o, strings.Join(args, " "))
 		},
 	}
 	cmd.Flags().StringVar(&o.format, "format", "text", "Output format: text or json")
@@ -70,6 +71,7 @@ func runExplain(_ context.Context, dockerCli command.Cli, o *explainOptions, tex
 		}
 		enc := json.NewEncoder(w)
 		enc.SetIndent("", "  ")
+		enc.SetEscapeHTML(false) // error texts hold <host> and -> literally
 		if err := enc.Encode(out); err != nil {
 			return err
 		}

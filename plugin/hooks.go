@@ -93,10 +93,10 @@ func hooksCmd(dockerCli command.Cli) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "hooks COMMAND",
 		Short: "Show a docker tls doctor hint when docker pull/push/login/version/info fail with a TLS error",
-		Long: "Docker CLI hooks run docker-tls after docker " + hookCommands + " (on a terminal). When the command failed " +
-			"with a TLS error, the docker CLI prints a \"What's next\" line with the docker tls doctor command for that host.\n\n" +
-			"enable sets features.hooks and plugins.tls.hooks in the docker CLI's config.json ($DOCKER_CONFIG/config.json); " +
-			"disable removes plugins.tls.hooks. Every other setting is kept, and the old file is kept as config.json.bak-TIME.",
+		Long: wrapText("Docker CLI hooks run docker-tls after docker "+hookCommands+" (on a terminal). When the command failed "+
+			"with a TLS error, the docker CLI prints a \"What's next\" line with the docker tls doctor command for that host.\n\n"+
+			"enable sets features.hooks and plugins.tls.hooks in the docker CLI's config.json ($DOCKER_CONFIG/config.json); "+
+			"disable removes plugins.tls.hooks. Every other setting is kept, and the old file is kept as config.json.bak-TIME.", helpWidth),
 		Args: noArgs,
 		RunE: showHelp,
 	}

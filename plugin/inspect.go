@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"crypto/x509"
 	"encoding/json"
@@ -98,6 +99,10 @@ func runInspect(_ context.Context, dockerCli command.Cli, o *inspectOptions, fil
 		fi.Encoding = string(m.Encoding)
 		fi.Contents = strings.TrimPrefix(m.Describe(), "found ")
 		fi.Problems = m.BadBlocks
+		if msg := unusableFile(data, m); msg != "" {
+			fi.Error = f + ": " + msg
+			failed = true
+		}
 		for j, c := range m.Certs {
 			fi.Certificates = append(fi.Certificates, describeCertInfo(f, j, c, now))
 		}
@@ -126,21 +131,52 @@ func runInspect(_ context.Context, dockerCli command.Cli, o *inspectOptions, fil
 	if o.format == "json" {
 		enc := json.NewEncoder(w)
 		enc.SetIndent("", "  ")
+		enc.SetEscapeHTML(false)
 		if err := enc.Encode(infos); err != nil {
 			return err
 		}
 	} else {
-		for i, fi := range infos {
-			if i > 0 {
+		n := 0
+		for _, fi := range infos {
+			if fi.Error != "" && len(fi.Certificates)+len(fi.Keys) == 0 {
+				continue // said on stderr
+			}
+			if n > 0 {
 				fmt.Fprintln(w)
 			}
+			n++
 			printFileInfo(w, fi)
 		}
 	}
 	if failed {
-		return inputError("some files could not be read")
+		// Like `docker inspect`: what could be read on stdout, each bad
+		// file on stderr, exit 2.
+		var msgs []string
+		for _, fi := range infos {
+			if fi.Error != "" {
+				msgs = append(msgs, fi.Error)
+			}
+		}
+		return inputError("%s", strings.Join(msgs, "\n"))
 	}
 	return nil
+}
+
+// unusableFile says why a file holds nothing inspect can show, or ""
+// when it holds certificates, keys or another recognised object.
+func unusableFile(data []byte, m *pki.Material) string {
+	const want = "expected certificates or private keys (PEM, DER, PKCS#7 or PKCS#12)"
+	switch {
+	case len(m.BadBlocks) > 0:
+		return strings.Join(m.BadBlocks, "; ")
+	case m.Primary() == pki.KindEmpty:
+		return "found an empty file, " + want
+	case m.Encoding != pki.EncPEM && bytes.Contains(data, []byte("-----BEGIN ")):
+		return "found a PEM header whose block does not decode (broken base64, or a missing or mismatched -----END line), " + want
+	case m.Primary() == pki.KindUnknown:
+		return m.Describe() + ", " + want
+	}
+	return ""
 }
 
 func certRef(file string, idx, total int) string {

@@ -46,7 +46,7 @@ certificate and key where the docker CLI reads them:
   (default)          $DOCKER_CONFIG (~/.docker) as ca.pem, cert.pem, key.pem,
                      the default DOCKER_CERT_PATH
   --cert-path DIR    DIR as ca.pem, cert.pem, key.pem
-  --context NAME     a docker context with --host, through docker's context store
+  --context NAME     a docker context with --host (docker's context store)
 
 The three TLS modes of dockerd:
   TLS only, server not verified:   --skip-verify --no-client-cert
@@ -141,6 +141,15 @@ func runInstallClient(_ context.Context, dockerCli command.Cli, o *installClient
 	if o.context != "" && o.certPath != "" {
 		return inputError("--context and --cert-path were both given: install into one of them")
 	}
+	if err := checkOutDir("--cert-path", o.certPath); err != nil {
+		return err
+	}
+	if o.context != "" {
+		// The rule and wording of docker context create.
+		if err := store.ValidateContextName(o.context); err != nil {
+			return inputError("--context: %v", err)
+		}
+	}
 	var host string
 	if o.host != "" {
 		h, err := opts.ParseHost(true, o.host)
@@ -166,18 +175,52 @@ func runInstallClient(_ context.Context, dockerCli command.Cli, o *installClient
 	if dir == "" {
 		dir = configDir()
 	}
+	w := dockerCli.Out()
+	var notes []string
+	placeholder := false
+	if _, ok := m.files[layout.ClientCAFile]; !ok {
+		// The docker CLI reads $DOCKER_CERT_PATH/ca.pem whenever TLS is on,
+		// even with DOCKER_TLS=1 and no verification (cli/flags
+		// SetDefaultOptions keeps the default CA file; context.
+		// TLSDataFromFiles opens it; "ca.pem seems invalid" when it holds
+		// no certificate). Keep a ca.pem that holds one; otherwise write a
+		// placeholder whose key is thrown away, so it can never vouch for
+		// a server.
+		caDst := filepath.Join(dir, layout.ClientCAFile)
+		data, err := fsutil.ReadFile(caDst)
+		if certs, perr := pki.ParseCertificates(caDst, data); err == nil && perr == nil && len(certs) > 0 {
+			notes = append(notes, fmt.Sprintf("kept %s: the docker CLI needs a ca.pem even when it does not verify the daemon, and this one holds a certificate", caDst))
+		} else {
+			ph, err := pki.NewCA(pki.Request{CommonName: placeholderCAName, Days: 3650})
+			if err != nil {
+				return err
+			}
+			placeholder = true
+			rest := m.order
+			m.order = nil
+			m.add(layout.ClientCAFile, ph.CertPEM())
+			m.order = append(m.order, rest...)
+			notes = append(notes, fmt.Sprintf("%s is a placeholder: the docker CLI needs a ca.pem even with DOCKER_TLS=1, which does not verify the daemon; its key was discarded, so it trusts no server (install the daemon's CA with --ca to verify)", caDst))
+		}
+	}
 	var plan fsutil.Plan
 	for _, name := range m.order {
 		mode := fs.FileMode(0o644)
 		if name == layout.ClientKeyFile {
 			mode = 0o600
 		}
-		plan.Add(filepath.Join(dir, name), m.files[name], mode, clientWhat(name))
+		what := clientWhat(name)
+		if placeholder && name == layout.ClientCAFile {
+			what = "placeholder CA for DOCKER_TLS=1"
+		}
+		plan.Add(filepath.Join(dir, name), m.files[name], mode, what)
 	}
-	w := dockerCli.Out()
 	fmt.Fprintf(w, "Installing client TLS material into %s\n", dir)
 	if err := applyPlan(w, &plan, o.force); err != nil {
 		return err
+	}
+	for _, n := range notes {
+		fmt.Fprintf(w, "Note: %s\n", n)
 	}
 	hostVal := host
 	if hostVal == "" {
@@ -195,6 +238,10 @@ func runInstallClient(_ context.Context, dockerCli command.Cli, o *installClient
 	fmt.Fprintf(w, "\n  docker version\n")
 	return nil
 }
+
+// placeholderCAName names the ca.pem written for DOCKER_TLS=1 without
+// verification.
+const placeholderCAName = "docker-tls placeholder CA (key discarded; trusts nothing)"
 
 func clientWhat(name string) string {
 	switch name {

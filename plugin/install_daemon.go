@@ -3,10 +3,12 @@ package main
 import (
 	"context"
 	"crypto/x509"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strings"
 
@@ -73,6 +75,9 @@ systemd drop-in that resolves it (--write-dropin writes it).`,
 }
 
 func runInstallDaemon(_ context.Context, dockerCli command.Cli, o *installDaemonOptions) error {
+	if err := checkOutDir("--dir", o.dir); err != nil {
+		return err
+	}
 	w := dockerCli.Out()
 	def := func(v, name string) string {
 		if v != "" {
@@ -139,6 +144,9 @@ func runInstallDaemon(_ context.Context, dockerCli command.Cli, o *installDaemon
 		if !strings.Contains(h, "://") {
 			return inputError("--host %q: expected a URL such as tcp://0.0.0.0:2376 or unix:///var/run/docker.sock", h)
 		}
+		if err := daemoncfg.CheckHost(h); err != nil {
+			return inputError("--host %q: dockerd would fail to start (%v): expected a URL such as tcp://0.0.0.0:2376 (port 1-65535) or unix:///var/run/docker.sock", h, err)
+		}
 	}
 
 	dir := o.dir
@@ -161,6 +169,7 @@ func runInstallDaemon(_ context.Context, dockerCli command.Cli, o *installDaemon
 	if err != nil {
 		return asInputError(err)
 	}
+	orig, _ := daemoncfg.Parse(jsonPath, oldJSON)
 	var notes []string
 	var existing []string
 	if _, err := cfg.Get(daemoncfg.KeyHosts, &existing); err != nil {
@@ -207,7 +216,15 @@ func runInstallDaemon(_ context.Context, dockerCli command.Cli, o *installDaemon
 	}
 	plan.Add(certDst, certPEM, 0o644, "daemon certificate")
 	plan.Add(keyDst, keyPEM, 0o600, "daemon private key")
-	plan.Add(jsonPath, cfg.Marshal(), 0o644, "daemon configuration")
+	// daemon.json is merged, not replaced: the new content is the old one
+	// with only the keys docker-tls manages changed, so it is written
+	// without --force (the old file is kept as a backup).
+	var jsonPlan fsutil.Plan
+	jsonPlan.Add(jsonPath, cfg.Marshal(), 0o644, "daemon configuration")
+	changed := changedKeys(orig, cfg)
+	if len(oldJSON) > 0 && len(changed) > 0 {
+		notes = append(notes, fmt.Sprintf("merged into %s: %s; every other key kept as it was", jsonPath, strings.Join(changed, ", ")))
+	}
 
 	units := daemoncfg.ReadUnitFiles(o.root)
 	exec, hasExec := daemoncfg.EffectiveExecStart(units)
@@ -215,62 +232,104 @@ func runInstallDaemon(_ context.Context, dockerCli command.Cli, o *installDaemon
 	if hasExec {
 		conflicts = daemoncfg.FlagsAlsoInFile(exec.Args, cfg.Keys())
 	}
-	dockerd := "/usr/bin/dockerd"
-	if hasExec && len(exec.Args) > 0 {
-		dockerd = exec.Args[0]
-	}
+	dropIn := daemoncfg.DropIn(exec.Args, conflicts)
+	_, removed := daemoncfg.SplitFlags(exec.Args, conflicts)
 	if len(conflicts) > 0 && o.writeDropIn {
-		plan.Add(filepath.Join(o.root, daemoncfg.DropInPath), []byte(daemoncfg.DropInFix(dockerd)), 0o644, "systemd drop-in")
+		plan.Add(filepath.Join(o.root, daemoncfg.DropInPath), []byte(dropIn), 0o644, "systemd drop-in")
+	}
+	warnConflicts := func() {
+		if len(conflicts) == 0 {
+			return
+		}
+		fmt.Fprintf(w, "\nWarning: %s starts dockerd with %s on the command line (%s), and daemon.json now sets %s too:\n"+
+			"dockerd refuses to start (\"the following directives are specified both as a flag and in the configuration file\").\n",
+			daemoncfg.ServiceName, daemoncfg.JoinCommand(removed), exec.Source, strings.Join(conflicts, ", "))
+		if o.writeDropIn {
+			fmt.Fprintf(w, "The drop-in %s starts dockerd without those flags, keeping the others:\n  %s", daemoncfg.DropInPath, strings.ReplaceAll(strings.TrimSpace(dropIn), "\n", "\n  "))
+			fmt.Fprintln(w)
+		} else {
+			fmt.Fprintf(w, "Resolve it with this drop-in, which starts dockerd without those flags and keeps the others (or rerun with --write-dropin):\n  sudo mkdir -p %s\n  printf %s | sudo tee %s\n",
+				daemoncfg.DropInDir, daemoncfg.PrintfFormat(dropIn), daemoncfg.DropInPath)
+		}
+		fmt.Fprintf(w, "  sudo systemctl daemon-reload\n")
 	}
 
 	if o.dryRun {
-		printDryRun(w, plan.Preview(o.force))
+		steps := plan.Preview(o.force)
+		n := len(steps)
+		if len(conflicts) > 0 && o.writeDropIn {
+			n-- // the drop-in goes last
+		}
+		jsonSteps := jsonPlan.Preview(true)
+		if jsonSteps[0].Action == fsutil.ActionReplace {
+			jsonSteps[0].Reason = "merged, old file kept as a backup: " + strings.Join(changed, ", ")
+		}
+		steps = append(steps[:n:n], append(jsonSteps, steps[n:]...)...)
+		printDryRun(w, steps)
+		warnConflicts()
 		return nil
+	}
+	// Nothing is written when any file is in the way: daemon.json (a
+	// link, a special file) is checked before the certificates are written.
+	for _, s := range jsonPlan.Preview(true) {
+		if s.Action == fsutil.ActionConflict {
+			_, err := jsonPlan.Apply(true)
+			return asInputError(err)
+		}
 	}
 	fmt.Fprintf(w, "Installing the daemon's TLS material for %s\n", describeCert(srv))
 	if err := applyPlan(w, &plan, o.force); err != nil {
 		return err
 	}
+	if err := applyPlan(w, &jsonPlan, true); err != nil {
+		return err
+	}
 	for _, n := range notes {
 		fmt.Fprintf(w, "Note: %s\n", n)
 	}
-	if len(conflicts) > 0 {
-		fmt.Fprintf(w, "\nWarning: %s starts dockerd with %s on the command line (%s), and daemon.json now sets %s too:\n"+
-			"dockerd refuses to start (\"the following directives are specified both as a flag and in the configuration file\").\n",
-			daemoncfg.ServiceName, strings.Join(conflictFlags(exec.Args), " "), exec.Source, strings.Join(conflicts, ", "))
-		if o.writeDropIn {
-			fmt.Fprintf(w, "The drop-in %s clears those flags.\n", daemoncfg.DropInPath)
-		} else {
-			fmt.Fprintf(w, "Resolve it with this drop-in (or rerun with --write-dropin):\n  sudo mkdir -p %s\n  printf '%s' | sudo tee %s\n",
-				filepath.Dir(daemoncfg.DropInPath), strings.ReplaceAll(daemoncfg.DropInFix(dockerd), "\n", `\n`), daemoncfg.DropInPath)
-		}
-		fmt.Fprintf(w, "  sudo systemctl daemon-reload\n")
-	}
+	warnConflicts()
 	fmt.Fprintf(w, "\nNext:\n  sudo systemctl restart docker    (or restart dockerd however it is run)\n")
 	host := tcpHostFor(srv, hosts)
+	ctx := contextNameFor(strings.TrimSuffix(strings.TrimPrefix(host, "tcp://"), ":"+host[strings.LastIndexByte(host, ':')+1:]))
 	if o.noClientVerify {
-		fmt.Fprintf(w, "  docker tls install client --context <name> --host %s --ca <CA that signed %s> --no-client-cert\n", host, certPath)
+		fmt.Fprintf(w, "  docker tls install client --context %s --host %s --ca <CA that signed %s> --no-client-cert\n", ctx, host, certPath)
 	} else {
-		fmt.Fprintf(w, "  docker tls install client --context <name> --host %s --ca <CA that signed %s> --cert <client cert> --key <client key>\n", host, certPath)
+		fmt.Fprintf(w, "  docker tls install client --context %s --host %s --ca <CA that signed %s> --cert <client cert> --key <client key>\n", ctx, host, certPath)
 	}
 	return nil
 }
 
-func isLocalHost(h string) bool {
-	return strings.HasPrefix(h, "unix://") || strings.HasPrefix(h, "fd://") || strings.HasPrefix(h, "npipe://")
-}
-
-func conflictFlags(args []string) []string {
+// changedKeys says which keys a merge adds, changes or removes.
+func changedKeys(old, cur *daemoncfg.Object) []string {
 	var out []string
-	for i, a := range args {
-		if strings.HasPrefix(a, "-H") || strings.HasPrefix(a, "--host") || strings.HasPrefix(a, "--tls") {
-			if (a == "-H" || a == "--host" || a == "--tlscacert" || a == "--tlscert" || a == "--tlskey") && i+1 < len(args) {
-				a += " " + args[i+1]
-			}
-			out = append(out, a)
+	for _, k := range cur.Keys() {
+		was, had := old.Raw(k)
+		now, _ := cur.Raw(k)
+		switch {
+		case !had:
+			out = append(out, "added "+k)
+		case !jsonEqual(was, now):
+			out = append(out, "changed "+k)
+		}
+	}
+	for _, k := range old.Keys() {
+		if _, ok := cur.Raw(k); !ok {
+			out = append(out, "removed "+k)
 		}
 	}
 	return out
+}
+
+func jsonEqual(a, b []byte) bool {
+	var x, y any
+	if json.Unmarshal(a, &x) != nil || json.Unmarshal(b, &y) != nil {
+		return string(a) == string(b)
+	}
+	return reflect.DeepEqual(x, y)
+}
+
+func isLocalHost(h string) bool {
+	return strings.HasPrefix(h, "unix://") || strings.HasPrefix(h, "fd://") || strings.HasPrefix(h, "npipe://")
 }
 
 // tcpHostFor suggests the address clients use: the first TCP host with its
@@ -285,14 +344,9 @@ func tcpHostFor(c *x509.Certificate, hosts []string) string {
 			break
 		}
 	}
-	name := ""
-	if len(c.DNSNames) > 0 {
-		name = c.DNSNames[0]
-	} else if len(c.IPAddresses) > 0 {
-		name = c.IPAddresses[0].String()
-		if strings.Contains(name, ":") {
-			name = "[" + name + "]"
-		}
+	name, _ := clientHostName(pki.Request{DNSNames: c.DNSNames, IPs: c.IPAddresses})
+	if strings.Contains(name, ":") {
+		name = "[" + name + "]"
 	}
 	return "tcp://" + name + ":" + port
 }

@@ -60,7 +60,7 @@ certificate (client.cert, client.key) where registry clients look for them:
 
   docker       /etc/docker/certs.d/REGISTRY/ (rootless dockerd:
                $XDG_CONFIG_HOME/docker/certs.d/REGISTRY/)
-  containers   /etc/containers/certs.d/REGISTRY/ (podman, CRI-O, skopeo, buildah)
+  containers   /etc/containers/certs.d/REGISTRY/ (podman, CRI-O, skopeo…)
   containerd   /etc/containerd/certs.d/REGISTRY/hosts.toml, with ca and client
                pointing at the installed files; an existing hosts.toml is merged
 
@@ -234,7 +234,11 @@ func runInstallRegistry(ctx context.Context, dockerCli command.Cli, arg string, 
 				return err
 			}
 			req.ClientCert, req.ClientKey = iss.CertPEM(), keyPEM
-			fmt.Fprintf(w, "Issued a client certificate for %q signed by %q, valid until %s\n", o.clientName, ca.Cert.Subject.CommonName, iss.Cert.NotAfter.UTC().Format(time.DateOnly))
+			verb := "Issuing" // as init and issue say it
+			if o.dryRun {
+				verb = "Dry run: would issue"
+			}
+			fmt.Fprintf(w, "%s a client certificate for %q signed by %q, valid until %s\n", verb, o.clientName, ca.Cert.Subject.CommonName, iss.Cert.NotAfter.UTC().Format(time.DateOnly))
 			for _, n := range iss.Notes {
 				fmt.Fprintf(w, "Note: %s\n", n)
 			}

@@ -240,9 +240,15 @@ func TestInstallRegistryIssueClient(t *testing.T) {
 	f := newRegFixture(t)
 	root := t.TempDir()
 	args := []string{"myreg:5000", "--issue-client", "--ca-cert", f.ca, "--ca-key", f.caKey, "--certs-dir", root, "--target", "docker,containers"}
+	// A dry run says what it would do, not what it did.
+	dry := runRegistryCmd(t, nil, append(args, "--dry-run")...)
+	wantOK(t, dry)
+	if !strings.Contains(dry.out, `Dry run: would issue a client certificate for "docker-tls registry client" signed by "Registry CA"`) || strings.Contains(dry.out, "Issued") || strings.Contains(dry.out, "Issuing") {
+		t.Errorf("dry run:\n%s", dry.out)
+	}
 	r := runRegistryCmd(t, nil, args...)
 	wantOK(t, r)
-	wantContains(t, r.out, `Issued a client certificate for "docker-tls registry client" signed by "Registry CA"`,
+	wantContains(t, r.out, `Issuing a client certificate for "docker-tls registry client" signed by "Registry CA"`,
 		`The registry must accept client certificates signed by "Registry CA" (`+f.ca+`)`)
 	data, err := os.ReadFile(filepath.Join(root, "myreg:5000", "client.cert"))
 	if err != nil {

@@ -3,7 +3,9 @@ package main
 import (
 	"context"
 	"fmt"
+	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/docker-tls/docker-tls/pki"
 	"github.com/docker-tls/docker-tls/pki/fsutil"
@@ -48,9 +50,9 @@ with --san: Go, and so Docker, ignores the certificate's Common Name.`
 		cmd.Long = `Issue a certificate the docker CLI presents to a daemon started with
 --tlsverify (extended key usage clientAuth). Sign it with the CA the daemon
 names in tlscacert.`
-		f.StringVar(&opts.name, "name", "client", "Common name of the client")
+		f.StringVar(&opts.name, "name", defaultClientName, "Common name of the client; another name than \""+defaultClientName+"\" writes NAME-cert.pem and NAME-key.pem")
 	}
-	f.StringVarP(&opts.out, "out", "o", "", "Directory to write to (default $DOCKER_CONFIG/tls)")
+	f.StringVarP(&opts.out, "out", "o", "", "Directory to write to (default $DOCKER_CONFIG/tls); a CA there (ca.pem, ca-key.pem) signs, as with init")
 	f.BoolVarP(&opts.force, "force", "f", false, "Replace existing files (the old files are kept as backups)")
 	opts.ca.add(f)
 	opts.issue.add(f, pki.DefaultLeafDays)
@@ -58,6 +60,9 @@ names in tlscacert.`
 }
 
 func runIssue(_ context.Context, dockerCli command.Cli, opts *issueOptions) error {
+	if err := checkOutDir("--out", opts.out); err != nil {
+		return err
+	}
 	kt, err := opts.issue.parse()
 	if err != nil {
 		return err
@@ -74,6 +79,12 @@ func runIssue(_ context.Context, dockerCli command.Cli, opts *issueOptions) erro
 			req.CommonName = firstSAN(req)
 		}
 	}
+	if opts.out != "" && opts.ca.cert == "" && opts.ca.key == "" {
+		// Like init: a CA in the output directory signs what goes there.
+		if _, err := os.Lstat(filepath.Join(opts.out, layout.DaemonCAFile)); err == nil {
+			opts.ca.dir = opts.out
+		}
+	}
 	ca, caPath, _, err := opts.ca.load()
 	if err != nil {
 		return err
@@ -87,6 +98,10 @@ func runIssue(_ context.Context, dockerCli command.Cli, opts *issueOptions) erro
 		out = ownDir()
 	}
 	certName, keyName, what := layout.ClientCertFile, layout.ClientKeyFile, "client"
+	if base := fileBase(opts.name); opts.role == pki.RoleClient && opts.name != defaultClientName {
+		// One pair per client name, beside init's cert.pem/key.pem.
+		certName, keyName = base+"-cert.pem", base+"-key.pem"
+	}
 	if opts.role == pki.RoleServer {
 		certName, keyName, what = layout.DaemonCertFile, layout.DaemonKeyFile, "daemon"
 	}
@@ -99,12 +114,14 @@ func runIssue(_ context.Context, dockerCli command.Cli, opts *issueOptions) erro
 	for _, n := range iss.Notes {
 		fmt.Fprintf(w, "Note: %s\n", n)
 	}
+	replaced := replaces(plan.Preview(opts.force))
 	if err := applyPlan(w, &plan, opts.force); err != nil {
 		return err
 	}
 	if opts.role == pki.RoleServer {
-		fmt.Fprintf(w, "\nNext, on the daemon host: sudo docker tls install daemon --cert %s --key %s --client-ca %s\n",
-			filepath.Join(out, certName), filepath.Join(out, keyName), caPath)
+		// A replaced daemon certificate replaces the installed one too.
+		fmt.Fprintf(w, "\nNext, on the daemon host: sudo docker tls install daemon --cert %s --key %s --client-ca %s%s\n",
+			filepath.Join(out, certName), filepath.Join(out, keyName), caPath, forceFlag(replaced))
 	} else {
 		fmt.Fprintf(w, "\nNext: docker tls install client --context <name> --host tcp://<daemon>:2376 --ca <CA that signed the daemon> --cert %s --key %s\n",
 			filepath.Join(out, certName), filepath.Join(out, keyName))
@@ -117,4 +134,43 @@ func firstSAN(r pki.Request) string {
 		return r.DNSNames[0]
 	}
 	return r.IPs[0].String()
+}
+
+// replaces reports whether applying the steps replaces an existing file.
+func replaces(steps []fsutil.Step) bool {
+	for _, s := range steps {
+		if s.Action == fsutil.ActionReplace {
+			return true
+		}
+	}
+	return false
+}
+
+// forceFlag is " --force" for a next command that must replace what an
+// earlier install put in place.
+func forceFlag(on bool) string {
+	if on {
+		return " --force"
+	}
+	return ""
+}
+
+// defaultClientName is the client certificate's common name init and
+// issue client use; its files are Docker's cert.pem and key.pem.
+const defaultClientName = "client"
+
+// fileBase turns a common name into a file name part: letters, digits and
+// ._@- kept, anything else "_".
+func fileBase(name string) string {
+	b := []byte(name)
+	for i, c := range b {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '.' || c == '_' || c == '@' || c == '-') {
+			b[i] = '_'
+		}
+	}
+	s := strings.TrimLeft(string(b), ".")
+	if s == "" {
+		return "client"
+	}
+	return s
 }

@@ -41,9 +41,14 @@ func rootCmd(dockerCli command.Cli) *cobra.Command {
 Issue a CA, daemon and client certificates, install them where dockerd, the
 docker CLI and registry clients read them, and find out what is wrong when a
 TLS connection fails.`,
-		Args: noArgs,
-		RunE: showHelp,
+		Args:    noArgs,
+		RunE:    showHelp,
+		Version: version,
 	}
+	// Like `docker --version`: one line, exit 0.
+	cmd.SetVersionTemplate(versionLine() + "\n")
+	cmd.InitDefaultVersionFlag()
+	cmd.Flags().Lookup("version").Usage = "Print version information and quit" // docker's wording
 	cmd.AddCommand(
 		initCmd(dockerCli),
 		caCmd(dockerCli),
@@ -57,6 +62,8 @@ TLS connection fails.`,
 	)
 	cmd.AddCommand(hooksCmds(dockerCli)...)
 	setUsageErrors(cmd)
+	addCompletions(cmd, dockerCli)
+	addExamples(cmd)
 	return cmd
 }
 
@@ -71,8 +78,8 @@ func standaloneArgs(args []string, viaDocker bool) []string {
 	i := 1
 	for i < len(args) {
 		a := args[i]
-		if a == "--" || len(a) < 2 || a[0] != '-' {
-			break
+		if a == "--" || len(a) < 2 || a[0] != '-' || a == "--version" || a == "-v" {
+			break // --version belongs to the tls command, like `docker --version`
 		}
 		if takesValue(a) {
 			i++

@@ -14,8 +14,13 @@ func versionCmd(dockerCli command.Cli) *cobra.Command {
 		Short: "Show the docker-tls version",
 		Args:  noArgs,
 		RunE: func(*cobra.Command, []string) error {
-			fmt.Fprintf(dockerCli.Out(), "docker-tls %s (%s, %s/%s)\n", version, runtime.Version(), runtime.GOOS, runtime.GOARCH)
+			fmt.Fprintln(dockerCli.Out(), versionLine())
 			return nil
 		},
 	}
+}
+
+// versionLine is what `docker tls version` and `--version` print.
+func versionLine() string {
+	return fmt.Sprintf("docker-tls %s (%s, %s/%s)", version, runtime.Version(), runtime.GOOS, runtime.GOARCH)
 }

@@ -133,10 +133,16 @@ func FuzzExecStart(f *testing.F) {
 		if len(FlagsAlsoInFile(es.Args, nil)) != 0 {
 			t.Fatal("conflicts without daemon.json keys")
 		}
-		// The fix docker-tls prints, applied last, leaves the bare dockerd.
-		fixed, ok := EffectiveExecStart(append(files, UnitFile{Name: DropInPath, Data: []byte(DropInFix("/usr/bin/dockerd"))}))
-		if !ok || fixed.Source != DropInPath || !slices.Equal(fixed.Args, []string{"/usr/bin/dockerd"}) {
-			t.Fatalf("after the drop-in fix: %+v %v", fixed, ok)
+		// The fix docker-tls prints (install and doctor), applied last,
+		// removes exactly the conflicting flags and keeps every other
+		// argument.
+		fixed, ok := EffectiveExecStart(append(files, UnitFile{Name: DropInPath, Data: []byte(DropIn(es.Args, conflicts))}))
+		want := StripFlags(es.Args, conflicts)
+		if len(want) == 0 {
+			want = []string{DefaultDockerd}
+		}
+		if !ok || fixed.Source != DropInPath || !slices.Equal(fixed.Args, want) {
+			t.Fatalf("after the drop-in fix: %+v %v, want %q", fixed, ok, want)
 		}
 		if c := FlagsAlsoInFile(fixed.Args, allKeys); len(c) != 0 {
 			t.Fatalf("after the drop-in fix, conflicts %q", c)

@@ -50,8 +50,6 @@ const (
 	DockerCertsDir        = "/etc/docker/certs.d"
 	ContainerdCertsDir    = "/etc/containerd/certs.d"
 	ContainersCertsDir    = "/etc/containers/certs.d"
-	DefaultSystemdUnit    = "/lib/systemd/system/docker.service"
-	SystemdDropInDir      = "/etc/systemd/system/docker.service.d"
 	DefaultTLSPort        = 2376
 	DefaultPlainPort      = 2375
 	ConfigDirName         = ".docker"
@@ -77,24 +75,6 @@ const (
 	// XDGConfigDirName is the default $XDG_CONFIG_HOME under $HOME.
 	XDGConfigDirName = ".config"
 )
-
-// SystemdUnitPaths are where docker.service may live, highest precedence
-// first (systemd uses the first one found).
-var SystemdUnitPaths = []string{
-	"/etc/systemd/system/docker.service",
-	"/run/systemd/system/docker.service",
-	"/lib/systemd/system/docker.service",
-	"/usr/lib/systemd/system/docker.service",
-}
-
-// SystemdDropInDirs are the docker.service.d directories whose *.conf
-// drop-ins systemd applies, sorted together by file name.
-var SystemdDropInDirs = []string{
-	"/etc/systemd/system/docker.service.d",
-	"/run/systemd/system/docker.service.d",
-	"/lib/systemd/system/docker.service.d",
-	"/usr/lib/systemd/system/docker.service.d",
-}
 
 // ClientPathAliases are names users give client-path files by mistake,
 // mapped to the name the docker CLI reads: certs.d names and the daemon
