@@ -61,7 +61,7 @@ daemon's TLS settings, and reports what would make Docker fail, with a fix
 for each finding. It never changes a file.
 
 Targets are probed live with the docker client's TLS profile and material:
-  tcp://HOST:PORT, --daemon        a daemon (HOST alone: port 2375, as docker -H)
+  tcp://HOST:PORT, --daemon        a daemon (HOST alone: 2375, as docker -H)
   https://HOST[:PORT], --registry  a registry, with the certs.d directory
                                    dockerd reads for exactly that host
   HOST:PORT                        a registry when a certs.d or hosts.toml
