@@ -48,6 +48,9 @@ func Intake(ctx context.Context, opts Options, inputs []string, io IntakeOptions
 	var live []LiveTarget
 	var infos []TargetInfo
 	identified := map[string]*probe.Identity{}
+	// A fleet shares its client material: parse each distinct setup once.
+	prepared := map[string]probe.Client{}
+	cache := &setupCache{}
 	for _, in := range inputs {
 		t, kind, why, err := decideKind(ctx, opts, in, io, identified)
 		if err != nil {
@@ -68,10 +71,15 @@ func Intake(ctx context.Context, opts Options, inputs []string, io IntakeOptions
 			}
 			live = append(live, regs...)
 		default:
-			for _, s := range daemonSetups(opts, t, io.Alternatives) {
-				lt := LiveTarget{Target: t, Client: ClientFor(opts, endpointOf(s.ep)), Setup: s.name}
-				lt.Client.Prepare(probe.RoleDaemon)
-				live = append(live, lt)
+			for _, s := range cache.daemonSetups(opts, t, io.Alternatives) {
+				k := s.ep.Context + "\x00" + setupKey(s.ep)
+				c, ok := prepared[k]
+				if !ok {
+					c = ClientFor(opts, endpointOf(s.ep))
+					c.Prepare(probe.RoleDaemon)
+					prepared[k] = c
+				}
+				live = append(live, LiveTarget{Target: t, Client: c, Setup: s.name})
 			}
 		}
 		infos = append(infos, info)
@@ -194,15 +202,51 @@ type setup struct {
 // the config dir, and each context whose endpoint is t. Setups that load
 // the same material the same way are probed once.
 func daemonSetups(opts Options, t probe.Target, alternatives bool) []setup {
+	return (&setupCache{}).daemonSetups(opts, t, alternatives)
+}
+
+// setupCache keeps the client model's answers that do not depend on the
+// target, for a fleet: the active endpoint, and `docker -H HOST` with the
+// user's flags, which differs between two valid tcp:// hosts only in the
+// host (the model reads the same files and builds the same TLS
+// configuration; docker's parse of a host opts.ParseHost produced cannot
+// fail).
+type setupCache struct {
+	active *loader.CLIEndpoint
+	withH  *loader.CLIEndpoint
+}
+
+func (c *setupCache) resolveActive(opts Options) loader.CLIEndpoint {
+	if c.active == nil {
+		ep := opts.resolveCLI(opts.Flags)
+		c.active = &ep
+	}
+	return *c.active
+}
+
+func (c *setupCache) resolveWithH(opts Options, hf ClientFlags, t probe.Target) loader.CLIEndpoint {
+	if c.withH == nil {
+		ep := opts.resolveCLI(hf)
+		if ep.Err != nil || !strings.HasPrefix(ep.Host, "tcp://") {
+			return ep
+		}
+		c.withH = &ep
+	}
+	ep := *c.withH
+	ep.Host = t.String()
+	return ep
+}
+
+func (c *setupCache) daemonSetups(opts Options, t probe.Target, alternatives bool) []setup {
 	f := opts.Flags
-	active := opts.resolveCLI(f)
+	active := c.resolveActive(opts)
 	var out []setup
 	if sameDaemon(active.Host, t) {
 		out = append(out, setup{name: describeActive(opts, active), ep: active})
 	} else {
 		hf := f
 		hf.Host, hf.Context = t.String(), ""
-		out = append(out, setup{name: commandLine(opts, hf, "docker -H "+t.String()), ep: opts.resolveCLI(hf)})
+		out = append(out, setup{name: commandLine(opts, hf, "docker -H "+t.String()), ep: c.resolveWithH(opts, hf, t)})
 	}
 	if !alternatives {
 		return out
