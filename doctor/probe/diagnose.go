@@ -193,8 +193,12 @@ func (r *Result) diagnose(o Options) {
 		r.Cause = fmt.Sprintf("the TLS handshake with %s did not finish within %s", t.Addr(), o.Timeout)
 		r.Fix = "check for a slow or overloaded server, or a proxy in between; raise --timeout"
 	case OutcomeHTTPError:
-		r.Cause = "TLS worked, but the HTTP request failed: " + r.Err
-		r.Fix = "check that this port belongs to the " + describeRole(t.Role)
+		if r.client.TLS {
+			r.Cause = "TLS worked, but the HTTP request failed: " + r.Err
+		} else {
+			r.Cause = "the plain-HTTP request failed (no TLS was spoken): " + r.Err
+		}
+		r.Fix = "check that this port belongs to " + describeRole(t.Role) + ": docker tls doctor " + hp + " asks the endpoint what it is"
 	case OutcomeNotRegistry:
 		r.Cause = fmt.Sprintf("%s answered GET /v2/ but is not a Docker registry (no Docker-Distribution-Api-Version header)", hp)
 		r.Fix = "check the registry address and port"

@@ -103,3 +103,17 @@ func TestDockerLineAPIVersion(t *testing.T) {
 		}
 	}
 }
+
+// A plain client meeting an HTTP error is not told that TLS worked.
+func TestPlainHTTPErrorWording(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Error(w, "nope", http.StatusInternalServerError)
+	}))
+	defer srv.Close()
+	h, p := hostPort(t, srv.URL)
+	res := Probe(context.Background(), Target{Role: RoleDaemon, Host: h, Port: p}, Client{}, Options{Timeout: 2 * time.Second})
+	if res.Outcome != OutcomeHTTPError || !strings.HasPrefix(res.Cause, "the plain-HTTP request failed (no TLS was spoken): ") ||
+		strings.Contains(res.Fix, "the the") || !strings.Contains(res.Fix, "check that this port belongs to the daemon") {
+		t.Errorf("outcome %s cause %q fix %q", res.Outcome, res.Cause, res.Fix)
+	}
+}
