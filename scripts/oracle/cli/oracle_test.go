@@ -244,6 +244,9 @@ var classes = map[string]func(a answer) bool{
 	"flag file missing":          errClass("open .*missing-flag.*: no such file or directory"),
 	"config.json warning":        func(a answer) bool { return strings.Contains(a.Warning, "WARNING: Error parsing config file") },
 	"unknown context TLS file":   func(a answer) bool { return len(a.Ignored) > 0 },
+	"dangling context TLS file":  errClass(`failed to retrieve TLS data \(ca.pem\) for context "c[12]": TLS data for c[12]/docker/ca.pem does not exist$`),
+	"context TLS dir a file":     errClass(`failed to retrieve TLS files for context "c[12]": failed to list TLS files for context c[12]: open .*: not a directory$`),
+	"meta.json a directory":      errClass(`context "c[12]": read .*meta.json: is a directory$`),
 }
 
 func errClass(re string) func(answer) bool {
@@ -488,7 +491,7 @@ func build(t testing.TB, dir string, ch *chooser) *tcase {
 		}
 		for _, name := range []string{"c1", "c2"} {
 			metaDir, tlsRoot := loader.ContextDir(cd, name)
-			switch ch.n(6) {
+			switch ch.n(8) {
 			case 0:
 				continue // no such context
 			case 1:
@@ -497,12 +500,15 @@ func build(t testing.TB, dir string, ch *chooser) *tcase {
 			case 2:
 				write(filepath.Join(metaDir, "meta.json"), []byte(`{"Name":"`+name+`","Endpoints":{}}`), false)
 				continue
+			case 3:
+				write(filepath.Join(metaDir, "meta.json"), nil, true) // a directory
+				continue
 			}
 			meta := map[string]any{"Name": name, "Metadata": map[string]any{"Description": "oracle"},
 				"Endpoints": map[string]any{"docker": map[string]any{"Host": ch.pick(ctxHostValues), "SkipTLSVerify": ch.n(2) == 1}}}
 			data, _ := json.Marshal(meta)
 			write(filepath.Join(metaDir, "meta.json"), data, false)
-			switch ch.n(4) {
+			switch ch.n(7) {
 			case 1:
 				tlsDir(filepath.Join(tlsRoot, "docker"))
 			case 2:
@@ -510,6 +516,25 @@ func build(t testing.TB, dir string, ch *chooser) *tcase {
 			case 3:
 				tlsDir(filepath.Join(tlsRoot, "docker"))
 				slot("ca", "good", filepath.Join(tlsRoot, "docker", "ca.crt"))
+			case 4:
+				write(tlsRoot, []byte("not a directory"), false)
+			case 5:
+				// A dangling symbolic link listed as a file.
+				tlsDir(filepath.Join(tlsRoot, "docker"))
+				ca := filepath.Join(tlsRoot, "docker", "ca.pem")
+				os.Remove(ca)
+				if err := os.MkdirAll(filepath.Dir(ca), 0o700); err != nil {
+					t.Fatal(err)
+				}
+				if err := os.Symlink(filepath.Join(dir, "gone.pem"), ca); err != nil {
+					t.Fatal(err)
+				}
+				c.files = append(c.files, ca+" -> "+filepath.Join(dir, "gone.pem"))
+			case 6:
+				// A sub-directory in the endpoint dir and another endpoint.
+				tlsDir(filepath.Join(tlsRoot, "docker"))
+				write(filepath.Join(tlsRoot, "docker", "sub"), nil, true)
+				slot("ca", "junk", filepath.Join(tlsRoot, "kubernetes", "ca.pem"))
 			}
 		}
 	}
