@@ -1,5 +1,7 @@
 package doctor
 
+import "strings"
+
 // SchemaVersion is the version of the JSON report format.
 const SchemaVersion = "2"
 
@@ -74,7 +76,7 @@ func (r *Report) Summarize() {
 					// client read the wrong files is the cause.
 					for _, c := range r.Findings {
 						if causes[c.CheckID] && c.Severity.AtOrAbove(SeverityWarning) {
-							r.Summary = &Summary{CheckID: c.CheckID, Subject: c.Subject, RootCause: c.Message + " (then: " + f.Message + ")", Fix: c.Fix}
+							r.Summary = &Summary{CheckID: c.CheckID, Subject: c.Subject, RootCause: c.Message + " (then: " + strings.TrimSuffix(f.Message, " (a consequence of "+c.CheckID+", above)") + ")", Fix: c.Fix}
 							break
 						}
 					}

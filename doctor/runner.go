@@ -276,6 +276,7 @@ func (r *runner) finish() *Report {
 		}
 		dedup = append(dedup, src[i])
 	}
+	out = causesFirst(out)
 	root := r.o.Root
 	if root == "/" {
 		root = ""
@@ -302,6 +303,29 @@ func findingLess(a, b *Finding) bool {
 		return a.CheckID < b.CheckID
 	}
 	return a.Message < b.Message
+}
+
+// causesFirst moves the client settings that explain other findings (an
+// environment variable, a missing context) to the front, and has each
+// consequence (a missing ca.pem) name its cause: one story, cause first.
+func causesFirst(fs []Finding) []Finding {
+	var cs, rest []Finding
+	for _, f := range fs {
+		if causes[f.CheckID] && f.Severity.AtOrAbove(SeverityWarning) {
+			cs = append(cs, f)
+		} else {
+			rest = append(rest, f)
+		}
+	}
+	if len(cs) == 0 {
+		return fs
+	}
+	for i := range rest {
+		if consequences[rest[i].CheckID] {
+			rest[i].Message += fmt.Sprintf(" (a consequence of %s, above)", cs[0].CheckID)
+		}
+	}
+	return append(cs, rest...)
 }
 
 // Run reads everything the doctor knows about and runs every check.
