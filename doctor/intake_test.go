@@ -203,3 +203,14 @@ func TestAddTargetsAndDefaultInputs(t *testing.T) {
 		t.Errorf("socket: %v", got)
 	}
 }
+
+func TestCausesFirst(t *testing.T) {
+	fs := causesFirst([]Finding{
+		{CheckID: IDTLSFileMissing, Severity: SeverityError, Message: "ca.pem missing"},
+		{CheckID: "key-permissions", Severity: SeverityWarning, Message: "mode"},
+		{CheckID: IDEnvTLSVerifyZero, Severity: SeverityWarning, Message: "DOCKER_TLS_VERIFY=0"},
+	})
+	if fs[0].CheckID != IDEnvTLSVerifyZero || fs[1].Message != "ca.pem missing (a consequence of env-tls-verify-zero, above)" || fs[2].Message != "mode" {
+		t.Errorf("order: %+v", fs)
+	}
+}
