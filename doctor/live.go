@@ -73,8 +73,7 @@ func ClientFor(opts Options, ep Endpoint) probe.Client {
 		return c
 	}
 	if !m.TLS {
-		c.Source = ep.Label + " (no TLS settings)"
-		return c
+		return c // the probe's messages say that it has no TLS settings
 	}
 	if m.CA != nil {
 		c.CA, c.CAFile = m.CA, (&runner{o: &opts}).disp(m.CAFile)

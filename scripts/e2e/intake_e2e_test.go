@@ -73,7 +73,8 @@ func TestDoctorIntakeAsUsersType(t *testing.T) {
 	for _, f := range rep.Findings[1:] {
 		if f.ID == "probe-plain-client-to-tls" {
 			plain = &struct{ id, docker string }{f.ID, f.Docker}
-			if f.Severity != "info" || !strings.HasPrefix(f.Message, "with DOCKER_HOST="+host+" docker: ") {
+			if f.Severity != "info" || !strings.HasPrefix(f.Message, "with DOCKER_HOST="+host+" docker: ") ||
+				!strings.HasSuffix(f.Message, "connects with plain HTTP (the default context has no TLS settings)") {
 				t.Errorf("the plain setup's line: %s %q", f.Severity, f.Message)
 			}
 		}
