@@ -65,6 +65,10 @@ func (r doctorReport) find(id string) (int, bool) {
 // broken environment it reproduces the CLI's error line and names the cause.
 func TestDoctorLiveThroughDocker(t *testing.T) {
 	Require(t)
+	ForEachCell(t, doctorLiveThroughDocker)
+}
+
+func doctorLiveThroughDocker(t *testing.T, c *Cell) {
 	installPlugin(t)
 	dir := t.TempDir()
 	pk := filepath.Join(dir, "pki")
@@ -75,7 +79,7 @@ func TestDoctorLiveThroughDocker(t *testing.T) {
 	mustDockerTLS(t, nil, "install", "daemon", "--cert", p("server-cert.pem"), "--key", p("server-key.pem"), "--client-ca", p("ca.pem"),
 		"--host", host, "--host", "unix:///var/run/docker.sock", "--dir", filepath.Join(dir, "daemon"),
 		"--daemon-json", ns.HostPath("/etc/docker/daemon.json"), "--root", t.TempDir())
-	StartDockerd(t, DockerdOpts{Namespace: ns})
+	StartDockerd(t, DockerdOpts{Cell: c, Namespace: ns})
 	mustDockerTLS(t, nil, "install", "client", "--context", "good", "--host", host, "--ca", p("ca.pem"), "--cert", p("cert.pem"), "--key", p("key.pem"))
 
 	// The doctor changes nothing: the client's configuration and the PKI
@@ -141,9 +145,11 @@ func TestDoctorLiveThroughDocker(t *testing.T) {
 		t.Fatalf("no probe-client-cert-missing finding: %+v", rep.Findings)
 	}
 	f := rep.Findings[i]
-	if got, want := normaliseDockerError(f.Docker), normaliseDockerError(lastLine(dockerErr)); got != want {
-		t.Errorf("doctor reproduces %q, docker printed %q", got, want)
+	dockerLine := normaliseDockerError(lastLine(dockerErr))
+	if want := noClientCertLine(c, strings.TrimPrefix(host, "tcp://")); dockerLine != want {
+		t.Errorf("cell %s: docker version printed\n  %q\nwant\n  %q", c.Name, dockerLine, want)
 	}
+	compareDoctorLine(t, c, "DOCKER_CERT_PATH without client cert", normaliseDockerError(f.Docker), dockerLine)
 	if !strings.Contains(f.Message, "the server requires a client certificate (tlsverify) and the default context has none") ||
 		!strings.Contains(f.Fix, "docker tls install client") {
 		t.Errorf("cause/fix: %q / %q", f.Message, f.Fix)
@@ -164,8 +170,12 @@ func TestDoctorLiveThroughDocker(t *testing.T) {
 // install-registry has run, finds nothing wrong and push works.
 func TestDoctorRegistryInNamespace(t *testing.T) {
 	Require(t)
-	ns := NewNamespace(t)
-	reg, dir := startClientCertRegistry(t, ns)
+	ForEachCell(t, doctorRegistryInNamespace)
+}
+
+func doctorRegistryInNamespace(t *testing.T, c *Cell) {
+	ns := NewNetNamespace(t)
+	reg, dir := startClientCertRegistry(t, c, ns)
 	copyFile(t, filepath.Join(dir, "ca.pem"), filepath.Join(reg.CertsDir(), "ca.crt"), 0o644)
 
 	run := func(args ...string) (string, int) {

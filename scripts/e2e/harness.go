@@ -54,12 +54,42 @@
 //     "API listen on ..." log line, which dockerd prints only after the daemon
 //     finished initialising and the API is being served.
 //   - dockerd treats registries that resolve into 127.0.0.0/8 as insecure
-//     (plain HTTP allowed, certs.d ignored), but ::1 is not in its default
-//     insecure CIDR list. So registries listen on [::1]:PORT and get a test
-//     name (default registry.e2e.test) mapped to ::1 in the namespace's
+//     (plain HTTP allowed, certs.d ignored), and from 28 on ::1 too. So
+//     registry tests use NewNetNamespace: the namespace also gets a network
+//     namespace of its own whose loopback carries a unique local address
+//     (NamespaceIP); registries listen on [NamespaceIP]:PORT and get a test
+//     name (default registry.e2e.test) mapped to it in the namespace's
 //     /etc/hosts. Real TLS verification including certs.d then happens.
+//     dockerd, the registry and every client of them run inside; the
+//     network namespace ends with the namespace's last process.
+//   - Which dockerd, containerd, ctr and registry run is the test's matrix
+//     Cell (see matrix.go): Debian's 20.10 set, or dockerd 28.5 with
+//     containerd 2.4 and registry 3, with the classic or the containerd
+//     image store.
 //   - util-linux mount writes its utab under /run/mount; the wrapper runs mount
 //     with -n so that nothing is created on the host's /run.
+//
+// # Findings for dockerd v28.5.2 with containerd v2.4.2 (built from source)
+//
+//   - The same flags work, plus --ip6tables=false (28 defaults to true, which
+//     would want ip6tables). containerd 2 gets a version 3 config with the
+//     CRI, sandbox and NRI plugins disabled and its opt and image-verifier
+//     dirs moved off /opt.
+//   - The containerd image store is --feature=containerd-snapshotter (a flag,
+//     so the test's daemon.json stays the product's); the storage driver then
+//     names the snapshotter, so --storage-driver=vfs is left out and
+//     containerd's default overlayfs is used. dockerd logs "Starting daemon
+//     with containerd snapshotter integration enabled", which StartDockerd
+//     checks.
+//   - With the containerd store, dockerd resolves registries with containerd's
+//     hosts rules rooted at /etc/docker/certs.d: HOST/hosts.toml when present,
+//     else containerd's loadCertFiles fallback (*.crt, *.cert/*.key), and
+//     push errors come from containerd's resolver (a blob HEAD, not the /v2/
+//     ping).
+//   - A missing client certificate gets "certificate required" from Go ≥ 1.21
+//     servers (dockerd 28, registry 3) where 20.10 and registry 2.8 say "bad
+//     certificate"; the docker CLI adds its --tlsverify hint only to the
+//     latter.
 //
 // Nothing here touches /var/lib/docker, /var/run/docker.sock, the real
 // /etc/docker, /opt or the host's iptables.
@@ -106,6 +136,8 @@ var tools = map[string]string{
 	"containerd":      "E2E_CONTAINERD",
 	"docker-registry": "E2E_DOCKER_REGISTRY",
 	"docker":          "E2E_DOCKER", // the CLI; /usr/local/bin/docker (28.x) comes first in PATH here
+	"ctr":             "E2E_CTR",    // containerd 1.6's, for the dockerd-20.10 cell
+	"ip":              "",
 	"nsenter":         "",
 	"mount":           "",
 	"sleep":           "",
@@ -169,6 +201,7 @@ func Require(t testing.TB) {
 	if os.Getenv("E2E") == "0" {
 		t.Skip("e2e: skipped because E2E=0")
 	}
+	noteFailure(t)
 	if os.Geteuid() != 0 {
 		t.Fatalf("e2e: tests must run as root (they start dockerd and create mount namespaces); uid is %d. Set E2E=0 to skip them.", os.Geteuid())
 	}
@@ -215,6 +248,7 @@ func shortTempDir(t testing.TB, prefix string) string {
 // log file.
 type process struct {
 	name      string
+	test      string // the test that started it
 	cmd       *exec.Cmd
 	logPath   string
 	startTime string // field 22 of /proc/PID/stat, guards against PID reuse
@@ -251,7 +285,7 @@ func startProcess(t testing.TB, name, logPath string, cmd *exec.Cmd) *process {
 		logFile.Close()
 		t.Fatalf("e2e: starting %s: %v", name, err)
 	}
-	p := &process{name: name, cmd: cmd, logPath: logPath, done: make(chan struct{})}
+	p := &process{name: name, test: t.Name(), cmd: cmd, logPath: logPath, done: make(chan struct{})}
 	p.startTime, _ = procStartTime(cmd.Process.Pid)
 	go func() {
 		p.waitErr = cmd.Wait()
@@ -265,8 +299,8 @@ func startProcess(t testing.TB, name, logPath string, cmd *exec.Cmd) *process {
 	// Cleanups run last-in first-out: first stop, then show the log, which
 	// then includes the shutdown messages.
 	t.Cleanup(func() {
-		if t.Failed() {
-			t.Logf("e2e: last lines of %s log (%s):\n%s", p.name, p.logPath, p.logTail(60))
+		if t.Failed() && p.logTail(1) != "" {
+			t.Logf("e2e: %s FAILED; last lines of its %s log (%s):\n%s", t.Name(), p.name, p.logPath, p.logTail(60))
 		}
 	})
 	t.Cleanup(func() { p.stop(t, stopGrace) })
@@ -336,6 +370,48 @@ func procStartTime(pid int) (string, error) {
 	return fields[19], nil // field 22 overall: starttime
 }
 
+// failed collects the names of failed tests that called Require, for
+// FailedTests.
+var (
+	failedMu sync.Mutex
+	failed   []string
+	watched  sync.Map // testing.TB -> struct{}
+)
+
+func noteFailure(t testing.TB) {
+	if _, dup := watched.LoadOrStore(t, struct{}{}); dup {
+		return
+	}
+	t.Cleanup(func() {
+		watched.Delete(t)
+		if t.Failed() {
+			failedMu.Lock()
+			failed = append(failed, t.Name())
+			failedMu.Unlock()
+		}
+	})
+}
+
+// FailedTests lists the e2e tests that failed so far (each test or subtest
+// that called Require, directly or through the harness), in the order they
+// finished. TestMain prints them last, so the names survive long logs.
+// A parent that failed only because a subtest did is left out.
+func FailedTests() []string {
+	failedMu.Lock()
+	defer failedMu.Unlock()
+	var leaves []string
+next:
+	for _, name := range failed {
+		for _, other := range failed {
+			if strings.HasPrefix(other, name+"/") {
+				continue next
+			}
+		}
+		leaves = append(leaves, name)
+	}
+	return leaves
+}
+
 // LeakedProcesses describes every process started by the harness that is
 // still running. Call it after all tests (in TestMain) to make sure the
 // cleanups worked.
@@ -345,7 +421,7 @@ func LeakedProcesses() []string {
 	var leaked []string
 	for p := range live {
 		if st, err := procStartTime(p.pid()); err == nil && st == p.startTime && !p.exited() {
-			leaked = append(leaked, fmt.Sprintf("%s (pid %d)", p.name, p.pid()))
+			leaked = append(leaked, fmt.Sprintf("%s (pid %d, started by %s)", p.name, p.pid(), p.test))
 		}
 	}
 	return leaked
@@ -367,25 +443,62 @@ type Namespace struct {
 	// as a copy of the real /etc/hosts; use AddHost to add entries.
 	HostsFile string
 
-	holder *process
-	mntNS  string // readlink of /proc/PID/ns/mnt, e.g. "mnt:[4026532201]"
-	hostMu sync.Mutex
+	// IP is NamespaceIP for a namespace with its own network (see
+	// NewNetNamespace), else empty: processes then share the host's
+	// network, and listeners on 127.0.0.1 are reachable from the test.
+	IP string
+
+	holder   *process
+	mntNS    string // readlink of /proc/PID/ns/mnt, e.g. "mnt:[4026532201]"
+	hostMu   sync.Mutex
+	nextPort int // for servers inside a network namespace
 }
 
 // nsSetupScript runs as "sh -c SCRIPT sh ETC_DOCKER HOSTS_FILE CMD ARGS..." in
 // a fresh mount namespace whose propagation Go already made private
 // (SysProcAttr.Unshareflags=CLONE_NEWNS remounts / with MS_REC|MS_PRIVATE).
 // mount -n: do not write /run/mount/utab (it would land on the host's /run
-// for the first mount).
+// for the first mount). With a network namespace ($3 is the ip(8) binary,
+// $4 the address), loopback comes up and gets the namespace's own address.
 const nsSetupScript = `set -e
 mount -n -t tmpfs -o mode=0755 e2e-run /run
 mount -n --bind "$1" /etc/docker
 mount -n --bind "$2" /etc/hosts
-shift 2
+if [ -n "$3" ]; then
+  "$3" link set lo up
+  "$3" -6 addr add "$4/128" dev lo nodad
+fi
+shift 4
 exec "$@"`
 
-// NewNamespace creates a mount namespace for one test.
+// NamespaceIP is the address that a network namespace made by
+// NewNetNamespace has on its loopback interface, a unique local address
+// (fd00::/8). Every such namespace is separate, so they all use the same one.
+// It is not in 127.0.0.0/8 or ::1, which dockerd (from 28 on, ::1 too)
+// treats as insecure registries: without TLS checks and without reading
+// certs.d.
+const NamespaceIP = "fd00:e2e::1"
+
+// NewNamespace creates a mount namespace for one test. Its processes share
+// the host's network.
 func NewNamespace(t testing.TB) *Namespace {
+	t.Helper()
+	return newNamespace(t, false)
+}
+
+// NewNetNamespace creates a mount namespace with its own network namespace
+// too: only loopback, up, with 127.0.0.1, ::1 and NamespaceIP. Registries
+// need it (see NamespaceIP). Everything the test runs against processes in
+// it must run in it (Command, RunDocker, Dockerd.Docker, docker-tls via
+// dockerTLSInNamespace); the test process itself cannot reach them. The
+// network namespace has no name and no file under /run/netns: it ends with
+// its last process, which the namespace's cleanup kills.
+func NewNetNamespace(t testing.TB) *Namespace {
+	t.Helper()
+	return newNamespace(t, true)
+}
+
+func newNamespace(t testing.TB, network bool) *Namespace {
 	t.Helper()
 	Require(t)
 	dir := t.TempDir()
@@ -414,9 +527,14 @@ func NewNamespace(t testing.TB) *Namespace {
 		t.Fatalf("e2e: /etc/docker must exist as a directory to serve as a mount point in the test namespace (create it once with mkdir /etc/docker): %v", err)
 	}
 
+	ipTool, flags := "", uintptr(syscall.CLONE_NEWNS)
+	if network {
+		ipTool, ns.IP, ns.nextPort = Tool(t, "ip"), NamespaceIP, 5000
+		flags |= syscall.CLONE_NEWNET
+	}
 	cmd := exec.Command(Tool(t, "sh"), "-c", nsSetupScript, "sh",
-		ns.EtcDocker, ns.HostsFile, Tool(t, "sleep"), "infinity")
-	cmd.SysProcAttr = &syscall.SysProcAttr{Unshareflags: syscall.CLONE_NEWNS}
+		ns.EtcDocker, ns.HostsFile, ipTool, NamespaceIP, Tool(t, "sleep"), "infinity")
+	cmd.SysProcAttr = &syscall.SysProcAttr{Unshareflags: flags}
 	ns.holder = startProcess(t, "namespace holder", filepath.Join(dir, "holder.log"), cmd)
 	t.Cleanup(func() { ns.close(t) })
 
@@ -442,6 +560,12 @@ func NewNamespace(t testing.TB) *Namespace {
 	}
 	if self, _ := os.Readlink("/proc/self/ns/mnt"); self == ns.mntNS {
 		t.Fatalf("e2e: holder is not in a new mount namespace")
+	}
+	if network {
+		netNS, _ := os.Readlink(fmt.Sprintf("/proc/%d/ns/net", ns.holder.pid()))
+		if self, _ := os.Readlink("/proc/self/ns/net"); netNS == "" || self == netNS {
+			t.Fatalf("e2e: holder is not in a new network namespace")
+		}
 	}
 	return ns
 }
@@ -544,11 +668,11 @@ func (ns *Namespace) AddHost(t testing.TB, ip string, names ...string) {
 // nsenter execs the program directly (it forks only for PID namespaces), so
 // the started PID is the program's PID.
 func (ns *Namespace) nsenterArgs(name string, args []string) []string {
-	argv := []string{
-		fmt.Sprintf("--mount=/proc/%d/ns/mnt", ns.holder.pid()),
-		"--wd=.",
-		"--", name,
+	argv := []string{fmt.Sprintf("--mount=/proc/%d/ns/mnt", ns.holder.pid())}
+	if ns.IP != "" {
+		argv = append(argv, fmt.Sprintf("--net=/proc/%d/ns/net", ns.holder.pid()))
 	}
+	argv = append(argv, "--wd=.", "--", name)
 	return append(argv, args...)
 }
 
@@ -664,6 +788,9 @@ func dockerEnv(t testing.TB, extra []string) []string {
 
 // DockerdOpts configures StartDockerd.
 type DockerdOpts struct {
+	// Cell selects the dockerd and containerd binaries and the image store
+	// (see Cell). Nil means DefaultCell.
+	Cell *Cell
 	// Namespace to run containerd and dockerd in. Nil creates a new one.
 	Namespace *Namespace
 	// ConfigFile is the daemon.json passed as --config-file, as a path inside
@@ -682,6 +809,8 @@ type DockerdOpts struct {
 
 // Dockerd is a running dockerd together with its own containerd.
 type Dockerd struct {
+	// Cell is the matrix cell: which binaries, which image store.
+	Cell *Cell
 	// NS is the namespace dockerd runs in.
 	NS *Namespace
 	// Hosts are the "hosts" from daemon.json (or dockerd's default).
@@ -713,12 +842,18 @@ type Dockerd struct {
 func StartDockerd(t testing.TB, opts DockerdOpts) *Dockerd {
 	t.Helper()
 	Require(t)
+	cell := opts.Cell
+	if cell == nil {
+		cell = DefaultCell(t)
+	}
+	cell.Require(t)
 	ns := opts.Namespace
 	if ns == nil {
 		ns = NewNamespace(t)
 	}
 	dir := shortTempDir(t, "d")
 	d := &Dockerd{
+		Cell:             cell,
 		NS:               ns,
 		Dir:              dir,
 		DataRoot:         filepath.Join(dir, "data"),
@@ -742,7 +877,7 @@ func StartDockerd(t testing.TB, opts DockerdOpts) *Dockerd {
 	d.Host = clientHost(d.Hosts)
 
 	// Cleanups run last-in first-out, so dockerd will stop before containerd.
-	d.containerd = startContainerd(t, ns, filepath.Dir(d.ContainerdSocket), d.ContainerdLog)
+	d.containerd = startContainerd(t, ns, cell, filepath.Dir(d.ContainerdSocket), d.ContainerdLog)
 
 	args := []string{
 		"--config-file", d.ConfigFile,
@@ -754,14 +889,27 @@ func StartDockerd(t testing.TB, opts DockerdOpts) *Dockerd {
 		"--ip-forward=false",
 		"--bridge=none",
 		"--userland-proxy=false",
-		"--storage-driver=vfs",
+	}
+	if cell.GoTLS121 {
+		// dockerd 28 defaults to ip6tables=true, which wants iptables.
+		args = append(args, "--ip6tables=false")
+	}
+	if cell.ContainerdStore {
+		// The storage driver names the containerd snapshotter; the default,
+		// overlayfs, is what Docker 29 users get.
+		args = append(args, "--feature=containerd-snapshotter")
+	} else {
+		args = append(args, "--storage-driver=vfs")
 	}
 	args = append(args, opts.Args...)
-	cmd := ns.Command(Tool(t, "dockerd"), args...)
+	cmd := ns.Command(cell.Dockerd, args...)
 	cmd.Env = cleanEnv("DOCKER_")
 	d.proc = startProcess(t, "dockerd", d.LogFile, cmd)
 
 	d.waitReady(t)
+	if cell.ContainerdStore && countLines(d.LogFile, "containerd snapshotter integration enabled") == 0 {
+		t.Fatalf("e2e: cell %s: dockerd did not enable the containerd image store\n%s", cell.Name, d.proc.logTail(30))
+	}
 	return d
 }
 
@@ -894,7 +1042,7 @@ func (d *Dockerd) Stop() {
 
 // startContainerd runs a containerd whose state, root, socket and opt dirs are
 // all below dir.
-func startContainerd(t testing.TB, ns *Namespace, dir, logPath string) *process {
+func startContainerd(t testing.TB, ns *Namespace, cell *Cell, dir, logPath string) *process {
 	t.Helper()
 	if err := os.MkdirAll(dir, 0o711); err != nil {
 		t.Fatalf("e2e: %v", err)
@@ -914,11 +1062,15 @@ disabled_plugins = ["io.containerd.grpc.v1.cri"]
   # default /opt/containerd would be created on the host
   path = %s
 `, q(filepath.Join(dir, "root")), q(filepath.Join(dir, "state")), q(socket), q(filepath.Join(dir, "opt")))
+	if cell.ContainerdV2 {
+		config = fmt.Sprintf(containerdV2Config, q(filepath.Join(dir, "root")), q(filepath.Join(dir, "state")), q(socket),
+			q(filepath.Join(dir, "opt")), q(filepath.Join(dir, "verifiers")))
+	}
 	configPath := filepath.Join(dir, "config.toml")
 	if err := os.WriteFile(configPath, []byte(config), 0o644); err != nil {
 		t.Fatalf("e2e: %v", err)
 	}
-	cmd := ns.Command(Tool(t, "containerd"), "--config", configPath)
+	cmd := ns.Command(cell.Containerd, "--config", configPath)
 	cmd.Env = cleanEnv("CONTAINERD_")
 	p := startProcess(t, "containerd", logPath, cmd)
 
@@ -943,8 +1095,12 @@ disabled_plugins = ["io.containerd.grpc.v1.cri"]
 
 // RegistryOpts configures StartRegistry.
 type RegistryOpts struct {
-	// Namespace the registry runs in; its /etc/hosts gets "::1 Hostname".
-	// Required: dockerd must run in the same namespace to resolve the name.
+	// Cell selects the registry binary (distribution 2.8 for dockerd-20.10,
+	// 3.x for the others). Nil means DefaultCell.
+	Cell *Cell
+	// Namespace the registry runs in, made by NewNetNamespace; its
+	// /etc/hosts gets "NamespaceIP Hostname". Required: dockerd must run in
+	// the same namespace to reach and resolve the registry.
 	Namespace *Namespace
 	// Hostname defaults to DefaultRegistryHostname.
 	Hostname string
@@ -954,20 +1110,21 @@ type RegistryOpts struct {
 	// ClientCAs, if set, makes the registry require a client certificate
 	// signed by one of these CA certificates (PEM files).
 	ClientCAs []string
-	// Plain serves plain HTTP (no certificate needed) on 127.0.0.1.
+	// Plain serves plain HTTP on 127.0.0.1 of the namespace's network (the
+	// usual CI registry on localhost); no certificate is needed.
 	Plain bool
 }
 
-// Registry is a running docker-registry (distribution 2.8) serving HTTPS.
+// Registry is a running distribution registry serving HTTPS.
 type Registry struct {
 	// Hostname is the test name of the registry.
 	Hostname string
-	// Port is the TCP port on ::1.
+	// Port is the TCP port on NamespaceIP.
 	Port int
 	// Host is "Hostname:Port": the prefix of image references and the name of
 	// the registry's directory in /etc/docker/certs.d.
 	Host string
-	// Addr is the listen address, "[::1]:Port".
+	// Addr is the listen address, "[NamespaceIP]:Port".
 	Addr string
 	// RootDir is the registry's storage; ConfigFile its config.yml.
 	RootDir, ConfigFile, LogFile string
@@ -977,16 +1134,22 @@ type Registry struct {
 	proc *process
 }
 
-// StartRegistry starts a TLS docker registry on a free port of ::1 and maps
-// opts.Hostname to ::1 in the namespace's /etc/hosts (see the package
-// documentation for why not 127.0.0.1). It returns when the port accepts
-// connections; the registry is stopped when the test ends.
+// StartRegistry starts a TLS registry on the next port of NamespaceIP in
+// the namespace's own network and maps opts.Hostname to that address in the
+// namespace's /etc/hosts (see NamespaceIP for why not a loopback address). It
+// returns when the registry says it listens; it is stopped when the test
+// ends.
 func StartRegistry(t testing.TB, opts RegistryOpts) *Registry {
 	t.Helper()
 	Require(t)
-	if opts.Namespace == nil {
-		t.Fatal("e2e: RegistryOpts.Namespace is required")
+	if opts.Namespace == nil || opts.Namespace.IP == "" {
+		t.Fatal("e2e: RegistryOpts.Namespace is required and must have its own network (NewNetNamespace)")
 	}
+	cell := opts.Cell
+	if cell == nil {
+		cell = DefaultCell(t)
+	}
+	cell.Require(t)
 	if !opts.Plain && (opts.CertFile == "" || opts.KeyFile == "") {
 		t.Fatal("e2e: RegistryOpts.CertFile and KeyFile are required")
 	}
@@ -994,12 +1157,15 @@ func StartRegistry(t testing.TB, opts RegistryOpts) *Registry {
 		opts.Hostname = DefaultRegistryHostname
 	}
 	dir := t.TempDir()
-	ip := "::1"
+	ns := opts.Namespace
+	ns.hostMu.Lock()
+	port := ns.nextPort
+	ns.nextPort++
+	ns.hostMu.Unlock()
+	ip := ns.IP
 	if opts.Plain {
-		// A plain registry is the CI one on localhost: 127.0.0.1.
 		ip = "127.0.0.1"
 	}
-	port := FreePort(t, ip)
 	r := &Registry{
 		Hostname:   opts.Hostname,
 		Port:       port,
@@ -1041,8 +1207,10 @@ http:
 	}
 	opts.Namespace.AddHost(t, ip, opts.Hostname)
 
-	cmd := opts.Namespace.Command(Tool(t, "docker-registry"), "serve", r.ConfigFile)
-	cmd.Env = cleanEnv("REGISTRY_") // REGISTRY_* would override config.yml
+	cmd := opts.Namespace.Command(cell.Registry, "serve", r.ConfigFile)
+	// REGISTRY_* would override config.yml; registry 3 would export traces
+	// to an OTLP collector unless told not to.
+	cmd.Env = append(cleanEnv("REGISTRY_", "OTEL_"), "OTEL_TRACES_EXPORTER=none")
 	r.proc = startProcess(t, "docker-registry", r.LogFile, cmd)
 
 	deadline := time.Now().Add(startTimeout)
@@ -1050,8 +1218,10 @@ http:
 		if r.proc.exited() {
 			t.Fatalf("e2e: docker-registry exited during startup: %v\n%s", r.proc.waitErr, r.proc.logTail(30))
 		}
-		if conn, err := net.DialTimeout("tcp", r.Addr, time.Second); err == nil {
-			conn.Close()
+		// The listener is in the namespace's network, out of the test
+		// process's reach; distribution logs "listening on ADDR" once it
+		// listens (2.8 and 3.x alike).
+		if countLines(r.LogFile, "listening on ") > 0 {
 			return r
 		}
 		if time.Now().After(deadline) {
@@ -1077,3 +1247,29 @@ func (r *Registry) Log() string {
 
 // Stop stops the registry; it is called automatically when the test ends.
 func (r *Registry) Stop() { r.proc.stop(r.t, stopGrace) }
+
+// containerdV2Config is containerd 2's config (version 3) for startContainerd:
+// root, state and socket below the test's dir; CRI (dockerd-irrelevant, and
+// it would want CNI and more) and NRI off; the opt dir (default
+// /opt/containerd, created at start) and the image verifiers' dir moved off
+// the host's /opt. Arguments: root, state, socket, opt dir, verifier dir.
+const containerdV2Config = `version = 3
+root = %s
+state = %s
+disabled_plugins = [
+  "io.containerd.grpc.v1.cri",
+  "io.containerd.cri.v1.images",
+  "io.containerd.cri.v1.runtime",
+  "io.containerd.podsandbox.controller.v1.podsandbox",
+  "io.containerd.nri.v1.nri",
+]
+
+[grpc]
+  address = %s
+
+[plugins."io.containerd.internal.v1.opt"]
+  path = %s
+
+[plugins."io.containerd.image-verifier.v1.bindir"]
+  bin_dir = %s
+`

@@ -103,10 +103,10 @@ func TestDoctorIntakeAsUsersType(t *testing.T) {
 // registries as insecure) gives no error, addressed as localhost:PORT.
 func TestDoctorPlainLocalhostRegistry(t *testing.T) {
 	Require(t)
-	ns := NewNamespace(t)
+	ns := NewNetNamespace(t)
 	reg := StartRegistry(t, RegistryOpts{Namespace: ns, Plain: true})
 	target := net.JoinHostPort("localhost", strconv.Itoa(reg.Port))
-	out, _, code := dockerTLS(t, nil, "doctor", target, "--format", "json")
+	out, _, code := dockerTLSInNamespace(t, ns, []string{"HOME=" + t.TempDir()}, "doctor", target, "--format", "json")
 	rep := parseReport(t, out)
 	if code != 0 {
 		t.Fatalf("plain localhost registry: exit %d\n%s", code, out)

@@ -15,6 +15,10 @@ import (
 // $DOCKER_CERT_PATH/ca.pem whenever TLS is on, so the install must leave one.
 func TestModeOneThroughEnvironment(t *testing.T) {
 	Require(t)
+	ForEachCell(t, modeOneThroughEnvironment)
+}
+
+func modeOneThroughEnvironment(t *testing.T, c *Cell) {
 	installPlugin(t)
 	pkiDir := filepath.Join(t.TempDir(), "pki")
 	mustDockerTLS(t, nil, "init", "--san", "localhost,127.0.0.1", "--out", pkiDir)
@@ -23,7 +27,7 @@ func TestModeOneThroughEnvironment(t *testing.T) {
 	mustDockerTLS(t, nil, "install", "daemon", "--no-client-verify", "--cert", filepath.Join(pkiDir, "server-cert.pem"),
 		"--key", filepath.Join(pkiDir, "server-key.pem"), "--host", host, "--dir", filepath.Join(t.TempDir(), "daemon"),
 		"--daemon-json", ns.HostPath("/etc/docker/daemon.json"), "--root", t.TempDir())
-	StartDockerd(t, DockerdOpts{Namespace: ns})
+	StartDockerd(t, DockerdOpts{Cell: c, Namespace: ns})
 
 	for _, dest := range []string{"default", "cert-path"} {
 		t.Run(dest, func(t *testing.T) {

@@ -117,13 +117,13 @@ func mustDockerTLS(t testing.TB, env []string, args ...string) string {
 // registry in ns that requires client certificates signed by that CA. It
 // returns the registry and the directory (ca.pem, ca-key.pem,
 // server-cert.pem, server-key.pem).
-func startClientCertRegistry(t *testing.T, ns *Namespace) (*Registry, string) {
+func startClientCertRegistry(t *testing.T, c *Cell, ns *Namespace) (*Registry, string) {
 	t.Helper()
 	dir := t.TempDir()
 	mustDockerTLS(t, nil, "ca", "create", "--out", dir)
 	mustDockerTLS(t, nil, "issue", "server", "--san", DefaultRegistryHostname, "--out", dir,
 		"--ca-cert", filepath.Join(dir, "ca.pem"), "--ca-key", filepath.Join(dir, "ca-key.pem"))
-	reg := StartRegistry(t, RegistryOpts{Namespace: ns, CertFile: filepath.Join(dir, "server-cert.pem"), KeyFile: filepath.Join(dir, "server-key.pem"),
+	reg := StartRegistry(t, RegistryOpts{Cell: c, Namespace: ns, CertFile: filepath.Join(dir, "server-cert.pem"), KeyFile: filepath.Join(dir, "server-key.pem"),
 		ClientCAs: []string{filepath.Join(dir, "ca.pem")}})
 	return reg, dir
 }

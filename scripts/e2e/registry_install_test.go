@@ -11,6 +11,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/docker-tls/docker-tls/doctor/probe"
 	"github.com/docker-tls/docker-tls/pki"
 	"github.com/pelletier/go-toml/v2"
 )
@@ -64,17 +65,19 @@ func logged(t *testing.T, what string, stdout, stderr string, code int) {
 // certificate is made by docker-tls itself, and each client (dockerd,
 // skopeo through containers/image, containerd's ctr) fails with the real
 // x509 error before the install and works after it, reading only the
-// directories the command wrote.
+// directories the command wrote; in every cell of the daemon matrix, and
+// with the containerd image store through hosts.toml in /etc/docker/certs.d.
 func TestRegistryInstall(t *testing.T) {
 	Require(t)
+	ForEachCell(t, registryInstall)
+}
+
+func registryInstall(t *testing.T, c *Cell) {
 	skopeo, err := exec.LookPath("skopeo")
 	if err != nil {
 		t.Fatalf("e2e: skopeo is required: %v", err)
 	}
-	ctr, err := exec.LookPath("ctr")
-	if err != nil {
-		t.Fatalf("e2e: ctr is required: %v", err)
-	}
+	ctr := c.Ctr
 
 	// The registry's certificate, and its client CA, from docker-tls.
 	mustDockerTLS(t, nil, "ca", "create")
@@ -89,12 +92,12 @@ func TestRegistryInstall(t *testing.T) {
 	srvDir := t.TempDir()
 	mustDockerTLS(t, nil, "issue", "server", "--san", DefaultRegistryHostname, "-o", srvDir)
 
-	ns := NewNamespace(t)
-	reg := StartRegistry(t, RegistryOpts{Namespace: ns,
+	ns := NewNetNamespace(t)
+	reg := StartRegistry(t, RegistryOpts{Cell: c, Namespace: ns,
 		CertFile: filepath.Join(srvDir, "server-cert.pem"), KeyFile: filepath.Join(srvDir, "server-key.pem"),
 		ClientCAs: []string{caPEM}})
 	writeDaemonJSON(t, ns, map[string]any{"hosts": []string{"unix:///var/run/docker.sock"}})
-	d := StartDockerd(t, DockerdOpts{Namespace: ns})
+	d := StartDockerd(t, DockerdOpts{Cell: c, Namespace: ns})
 
 	// An image without network: docker import of a tiny tar.
 	work := t.TempDir()
@@ -127,7 +130,7 @@ func TestRegistryInstall(t *testing.T) {
 		if err := os.WriteFile(full, chain, 0o644); err != nil {
 			t.Fatal(err)
 		}
-		reg2 := StartRegistry(t, RegistryOpts{Namespace: ns, CertFile: full, KeyFile: filepath.Join(srvDir, "server-key.pem")})
+		reg2 := StartRegistry(t, RegistryOpts{Cell: c, Namespace: ns, CertFile: full, KeyFile: filepath.Join(srvDir, "server-key.pem")})
 		out := filepath.Join(t.TempDir(), "certs.d")
 		fp := pki.Fingerprint(caCert[0])
 		_, stderr, code := dockerTLSInNamespace(t, ns, cfgEnv, "install-registry", reg2.Host, "--fetch-ca", "--certs-dir", out)
@@ -147,8 +150,9 @@ func TestRegistryInstall(t *testing.T) {
 
 	t.Run("docker", func(t *testing.T) {
 		_, stderr, code := d.NS.RunDocker(t, d.Env(), "push", ref)
-		requireFailureContaining(t, "push before install", code, stderr,
-			fmt.Sprintf(`Get "https://%s/v2/": x509: certificate signed by unknown authority`, reg.Host))
+		if got, want := normalisePushError(lastLine(stderr)), pushUnknownCALine(c, reg.Host, "x"); code == 0 || got != want {
+			t.Fatalf("cell %s: push before install: exit %d, last line\n  %q\nwant\n  %q", c.Name, code, got, want)
+		}
 
 		certsD := filepath.Join(ns.EtcDocker, "certs.d") // the namespace's /etc/docker/certs.d
 		args := []string{"install-registry", reg.Host, "--ca", caPEM, "--issue-client", "--certs-dir", certsD}
@@ -192,6 +196,62 @@ func TestRegistryInstall(t *testing.T) {
 				t.Errorf("second run output lacks %q", want)
 			}
 		}
+	})
+
+	t.Run("docker-hosts.toml", func(t *testing.T) {
+		// Registry TLS for dockerd as containerd rules have it: hosts.toml
+		// in /etc/docker/certs.d/<host:port>/, written by install-registry
+		// --target containerd.
+		reg3 := StartRegistry(t, RegistryOpts{Cell: c, Namespace: ns,
+			CertFile: filepath.Join(srvDir, "server-cert.pem"), KeyFile: filepath.Join(srvDir, "server-key.pem"),
+			ClientCAs: []string{caPEM}})
+		ref3 := reg3.Host + "/x:1"
+		_, stderr, code := d.NS.RunDocker(t, d.Env(), "tag", ref, ref3)
+		requireExit(t, "docker tag", code, 0, stderr)
+
+		// First only hosts.toml in certs.d, pointing at files elsewhere:
+		// the containerd image store reads it; the classic store reads
+		// only *.crt, *.cert and *.key there, so it does not trust the
+		// registry.
+		elsewhere := filepath.Join(t.TempDir(), "hosts")
+		stdout, stderr, code := dockerTLS(t, cfgEnv, "install-registry", reg3.Host, "--target", "containerd", "--ca", caPEM, "--issue-client", "--certs-dir", elsewhere)
+		logged(t, "install-registry --target containerd (elsewhere)", stdout, stderr, code)
+		requireExit(t, "install-registry --target containerd", code, 0, stderr)
+		copyFile(t, filepath.Join(elsewhere, reg3.Host, "hosts.toml"), filepath.Join(reg3.CertsDir(), "hosts.toml"), 0o644)
+		_, stderr, code = d.NS.RunDocker(t, d.Env(), "push", ref3)
+		if c.ContainerdStore {
+			requireExit(t, "cell "+c.Name+": push with only hosts.toml in certs.d", code, 0, stderr)
+		} else if got, want := normalisePushError(lastLine(stderr)), pushUnknownCALine(c, reg3.Host, "x"); code == 0 || got != want {
+			t.Fatalf("cell %s: push with only hosts.toml in certs.d: exit %d, last line\n  %q\nwant\n  %q", c.Name, code, got, want)
+		}
+		// What the doctor makes of the same certs.d: docker push's verdict
+		// is the spec.
+		pushVerdict := "probe-ok"
+		if code != 0 {
+			pushVerdict = string(probe.OutcomeServerUnknownCA)
+		}
+		out, _, _ := dockerTLSInNamespace(t, ns, []string{"HOME=" + t.TempDir()}, "doctor", "--registry", reg3.Host, "--format", "json")
+		compareDoctorLine(t, c, "hosts.toml only: verdict", doctorVerdict(parseReport(t, out)), pushVerdict)
+		if err := os.RemoveAll(reg3.CertsDir()); err != nil {
+			t.Fatal(err)
+		}
+
+		// Then as a user runs it: straight into /etc/docker/certs.d. The
+		// classic store reads the ca.crt, client.cert and client.key next
+		// to hosts.toml; the containerd store reads hosts.toml.
+		certsD := filepath.Join(ns.EtcDocker, "certs.d")
+		stdout, stderr, code = dockerTLS(t, cfgEnv, "install-registry", reg3.Host, "--target", "containerd", "--ca", caPEM, "--issue-client", "--certs-dir", certsD)
+		logged(t, "install-registry --target containerd", stdout, stderr, code)
+		requireExit(t, "install-registry --target containerd", code, 0, stderr)
+		if _, err := os.Stat(filepath.Join(reg3.CertsDir(), "hosts.toml")); err != nil {
+			t.Fatal(err)
+		}
+		_, stderr, code = d.NS.RunDocker(t, d.Env(), "push", ref3)
+		requireExit(t, "cell "+c.Name+": push through hosts.toml", code, 0, stderr)
+		_, stderr, code = d.NS.RunDocker(t, d.Env(), "rmi", ref3)
+		requireExit(t, "docker rmi", code, 0, stderr)
+		_, stderr, code = d.NS.RunDocker(t, d.Env(), "pull", ref3)
+		requireExit(t, "cell "+c.Name+": pull through hosts.toml", code, 0, stderr)
 	})
 
 	t.Run("containers", func(t *testing.T) {
@@ -239,8 +299,8 @@ func TestRegistryInstall(t *testing.T) {
 
 	t.Run("containerd", func(t *testing.T) {
 		hostsDir := filepath.Join(t.TempDir(), "containerd-certs.d")
-		// ctr (containerd 1.6's own hosts.toml loader, client side) fetching
-		// the image dockerd pushed, through dockerd's containerd.
+		// ctr (the cell's containerd's own hosts.toml loader, client side)
+		// fetching the image dockerd pushed, through dockerd's containerd.
 		fetch := func() (string, int) {
 			return runInNamespace(t, ns, ctr, "--address", d.ContainerdSocket, "--namespace", "e2e-registry",
 				"content", "fetch", "--hosts-dir", hostsDir, ref)
@@ -279,4 +339,15 @@ func TestRegistryInstall(t *testing.T) {
 			t.Fatalf("ctr content fetch after install: exit %d\n%s", code, out)
 		}
 	})
+}
+
+// doctorVerdict is the doctor's live outcome for a registry: the first
+// probe-* finding's ID (probe-ok when the probe succeeded).
+func doctorVerdict(r doctorReport) string {
+	for _, f := range r.Findings {
+		if strings.HasPrefix(f.ID, "probe-") {
+			return f.ID
+		}
+	}
+	return "no probe finding"
 }
