@@ -11,7 +11,7 @@ import (
 
 // tlsDaemon starts a real dockerd with TLS and client verification on a
 // loopback port and returns its tcp:// host and the PKI directory.
-func tlsDaemon(t *testing.T) (host, pk string) {
+func tlsDaemon(t *testing.T, c *Cell) (host, pk string) {
 	t.Helper()
 	dir := t.TempDir()
 	pk = filepath.Join(dir, "pki")
@@ -22,7 +22,7 @@ func tlsDaemon(t *testing.T) (host, pk string) {
 	mustDockerTLS(t, nil, "install", "daemon", "--cert", p("server-cert.pem"), "--key", p("server-key.pem"), "--client-ca", p("ca.pem"),
 		"--host", host, "--host", "unix:///var/run/docker.sock", "--dir", filepath.Join(dir, "daemon"),
 		"--daemon-json", ns.HostPath("/etc/docker/daemon.json"), "--root", t.TempDir())
-	StartDockerd(t, DockerdOpts{Namespace: ns})
+	StartDockerd(t, DockerdOpts{Cell: c, Namespace: ns})
 	return host, pk
 }
 
@@ -30,7 +30,11 @@ func tlsDaemon(t *testing.T) (host, pk string) {
 // no global flags, the environment as it was.
 func TestDoctorIntakeAsUsersType(t *testing.T) {
 	Require(t)
-	host, pk := tlsDaemon(t)
+	ForEachCell(t, doctorIntakeAsUsersType)
+}
+
+func doctorIntakeAsUsersType(t *testing.T, c *Cell) {
+	host, pk := tlsDaemon(t, c)
 	bare := strings.TrimPrefix(host, "tcp://")
 
 	// 1. Healthy through DOCKER_CERT_PATH + a flag: docker -H … --tlsverify
@@ -103,8 +107,12 @@ func TestDoctorIntakeAsUsersType(t *testing.T) {
 // registries as insecure) gives no error, addressed as localhost:PORT.
 func TestDoctorPlainLocalhostRegistry(t *testing.T) {
 	Require(t)
+	ForEachCell(t, doctorPlainLocalhostRegistry)
+}
+
+func doctorPlainLocalhostRegistry(t *testing.T, c *Cell) {
 	ns := NewNetNamespace(t)
-	reg := StartRegistry(t, RegistryOpts{Namespace: ns, Plain: true})
+	reg := StartRegistry(t, RegistryOpts{Cell: c, Namespace: ns, Plain: true})
 	target := net.JoinHostPort("localhost", strconv.Itoa(reg.Port))
 	out, _, code := dockerTLSInNamespace(t, ns, []string{"HOME=" + t.TempDir()}, "doctor", target, "--format", "json")
 	rep := parseReport(t, out)
