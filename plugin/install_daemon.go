@@ -9,7 +9,6 @@ import (
 	"io/fs"
 	"path/filepath"
 	"reflect"
-	"slices"
 	"strings"
 
 	"github.com/docker-tls/docker-tls/pki"
@@ -170,42 +169,10 @@ func runInstallDaemon(_ context.Context, dockerCli command.Cli, o *installDaemon
 		return asInputError(err)
 	}
 	orig, _ := daemoncfg.Parse(jsonPath, oldJSON)
-	var notes []string
-	var existing []string
-	if _, err := cfg.Get(daemoncfg.KeyHosts, &existing); err != nil {
-		return inputError("%s: %v (expected a list of strings)", jsonPath, err)
-	}
-	merged := append([]string(nil), existing...)
-	if len(existing) == 0 && !slices.ContainsFunc(hosts, isLocalHost) {
-		merged = append(merged, defaultUnixHost)
-		notes = append(notes, "added "+defaultUnixHost+" to hosts so local docker commands keep working")
-	}
-	for _, h := range hosts {
-		if !slices.Contains(merged, h) {
-			merged = append(merged, h)
-		}
-	}
 	caDst := filepath.Join(dir, layout.DaemonCAFile)
 	certDst := filepath.Join(dir, layout.DaemonCertFile)
 	keyDst := filepath.Join(dir, layout.DaemonKeyFile)
-	set := func(k string, v any) {
-		if err == nil {
-			err = cfg.Set(k, v)
-		}
-	}
-	set(daemoncfg.KeyHosts, merged)
-	set(daemoncfg.KeyTLS, true)
-	set(daemoncfg.KeyTLSVerify, !o.noClientVerify)
-	set(daemoncfg.KeyTLSCert, certDst)
-	set(daemoncfg.KeyTLSKey, keyDst)
-	if o.noClientVerify {
-		if _, had := cfg.Raw(daemoncfg.KeyTLSCACert); had {
-			cfg.Delete(daemoncfg.KeyTLSCACert)
-			notes = append(notes, "removed tlscacert from daemon.json: without client verification it is not used")
-		}
-	} else {
-		set(daemoncfg.KeyTLSCACert, caDst)
-	}
+	notes, err := mergeDaemonTLS(cfg, jsonPath, hosts, caDst, certDst, keyDst, o.noClientVerify)
 	if err != nil {
 		return err
 	}
