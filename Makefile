@@ -6,7 +6,7 @@ BIN      := bin/docker-tls
 # Docker looks for CLI plugins in $DOCKER_CONFIG/cli-plugins (~/.docker/cli-plugins).
 PLUGIN_DIR ?= $(if $(DOCKER_CONFIG),$(DOCKER_CONFIG),$(HOME)/.docker)/cli-plugins
 
-.PHONY: all build install test unit oracle e2e lint bench fuzz fixtures clean cross cross-check release deb-e2e
+.PHONY: all build install test unit oracle oracle-cli e2e lint bench fuzz fixtures clean cross cross-check release deb-e2e
 
 # The six release targets: make cross builds bin/docker-tls-GOOS-GOARCH[.exe].
 CROSS_TARGETS := linux/amd64 linux/arm64 darwin/amd64 darwin/arm64 windows/amd64 windows/arm64
@@ -31,7 +31,7 @@ install:
 # Unit tests, the differential suites against the loaders' own code, the
 # other OSes' vet and test builds, then the end-to-end harness against real
 # dockerd and registries.
-test: build unit oracle cross-check e2e
+test: build unit oracle oracle-cli cross-check e2e
 
 cross:
 	@set -e; for t in $(CROSS_TARGETS); do \
@@ -81,6 +81,14 @@ ORACLE_FUZZTIME ?= 3s
 oracle:
 	cd scripts/oracle/registry && $(GO) vet . && $(GO) test -count=1 . && \
 		$(GO) test -count=1 -run '^$$' -fuzz '^FuzzTree$$' -fuzztime $(ORACLE_FUZZTIME) .
+
+# Differential test (a test-only module): docker/cli v29's own code against
+# pki/loader's model of the CLI's client TLS, on a generated corpus, then
+# briefly fuzzed.
+ORACLE_CLI_FUZZTIME ?= 10s
+oracle-cli:
+	cd scripts/oracle/cli && $(GO) vet ./... && $(GO) test -count=1 ./... && \
+		$(GO) test -run '^$$' -fuzz '^FuzzCLI$$' -fuzztime $(ORACLE_CLI_FUZZTIME) .
 
 # The e2e daemon matrix (scripts/e2e/matrix.go): CELL=dockerd-20.10,
 # dockerd-28.5-classic or dockerd-28.5-containerd (comma-separated) runs only

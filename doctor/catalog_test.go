@@ -97,42 +97,6 @@ func TestParseExpiryWarn(t *testing.T) {
 	}
 }
 
-func TestResolveContextName(t *testing.T) {
-	env := func(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
-	cases := []struct {
-		flags   ClientFlags
-		env     map[string]string
-		current string
-		want    string
-	}{
-		{ClientFlags{}, nil, "", "default"},
-		{ClientFlags{}, nil, "prod", "prod"},
-		{ClientFlags{}, map[string]string{"DOCKER_CONTEXT": "ci"}, "prod", "ci"},
-		{ClientFlags{}, map[string]string{"DOCKER_HOST": "tcp://h:2376", "DOCKER_CONTEXT": "ci"}, "prod", "default"},
-		{ClientFlags{Host: "tcp://h:2376"}, map[string]string{"DOCKER_CONTEXT": "ci"}, "", "default"},
-		{ClientFlags{Context: "x", Host: "tcp://h"}, map[string]string{"DOCKER_HOST": "tcp://h"}, "prod", "x"},
-	}
-	for i, c := range cases {
-		if got, _ := resolveContextName(c.flags, env(c.env), c.current); got != c.want {
-			t.Errorf("case %d: got %q, want %q", i, got, c.want)
-		}
-	}
-	// The CLI resolved "prod" while the environment alone gives "default":
-	// --context prod was given.
-	f := effectiveFlags(ClientFlags{ResolvedContext: "prod"}, env(map[string]string{"DOCKER_HOST": "tcp://h"}), "")
-	if f.Context != "prod" {
-		t.Errorf("effectiveFlags: Context = %q, want prod", f.Context)
-	}
-	f = effectiveFlags(ClientFlags{ResolvedContext: "default", ResolvedHost: func() string { return "tcp://x:2376" }}, env(nil), "prod")
-	if f.Context != "default" || f.Host != "tcp://x:2376" {
-		t.Errorf("effectiveFlags(-H): %+v", f)
-	}
-	f = effectiveFlags(ClientFlags{ResolvedContext: "prod", ResolvedHost: func() string { t.Error("ResolvedHost called"); return "" }}, env(nil), "prod")
-	if f.Context != "" || f.Host != "" {
-		t.Errorf("effectiveFlags(same as env): %+v", f)
-	}
-}
-
 func TestReadFileRefusesSpecial(t *testing.T) {
 	fi, data := readFile(os.DirFS("/"), "dev/null", "/dev/null")
 	if data != nil || !strings.Contains(fi.Problem, "character device") {
@@ -172,6 +136,7 @@ func TestLiveCatalogMatchesProbeOutcomes(t *testing.T) {
 		}
 		delete(live, string(o))
 	}
+	delete(live, IDTargetNotDocker) // the intake's, not the probe's
 	for id := range live {
 		t.Errorf("live check %s is not a probe outcome", id)
 	}

@@ -14,6 +14,7 @@ import (
 
 	"github.com/docker-tls/docker-tls/pki"
 	"github.com/docker-tls/docker-tls/pki/layout"
+	"github.com/docker-tls/docker-tls/pki/loader"
 )
 
 // clientConfig is what the doctor reads from the docker CLI's config dir.
@@ -39,7 +40,7 @@ func (r *runner) envWithHome(k string) string {
 }
 
 func (r *runner) loadClientConfig() *clientConfig {
-	cfg := &clientConfig{dir: path.Clean(layout.ConfigDir(r.envWithHome))}
+	cfg := &clientConfig{dir: path.Clean(r.o.resolveCLI(ClientFlags{Config: r.o.Flags.Config, Context: layout.DefaultContextName}).ConfigDir)}
 	p := path.Join(cfg.dir, layout.ClientConfigFile)
 	fi, data := r.readFile(p)
 	switch {
@@ -71,95 +72,33 @@ func (r *runner) loadClientConfig() *clientConfig {
 	return cfg
 }
 
-// contextInfo is one context of the docker CLI's context store.
-type contextInfo struct {
-	name       string
-	metaPath   string
-	host       string
-	skipVerify bool
-	tlsDir     string
+// cliInput is what the docker CLI reads, for the client model, with the
+// given global flags.
+func (o *Options) cliInput(f ClientFlags) loader.CLIInput {
+	in := loader.CLIInput{FS: o.FS, Getenv: o.getenv, Cwd: o.Cwd, Home: layout.RootHome}
+	in.Flags = loader.CLIFlags{Context: f.Context, TLS: f.TLS, TLSVerify: f.TLSVerify, Config: f.Config}
+	if f.Host != "" {
+		in.Flags.Hosts = []string{f.Host}
+	}
+	for _, x := range []struct {
+		v   string
+		dst **string
+	}{{f.TLSCACert, &in.Flags.TLSCACert}, {f.TLSCert, &in.Flags.TLSCert}, {f.TLSKey, &in.Flags.TLSKey}} {
+		if x.v != "" {
+			v := x.v
+			*x.dst = &v
+		}
+	}
+	return in
 }
 
-func (r *runner) loadContexts(cfg *clientConfig) map[string]*contextInfo {
-	out := map[string]*contextInfo{}
-	metaRoot := path.Join(cfg.dir, layout.ContextsDirName, layout.ContextMetaDirName)
-	entries, err := r.readDir(metaRoot)
-	if err != nil {
-		return out
-	}
-	for _, e := range entries {
-		if !e.IsDir() {
-			continue
-		}
-		mp := path.Join(metaRoot, e.Name(), layout.ContextMetaFile)
-		fi, data := r.readFile(mp)
-		if !fi.Exists {
-			continue
-		}
-		if fi.Problem != "" {
-			r.source(Source{Kind: "context", Path: r.disp(mp), Status: StatusUnreadable, Detail: fi.Problem})
-			continue
-		}
-		var meta struct {
-			Name      string
-			Endpoints map[string]struct {
-				Host          string
-				SkipTLSVerify bool
-			}
-		}
-		if err := json.Unmarshal(data, &meta); err != nil || meta.Name == "" {
-			r.source(Source{Kind: "context", Path: r.disp(mp), Status: StatusUnreadable, Detail: "invalid meta.json"})
-			continue
-		}
-		ci := &contextInfo{name: meta.Name, metaPath: mp,
-			tlsDir: path.Join(cfg.dir, layout.ContextsDirName, layout.ContextTLSDirName, e.Name(), layout.ContextDockerEndpoint)}
-		if ep, ok := meta.Endpoints[layout.ContextDockerEndpoint]; ok {
-			ci.host, ci.skipVerify = ep.Host, ep.SkipTLSVerify
-		}
-		out[meta.Name] = ci
-		r.source(Source{Kind: "context", Path: r.disp(mp), Status: StatusFound, Detail: fmt.Sprintf("%s (%s)", meta.Name, ci.host)})
-	}
-	return out
-}
-
-// resolveContextName decides the context exactly as docker/cli v29
-// cli/command/cli.go resolveContextName does: --context, then -H (default),
-// then DOCKER_HOST (default), then DOCKER_CONTEXT, then currentContext.
-func resolveContextName(f ClientFlags, getenv func(string) string, current string) (name, why string) {
-	switch {
-	case f.Context != "":
-		return f.Context, "--context"
-	case f.Host != "":
-		return layout.DefaultContextName, "-H"
-	case getenv("DOCKER_HOST") != "":
-		return layout.DefaultContextName, "DOCKER_HOST"
-	case getenv("DOCKER_CONTEXT") != "":
-		return getenv("DOCKER_CONTEXT"), "DOCKER_CONTEXT"
-	case current != "":
-		return current, "config.json currentContext"
-	}
-	return layout.DefaultContextName, "default"
-}
-
-// effectiveFlags folds what the docker CLI resolved into explicit flags.
-func effectiveFlags(f ClientFlags, getenv func(string) string, current string) ClientFlags {
-	if f.ResolvedContext == "" || f.Context != "" || f.Host != "" {
-		return f
-	}
-	envName, _ := resolveContextName(ClientFlags{}, getenv, current)
-	if f.ResolvedContext == envName {
-		return f
-	}
-	// -H selects the default context, as an explicit --context default does.
-	f.Context = f.ResolvedContext
-	if f.ResolvedContext == layout.DefaultContextName && f.ResolvedHost != nil {
-		f.Host = f.ResolvedHost()
-	}
-	return f
+// resolveCLI is the client model with opts' environment and flags.
+func (o *Options) resolveCLI(f ClientFlags) loader.CLIEndpoint {
+	return loader.ResolveCLI(o.cliInput(f))
 }
 
 // clientSet is one place the client takes TLS material from: the default
-// context (env/flags) or a named context.
+// context (env/flags) or a named context, as the client model sees it.
 type clientSet struct {
 	label         string // "the default context", "context \"prod\""
 	dir           string
@@ -169,35 +108,52 @@ type clientSet struct {
 	hostFrom      string // DOCKER_HOST, -H, context prod
 	active        bool
 	tlsOn         bool
-	caMustExist   bool
+	ep            loader.CLIEndpoint
+}
+
+// setOf turns the model's answer into the set the checks look at.
+func setOf(ep loader.CLIEndpoint, f ClientFlags, active bool) *clientSet {
+	s := &clientSet{label: "the default context", dir: path.Clean(ep.Dir), ca: ep.Look.CA, cert: ep.Look.Cert, key: ep.Look.Key,
+		explicit: map[string]bool{}, host: ep.Host, hostFrom: ep.HostFrom, active: active, ep: ep}
+	if ep.Context != layout.DefaultContextName {
+		s.label = fmt.Sprintf("context %q", ep.Context)
+		s.tlsOn = ep.TLS || ep.CAFile != "" || ep.CertFile != ""
+		return s
+	}
+	for _, p := range []string{f.TLSCACert, f.TLSCert, f.TLSKey} {
+		if p != "" {
+			s.explicit[p] = true
+		}
+	}
+	s.tlsOn = ep.TLSOptions
+	return s
 }
 
 func (r *runner) inspectClient(cfg *clientConfig, d *daemonInfo) {
-	getenv := r.envWithHome
-	flags := effectiveFlags(r.o.Flags, getenv, cfg.currentContext)
-	r.envChecks(cfg, flags)
-	name, why := resolveContextName(flags, getenv, cfg.currentContext)
-	contexts := r.loadContexts(cfg)
-	var sets []*clientSet
+	flags := r.o.Flags
+	active := r.o.resolveCLI(flags)
+	r.envChecks(cfg, active)
+	name, why := active.Context, active.ContextFrom
+	if name != layout.DefaultContextName && active.Err != nil && strings.Contains(active.Err.Error(), "context not found") {
+		r.add(IDContextMissing, "context "+name,
+			fmt.Sprintf("context %q (from %s) does not exist in %s: every command fails with: %s", name, why, r.disp(path.Join(cfg.dir, layout.ContextsDirName)), active.DockerLine()),
+			contextMissingFix(why), map[string]string{"context": name, "from": why})
+	}
+	def := active
 	if name != layout.DefaultContextName {
-		if _, ok := contexts[name]; !ok {
-			r.add(IDContextMissing, "context "+name,
-				fmt.Sprintf("context %q (from %s) does not exist in %s: every command fails with: context %q does not exist", name, why, r.disp(path.Join(cfg.dir, layout.ContextsDirName)), name),
-				contextMissingFix(why), map[string]string{"context": name, "from": why})
+		df := flags
+		df.Context = layout.DefaultContextName
+		def = r.o.resolveCLI(df)
+	}
+	sets := []*clientSet{setOf(def, flags, name == layout.DefaultContextName)}
+	for _, n := range loader.CLIContexts(r.o.FS, cfg.dir) {
+		ep := active
+		if n != name {
+			ep = r.o.resolveCLI(ClientFlags{Context: n, Config: flags.Config})
 		}
-	}
-	sets = append(sets, r.defaultSet(cfg, flags, name == layout.DefaultContextName))
-	names := make([]string, 0, len(contexts))
-	for n := range contexts {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	for _, n := range names {
-		ci := contexts[n]
-		s := &clientSet{label: fmt.Sprintf("context %q", n), dir: ci.tlsDir, host: ci.host, hostFrom: fmt.Sprintf("context %q", n), active: n == name}
-		s.ca, s.cert, s.key = path.Join(s.dir, layout.ClientCAFile), path.Join(s.dir, layout.ClientCertFile), path.Join(s.dir, layout.ClientKeyFile)
-		s.tlsOn = ci.skipVerify || r.stat(s.ca).Exists || r.stat(s.cert).Exists
-		sets = append(sets, s)
+		meta, _ := loader.ContextDir(cfg.dir, n)
+		r.source(Source{Kind: "context", Path: r.disp(path.Join(meta, layout.ContextMetaFile)), Status: StatusFound, Detail: fmt.Sprintf("%s (%s)", n, ep.Host)})
+		sets = append(sets, setOf(ep, ClientFlags{}, n == name))
 	}
 	for _, s := range sets {
 		r.checkClientSet(s, d)
@@ -216,7 +172,7 @@ func contextMissingFix(why string) string {
 
 var falsy = map[string]bool{"0": true, "false": true, "no": true, "off": true, "n": true, "f": true}
 
-func (r *runner) envChecks(cfg *clientConfig, flags ClientFlags) {
+func (r *runner) envChecks(cfg *clientConfig, active loader.CLIEndpoint) {
 	if v := r.o.getenv("DOCKER_TLS_VERIFY"); v != "" && falsy[strings.ToLower(strings.TrimSpace(v))] {
 		r.add(IDEnvTLSVerifyZero, "DOCKER_TLS_VERIFY",
 			fmt.Sprintf("DOCKER_TLS_VERIFY=%s turns TLS verification ON: the docker CLI only checks that the variable is non-empty", v),
@@ -240,7 +196,7 @@ func (r *runner) envChecks(cfg *clientConfig, flags ClientFlags) {
 		}
 	}
 	host := r.o.getenv("DOCKER_HOST")
-	if host == "" || flags.Context != "" || flags.Host != "" {
+	if active.ContextFrom != loader.FromDockerHost {
 		return
 	}
 	if c := r.o.getenv("DOCKER_CONTEXT"); c != "" && c != layout.DefaultContextName {
@@ -254,43 +210,6 @@ func (r *runner) envChecks(cfg *clientConfig, flags ClientFlags) {
 			fmt.Sprintf("DOCKER_HOST=%s overrides the current context %q (docker context use): the CLI uses the default context and ignores %q's TLS files", host, c, c),
 			fmt.Sprintf("unset DOCKER_HOST to use context %q (or run docker --context %s ...)", c, shq(c)), map[string]string{"DOCKER_HOST": host, "currentContext": c})
 	}
-}
-
-func (r *runner) defaultSet(cfg *clientConfig, f ClientFlags, active bool) *clientSet {
-	getenv := r.o.getenv
-	s := &clientSet{label: "the default context", active: active, explicit: map[string]bool{}}
-	s.dir = cfg.dir
-	if cp := getenv("DOCKER_CERT_PATH"); cp != "" {
-		s.dir = path.Clean(cp)
-	}
-	s.ca, s.cert, s.key = path.Join(s.dir, layout.ClientCAFile), path.Join(s.dir, layout.ClientCertFile), path.Join(s.dir, layout.ClientKeyFile)
-	for _, x := range []struct {
-		flag string
-		dst  *string
-	}{{f.TLSCACert, &s.ca}, {f.TLSCert, &s.cert}, {f.TLSKey, &s.key}} {
-		if x.flag != "" {
-			*x.dst = x.flag
-			s.explicit[x.flag] = true
-		}
-	}
-	verify := getenv("DOCKER_TLS_VERIFY") != ""
-	if f.TLSVerify != nil {
-		verify = *f.TLSVerify
-	}
-	s.tlsOn = verify || f.TLSVerify != nil || getenv("DOCKER_TLS") != "" || (f.TLS != nil && *f.TLS)
-	// The CLI reads ca.pem whenever TLS is on (verify or not).
-	s.caMustExist = active && s.tlsOn
-	switch {
-	case f.Host != "":
-		s.host, s.hostFrom = f.Host, "-H"
-	case getenv("DOCKER_HOST") != "":
-		s.host, s.hostFrom = getenv("DOCKER_HOST"), "DOCKER_HOST"
-	case s.tlsOn:
-		s.host, s.hostFrom = fmt.Sprintf("tcp://localhost:%d", layout.DefaultTLSPort), "the TLS default host"
-	default:
-		s.host, s.hostFrom = layout.DefaultUnixHost, "the default host"
-	}
-	return s
 }
 
 // hostName extracts the host name or IP from a docker host URL; "" for
@@ -334,10 +253,14 @@ func (r *runner) checkClientSet(s *clientSet, d *daemonInfo) {
 				"correct the --tlscacert/--tlscert/--tlskey path", nil)
 		}
 	}
-	if s.caMustExist && !caF.fi.Exists && !s.explicit[s.ca] && !r.hasAlias(s.dir, layout.ClientCAFile) {
+	if s.active && s.tlsOn && !caF.fi.Exists && !s.explicit[s.ca] && !r.hasAlias(s.dir, layout.ClientCAFile) {
 		why := "TLS is on (DOCKER_TLS_VERIFY, DOCKER_TLS or --tls)"
+		line := fmt.Sprintf("open %s: no such file or directory", r.disp(s.ca))
+		if l := s.ep.DockerLine(); l != "" {
+			line = l // the client model's: what docker prints
+		}
 		r.add(IDTLSFileMissing, r.disp(s.ca),
-			fmt.Sprintf("%s, so the docker CLI reads %s, which does not exist: commands fail with \"open %s: no such file or directory\"", why, r.disp(s.ca), r.disp(s.ca)),
+			fmt.Sprintf("%s, so the docker CLI reads %s, which does not exist: commands fail with %q", why, r.disp(s.ca), line),
 			fmt.Sprintf("install the CA as %s (docker tls install client), or unset DOCKER_TLS_VERIFY DOCKER_TLS DOCKER_CERT_PATH if this daemon does not use TLS", r.q(s.ca)), nil)
 	}
 	if s.tlsOn && certF.fi.Exists != keyF.fi.Exists {

@@ -22,7 +22,7 @@ func (f Finding) Title() string {
 }
 
 // findingJSON is a finding as the JSON report writes it (schemaVersion
-// "1", doctor/schema/report.schema.json). "id" and "checkId" carry the same
+// "2", doctor/schema/report.schema.json). "id" and "checkId" carry the same
 // check ID: "checkId" was the only one before "id" was added.
 type findingJSON struct {
 	ID          string            `json:"id"`
@@ -35,6 +35,7 @@ type findingJSON struct {
 	Docs        string            `json:"docs"`
 	Evidence    map[string]string `json:"evidence,omitempty"`
 	DockerError string            `json:"dockerError,omitempty"`
+	Setup       string            `json:"setup,omitempty"`
 }
 
 // MarshalJSON adds the catalog's title and the docs link to the finding.
@@ -45,7 +46,7 @@ func (f Finding) MarshalJSON() ([]byte, error) {
 	err := enc.Encode(findingJSON{
 		ID: f.CheckID, CheckID: f.CheckID, Severity: f.Severity, Title: f.Title(),
 		Subject: f.Subject, Message: f.Message, Fix: f.Fix, Docs: DocsURL(f.CheckID),
-		Evidence: f.Evidence, DockerError: f.DockerError,
+		Evidence: f.Evidence, DockerError: f.DockerError, Setup: f.Setup,
 	})
 	return bytes.TrimSuffix(b.Bytes(), []byte("\n")), err
 }
@@ -61,6 +62,6 @@ func (f *Finding) UnmarshalJSON(b []byte) error {
 	if id == "" {
 		id = j.ID
 	}
-	*f = Finding{CheckID: id, Severity: j.Severity, Subject: j.Subject, Message: j.Message, Fix: j.Fix, Evidence: j.Evidence, DockerError: j.DockerError}
+	*f = Finding{CheckID: id, Severity: j.Severity, Subject: j.Subject, Message: j.Message, Fix: j.Fix, Evidence: j.Evidence, DockerError: j.DockerError, Setup: j.Setup}
 	return nil
 }

@@ -342,8 +342,8 @@ func TestJSONSchema(t *testing.T) {
 	if err := json.Unmarshal(b.Bytes(), &doc); err != nil {
 		t.Fatal(err)
 	}
-	if doc["schemaVersion"] != "1" {
-		t.Errorf("schemaVersion = %v, want \"1\"", doc["schemaVersion"])
+	if doc["schemaVersion"] != "2" {
+		t.Errorf("schemaVersion = %v, want \"2\"", doc["schemaVersion"])
 	}
 	fs, _ := doc["findings"].([]any)
 	if len(fs) == 0 {

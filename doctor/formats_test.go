@@ -66,7 +66,7 @@ func validateReportJSON(t *testing.T, data []byte) {
 // The schema must reject what it promises to reject, or validating the
 // fixtures proves nothing.
 func TestReportSchemaRejects(t *testing.T) {
-	good := `{"schemaVersion":"1","now":"2026-01-01T00:00:00Z","sources":[],"findings":[{"id":"key-permissions","checkId":"key-permissions","severity":"warning","title":"T","subject":"/k","message":"m","fix":"f","docs":"https://x/CHECKS.md#key-permissions"}]}`
+	good := `{"schemaVersion":"2","now":"2026-01-01T00:00:00Z","sources":[],"findings":[{"id":"key-permissions","checkId":"key-permissions","severity":"warning","title":"T","subject":"/k","message":"m","fix":"f","docs":"https://x/CHECKS.md#key-permissions"}]}`
 	sch := compileSchema(t, "report.schema.json", schema.Report)
 	valid := func(s string) error {
 		inst, err := jsonschema.UnmarshalJSON(strings.NewReader(s))
@@ -80,7 +80,9 @@ func TestReportSchemaRejects(t *testing.T) {
 	}
 	for name, bad := range map[string]string{
 		"severity":      strings.Replace(good, `"warning"`, `"fatal"`, 1),
-		"version":       strings.Replace(good, `"schemaVersion":"1"`, `"schemaVersion":"2"`, 1),
+		"version":       strings.Replace(good, `"schemaVersion":"2"`, `"schemaVersion":"1"`, 1),
+		"summary shape": strings.Replace(good, `"sources":[]`, `"sources":[],"summary":{"checkId":"x"}`, 1),
+		"target kind":   strings.Replace(good, `"sources":[]`, `"sources":[],"targets":[{"input":"h","target":"tcp://h:1","kind":"web","kindReason":"r"}]`, 1),
 		"no title":      strings.Replace(good, `"title":"T",`, ``, 1),
 		"extra field":   strings.Replace(good, `"fix":"f"`, `"fix":"f","key":"x"`, 1),
 		"evidence type": strings.Replace(good, `"fix":"f"`, `"fix":"f","evidence":{"n":1}`, 1),

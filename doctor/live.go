@@ -1,23 +1,22 @@
 package doctor
 
 import (
-	"github.com/docker-tls/docker-tls/pki/loader"
-
 	"context"
+	"errors"
 	"fmt"
 	"path"
-	"sort"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/docker-tls/docker-tls/doctor/probe"
 	"github.com/docker-tls/docker-tls/pki/layout"
+	"github.com/docker-tls/docker-tls/pki/loader"
 )
 
 // Endpoint is what the docker CLI connects to in this environment, and with
-// which TLS material: the result of the same resolution the static checks
-// use (flags, environment, current context).
+// which TLS material: the client model's answer (pki/loader.ResolveCLI)
+// for the environment and flags.
 type Endpoint struct {
 	// Host is the docker host URL (tcp://h:2376, unix:///var/run/docker.sock).
 	Host string
@@ -27,62 +26,59 @@ type Endpoint struct {
 	Label      string
 	TLS        bool
 	SkipVerify bool
-	// CA, Cert, Key are paths inside Options.FS (they may not exist).
+	// CA, Cert, Key are the files the CLI loads, paths inside Options.FS
+	// ("" when it loads none).
 	CA, Cert, Key string
+	// CLI is the model's full answer.
+	CLI loader.CLIEndpoint
+}
+
+// endpointOf names the model's answer for reports.
+func endpointOf(ep loader.CLIEndpoint) Endpoint {
+	label := "the default context"
+	if ep.Context != layout.DefaultContextName {
+		label = fmt.Sprintf("context %q", ep.Context)
+	}
+	return Endpoint{Host: ep.Host, From: ep.HostFrom, Label: label, TLS: ep.TLS, SkipVerify: ep.SkipTLSVerify,
+		CA: ep.CAFile, Cert: ep.CertFile, Key: ep.KeyFile, CLI: ep}
 }
 
 // ActiveEndpoint resolves the endpoint and client material the docker CLI
-// would use with opts' environment and flags.
+// would use with opts' environment and flags. The error is the CLI's own
+// when it fails before connecting.
 func ActiveEndpoint(opts Options) (Endpoint, error) {
 	if err := opts.normalise(); err != nil {
 		return Endpoint{}, err
 	}
-	r := &runner{o: &opts}
-	cfg := r.loadClientConfig()
-	getenv := r.envWithHome
-	flags := effectiveFlags(r.o.Flags, getenv, cfg.currentContext)
-	name, _ := resolveContextName(flags, getenv, cfg.currentContext)
-	if name == layout.DefaultContextName || name == "" {
-		s := r.defaultSet(cfg, flags, true)
-		verify := opts.getenv("DOCKER_TLS_VERIFY") != ""
-		if flags.TLSVerify != nil {
-			verify = *flags.TLSVerify
-		}
-		return Endpoint{Host: s.host, From: s.hostFrom, Label: s.label, TLS: s.tlsOn, SkipVerify: s.tlsOn && !verify,
-			CA: s.ca, Cert: s.cert, Key: s.key}, nil
+	ep := endpointOf(opts.resolveCLI(opts.Flags))
+	if ep.CLI.Err != nil {
+		return ep, errors.New(ep.CLI.DockerLine())
 	}
-	ci, ok := r.loadContexts(cfg)[name]
-	if !ok {
-		return Endpoint{}, fmt.Errorf("context %q does not exist", name)
-	}
-	dir := ci.tlsDir
-	ep := Endpoint{Host: ci.host, From: fmt.Sprintf("context %q", name), Label: fmt.Sprintf("context %q", name),
-		SkipVerify: ci.skipVerify, CA: path.Join(dir, layout.ClientCAFile), Cert: path.Join(dir, layout.ClientCertFile), Key: path.Join(dir, layout.ClientKeyFile)}
-	ep.TLS = ci.skipVerify || r.stat(ep.CA).Exists || r.stat(ep.Cert).Exists
 	return ep, nil
 }
 
-// ClientFor builds the probe's client material for a daemon target from
-// the endpoint, reading the files through opts.FS, as the docker CLI reads
-// them: a missing cert.pem/key.pem means no client certificate; a missing
-// ca.pem with verification on is the CLI's own error.
+// ClientFor is the probe's client material for a daemon target from the
+// endpoint: what the CLI loaded, or the CLI's own error when it fails
+// before connecting.
 func ClientFor(opts Options, ep Endpoint) probe.Client {
 	_ = opts.normalise()
-	r := &runner{o: &opts}
-	c := probe.Client{TLS: ep.TLS, SkipVerify: ep.SkipVerify, Source: ep.Label}
-	if !ep.TLS {
-		c.Source = ep.Label + " (no TLS settings)"
+	m := ep.CLI
+	c := probe.Client{TLS: m.TLS, SkipVerify: m.SkipTLSVerify, Source: ep.Label}
+	if m.Context != layout.DefaultContextName {
+		c.Context = m.Context
+	}
+	if m.Err != nil {
+		c.ConfigErr = errors.New(m.DockerLine())
 		return c
 	}
-	if fi, data := r.readFile(ep.CA); fi.Exists && fi.Problem == "" {
-		c.CA, c.CAFile = data, r.disp(ep.CA)
-	} else if !ep.SkipVerify {
-		c.ConfigErr = fmt.Errorf("could not read CA certificate %q: open %s: no such file or directory", r.disp(ep.CA), r.disp(ep.CA))
+	if !m.TLS {
+		return c // the probe's messages say that it has no TLS settings
 	}
-	cfi, cert := r.readFile(ep.Cert)
-	kfi, key := r.readFile(ep.Key)
-	if cfi.Exists && kfi.Exists && cfi.Problem == "" && kfi.Problem == "" {
-		c.Pairs = []probe.Pair{{CertFile: r.disp(ep.Cert), KeyFile: r.disp(ep.Key), Cert: cert, Key: key}}
+	if m.CA != nil {
+		c.CA, c.CAFile = m.CA, (&runner{o: &opts}).disp(m.CAFile)
+	}
+	if m.ClientCert() {
+		c.Pairs = []probe.Pair{{CertFile: (&runner{o: &opts}).disp(m.CertFile), KeyFile: (&runner{o: &opts}).disp(m.KeyFile), Cert: m.Cert, Key: m.Key}}
 	}
 	return c
 }
@@ -113,6 +109,12 @@ type LiveTarget struct {
 	// Profile names the loader whose material is used for a registry:
 	// "docker" (dockerd's certs.d), "containerd" or "containers".
 	Profile string
+	// Setup names the client setup for a daemon target ("docker -H
+	// tcp://h:2376 --tlsverify", "docker --context prod"); "" for fleets.
+	Setup string
+	// informational: another setup for the same target works; this
+	// setup's failure is reported as info.
+	informational bool
 }
 
 // Subject is how findings name the target: with the loader profile when it
@@ -147,8 +149,12 @@ func Probe(ctx context.Context, targets []LiveTarget, o probe.Options, workers i
 }
 
 // AddLive adds the probe results to the report as findings (an info finding
-// for a healthy endpoint) and the targets as sources.
+// for a healthy endpoint) and the targets as sources. Live findings come
+// first, in the order of targets (the intake leads with the most likely
+// client setup); the static findings follow in their own order.
 func (rep *Report) AddLive(targets []LiveTarget, results []*probe.Result) {
+	static := rep.Findings
+	rep.Findings = nil
 	for i, res := range results {
 		t := res.Target
 		subject := targets[i].Subject()
@@ -162,8 +168,14 @@ func (rep *Report) AddLive(targets []LiveTarget, results []*probe.Result) {
 		if sev == "" {
 			sev = SeverityError
 		}
+		if targets[i].informational {
+			sev = SeverityInfo
+		}
 		f := Finding{CheckID: string(res.Outcome), Severity: sev, Subject: subject, Message: res.Cause, Fix: res.Fix,
-			Evidence: liveEvidence(res), DockerError: res.DockerError}
+			Evidence: liveEvidence(res), DockerError: res.DockerError, Setup: targets[i].Setup}
+		if f.Setup != "" {
+			f.Message = "with " + f.Setup + ": " + f.Message
+		}
 		if p := targets[i].Profile; p != "" && p != ProfileDocker {
 			// Not what docker prints: containerd and containers/image word
 			// their errors themselves. The raw error stays in evidence.
@@ -171,7 +183,8 @@ func (rep *Report) AddLive(targets []LiveTarget, results []*probe.Result) {
 		}
 		rep.Findings = append(rep.Findings, f)
 	}
-	sort.SliceStable(rep.Findings, func(i, j int) bool { return findingLess(&rep.Findings[i], &rep.Findings[j]) })
+	rep.Findings = append(rep.Findings, static...)
+	rep.Summarize()
 }
 
 func statusOf(res *probe.Result) string {

@@ -9,6 +9,10 @@ const (
 	citeMobyCerts = "moby registry/registry.go loadTLSConfig (certs.d: .crt roots merged with system roots, .cert/.key pairs)"
 )
 
+// IDTargetNotDocker is the intake's finding for an endpoint that is
+// neither a daemon nor a registry.
+const IDTargetNotDocker = "target-not-docker"
+
 // liveCatalog documents the live probe's outcomes: each is a check whose
 // findings come from `docker tls doctor HOST:PORT` instead of files.
 var liveCatalog = []Check{
@@ -102,6 +106,9 @@ var liveCatalog = []Check{
 	{ID: string(probe.OutcomeHTTPError), Title: "TLS works, the HTTP request fails", Severity: SeverityError, Live: true,
 		Doc: "The TLS handshake succeeded but /_ping, /version or /v2/ failed (an unexpected status, a proxy, another service on the port). The evidence carries the HTTP status and error.",
 		Fix: "Check that the port belongs to the daemon or registry.", Citation: "moby client ping.go / version.go"},
+	{ID: IDTargetNotDocker, Title: "Target is neither a Docker daemon nor a registry", Severity: SeverityError, Live: true,
+		Doc: "The target's kind was not given (--daemon, --registry, tcp://, https://), no certs.d or hosts.toml directory names it and its port is not 2375 or 2376, so the doctor asked it: GET /_ping did not answer with an Api-Version header (a daemon) and GET /v2/ did not answer with Docker-Distribution-Api-Version (a registry). The finding says what answered instead.",
+		Fix: "Check the host and port; pass --daemon or --registry if the endpoint is one behind something that hides these headers.", Citation: "moby api/server/router/system (/_ping Api-Version header); distribution registry/handlers/app.go (Docker-Distribution-Api-Version)"},
 	{ID: string(probe.OutcomeNotRegistry), Title: "Endpoint is not a Docker registry", Severity: SeverityError, Live: true,
 		Doc: "GET /v2/ answered without the Docker-Distribution-Api-Version header that every registry sends. The address points at another HTTPS service, or a proxy strips the header.",
 		Fix: "Check the registry's address and port.", Citation: "distribution registry API v2 (GET /v2/ base endpoint)"},

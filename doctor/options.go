@@ -28,14 +28,7 @@ type ClientFlags struct {
 	TLSCACert string // --tlscacert
 	TLSCert   string // --tlscert
 	TLSKey    string // --tlskey
-	// ResolvedContext is the context name the docker CLI itself resolved
-	// (dockerCli.CurrentContext()), when known. If it differs from what the
-	// environment alone selects, it must have come from --context (or from
-	// -H when it is "default"), and it is treated that way.
-	ResolvedContext string
-	// ResolvedHost returns the endpoint host the docker CLI resolved; it is
-	// called (only) when ResolvedContext shows that -H was given.
-	ResolvedHost func() string
+	Config    string // --config
 }
 
 // Options configure one doctor run.
@@ -49,6 +42,9 @@ type Options struct {
 	// XDG_CONFIG_HOME). Paths in it are paths inside FS.
 	Env   map[string]string
 	Flags ClientFlags
+	// Cwd resolves relative paths in the environment (DOCKER_CERT_PATH);
+	// "" is "/".
+	Cwd string
 	// Now is the time certificates are judged at; zero means time.Now().
 	Now time.Time
 	// ExpiryWarn is the cert-expiring threshold; zero means DefaultExpiryWarn.

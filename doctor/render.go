@@ -79,6 +79,11 @@ func RenderText(w io.Writer, rep *Report) error {
 func RenderTextOpts(w io.Writer, rep *Report, opts TextOptions) error {
 	p := newPalette(opts.Color)
 	var b strings.Builder
+	if sm := rep.Summary; sm != nil && !opts.Quiet {
+		// One line with the story: the cause and the fix.
+		fmt.Fprintf(&b, "%s %s (%s): %s %s %s\n", p.severity(SeverityError).Sprint("Root cause:"), sm.CheckID, sm.Subject,
+			strings.TrimSuffix(sm.RootCause, "."), p.fix.Sprint("Fix:"), sm.Fix)
+	}
 	if !opts.Quiet {
 		e, wn, in := rep.Counts()
 		counts := []string{plural(e, "error"), plural(wn, "warning"), plural(in, "info")}
@@ -142,7 +147,7 @@ func RenderTextOpts(w io.Writer, rep *Report, opts TextOptions) error {
 	return err
 }
 
-// RenderJSON writes the report as indented JSON (schemaVersion "1").
+// RenderJSON writes the report as indented JSON (schemaVersion "2").
 func RenderJSON(w io.Writer, rep *Report) error {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")

@@ -309,6 +309,7 @@ func (r *runner) finish() *Report {
 		}
 		dedup = append(dedup, src[i])
 	}
+	out = causesFirst(out)
 	root := r.o.Root
 	if root == "/" {
 		root = ""
@@ -320,6 +321,7 @@ func (r *runner) finish() *Report {
 	if rep.Findings == nil {
 		rep.Findings = []Finding{}
 	}
+	rep.Summarize()
 	return rep
 }
 
@@ -334,6 +336,29 @@ func findingLess(a, b *Finding) bool {
 		return a.CheckID < b.CheckID
 	}
 	return a.Message < b.Message
+}
+
+// causesFirst moves the client settings that explain other findings (an
+// environment variable, a missing context) to the front, and has each
+// consequence (a missing ca.pem) name its cause: one story, cause first.
+func causesFirst(fs []Finding) []Finding {
+	var cs, rest []Finding
+	for _, f := range fs {
+		if causes[f.CheckID] && f.Severity.AtOrAbove(SeverityWarning) {
+			cs = append(cs, f)
+		} else {
+			rest = append(rest, f)
+		}
+	}
+	if len(cs) == 0 {
+		return fs
+	}
+	for i := range rest {
+		if consequences[rest[i].CheckID] {
+			rest[i].Message += fmt.Sprintf(" (a consequence of %s, above)", cs[0].CheckID)
+		}
+	}
+	return append(cs, rest...)
 }
 
 // Run reads everything the doctor knows about and runs every check.

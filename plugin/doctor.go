@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"runtime/debug"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/docker-tls/docker-tls/doctor"
@@ -27,6 +28,8 @@ type doctorOptions struct {
 	explain     string
 	list        bool
 	registry    bool
+	daemon      bool
+	context     string
 	targetsFile string
 	timeout     time.Duration
 	parallel    int
@@ -39,6 +42,10 @@ type doctorOptions struct {
 	undo        bool
 	journal     string
 }
+
+// progressDelay is how long a probe step runs before the progress line
+// says so (a variable for tests).
+var progressDelay = time.Second
 
 // doctorEnvVars are the variables the doctor reads from the environment.
 var doctorEnvVars = []string{
@@ -56,10 +63,17 @@ daemon's TLS settings, and reports what would make Docker fail, with a fix
 for each finding. It never changes a file.
 
 Targets are probed live with the docker client's TLS profile and material:
-  HOST:PORT, tcp://HOST:PORT       a daemon (port 2376 when left out)
-  https://HOST[:PORT]              a registry, with the certs.d directory
+  tcp://HOST:PORT, --daemon        a daemon (HOST alone: 2375, as docker -H)
+  https://HOST[:PORT], --registry  a registry, with the certs.d directory
                                    dockerd reads for exactly that host
-  HOST:PORT --registry             a registry
+  HOST:PORT                        a registry when a certs.d or hosts.toml
+                                   directory names it, a daemon on 2375/2376,
+                                   otherwise the endpoint is asked (/_ping,
+                                   /v2/) and the report says why
+A daemon is probed with each client setup that applies: the effective one
+(environment, flags, context) and the ones the TLS material in
+DOCKER_CERT_PATH or ~/.docker and the contexts for that host give, leading
+with the one most likely meant.
 Without a target, the daemon of the current context or DOCKER_HOST is probed
 when it is a TCP endpoint (not with --root, which reads another machine's
 files). Each finding from a probe carries the line the
@@ -87,6 +101,8 @@ or above it, 2 usage or input error, 3 the tool itself failed.`,
 	f.StringVar(&opts.explain, "explain", "", "Explain the check `ID` and exit")
 	f.BoolVar(&opts.list, "list", false, "List the checks and exit")
 	f.BoolVar(&opts.registry, "registry", false, "Treat HOST:PORT targets as registries")
+	f.BoolVar(&opts.daemon, "daemon", false, "Treat HOST:PORT targets as daemons")
+	f.StringVar(&opts.context, "context", "", "Diagnose with the docker context `NAME` (as docker --context NAME)")
 	f.StringVar(&opts.targetsFile, "targets-file", "", "Read targets from `FILE`, one per line (# comments)")
 	f.DurationVar(&opts.timeout, "timeout", 5*time.Second, "Timeout of each step of a live probe")
 	f.IntVar(&opts.parallel, "parallel", 32, "Probe at most this many targets at once")
@@ -143,7 +159,10 @@ func runDoctor(ctx context.Context, dockerCli command.Cli, cmd *cobra.Command, o
 	if opts.timeout <= 0 {
 		return inputError("invalid --timeout %s: expected a positive duration such as 5s", opts.timeout)
 	}
-	targets, err := readTargets(args, opts)
+	if opts.registry && opts.daemon {
+		return inputError("--registry and --daemon exclude each other")
+	}
+	fleet, err := readTargetsFile(opts)
 	if err != nil {
 		return err
 	}
@@ -158,14 +177,24 @@ func runDoctor(ctx context.Context, dockerCli command.Cli, cmd *cobra.Command, o
 			env[k] = v
 		}
 	}
-	// The docker CLI has already resolved --context/-H (plugins receive the
-	// global flags); the doctor infers which one was given from the result.
-	// --tls, --tlsverify and --tlscacert/--tlscert/--tlskey are not visible
-	// to plugins through command.Cli and are not taken into account.
+	// Plugins receive docker's global flags (-H, --context, --tls*,
+	// --config) as docker was given them; the client model resolves them
+	// as docker does.
 	flags := globalTLSFlags(cmd)
-	flags.ResolvedContext = dockerCli.CurrentContext()
-	flags.ResolvedHost = func() string { return dockerCli.DockerEndpoint().Host }
+	if opts.context != "" {
+		if flags.Host != "" {
+			return inputError("conflicting options: cannot specify both --host and --context")
+		}
+		flags.Context = opts.context
+	}
+	cwd := "/"
+	if filepath.Clean(opts.root) == "/" {
+		if wd, err := os.Getwd(); err == nil {
+			cwd = wd
+		}
+	}
 	dopts := doctor.Options{
+		Cwd:        cwd,
 		FS:         doctor.RootFS(root),
 		Root:       opts.root,
 		Env:        env,
@@ -181,9 +210,31 @@ func runDoctor(ctx context.Context, dockerCli command.Cli, cmd *cobra.Command, o
 	if err != nil {
 		return err
 	}
-	live, err := liveTargets(dopts, targets, opts)
+	po := probe.Options{Timeout: opts.timeout}
+	if opts.format == "text" && !opts.fix && dockerCli.Err().IsTerminal() {
+		// A line on stderr for a probe step over a second, only for a
+		// person at a terminal: never in json, sarif or junit.
+		prog := doctor.NewProgress(dockerCli.Err(), progressDelay)
+		defer prog.Stop()
+		po.Progress = prog.Step
+	}
+	io := doctor.IntakeOptions{Registry: opts.registry, Daemon: opts.daemon, Rootless: opts.rootless, Identify: true, Alternatives: true, Probe: po}
+	inputs := args
+	if len(args) == 0 && len(fleet) == 0 {
+		inputs = doctor.DefaultInputs(dopts)
+	}
+	live, infos, err := doctor.Intake(ctx, dopts, inputs, io)
 	if err != nil {
-		return err
+		return asInputError(err)
+	}
+	if len(fleet) > 0 {
+		// A fleet: the kind from the flags and the port, one setup each.
+		io.Identify, io.Alternatives = false, false
+		l2, i2, err := doctor.Intake(ctx, dopts, fleet, io)
+		if err != nil {
+			return asInputError(err)
+		}
+		live, infos = append(live, l2...), append(infos, i2...)
 	}
 	if len(live) > 100 {
 		// A fleet: fewer collections for a short-lived burst of handshakes,
@@ -192,7 +243,13 @@ func runDoctor(ctx context.Context, dockerCli command.Cli, cmd *cobra.Command, o
 		debug.SetMemoryLimit(80 << 20)
 	}
 	if len(live) > 0 {
-		rep.AddLive(live, doctor.Probe(ctx, live, probe.Options{Timeout: opts.timeout}, opts.parallel))
+		po.APIVersion = sync.OnceValue(func() string { return doctor.InstalledAPIVersion(ctx) })
+		results := doctor.Probe(ctx, live, po, opts.parallel)
+		live, results = doctor.OrderSetups(live, results, infos)
+		rep.AddLive(live, results)
+	}
+	if len(infos) > 0 {
+		rep.AddTargets(infos)
 	}
 	if err := ctx.Err(); err != nil {
 		return err
@@ -261,23 +318,16 @@ func runUndo(dockerCli command.Cli, opts doctorOptions) error {
 	return nil
 }
 
-// readTargets parses the command-line targets and --targets-file lines.
-func readTargets(args []string, opts doctorOptions) ([]probe.Target, error) {
-	var out []probe.Target
-	for _, a := range args {
-		t, err := probe.ParseTarget(a, opts.registry)
-		if err != nil {
-			return nil, asInputError(err)
-		}
-		out = append(out, t)
-	}
+// readTargetsFile reads --targets-file lines (# comments).
+func readTargetsFile(opts doctorOptions) ([]string, error) {
 	if opts.targetsFile == "" {
-		return out, nil
+		return nil, nil
 	}
 	data, err := readInput(opts.targetsFile, "targets file")
 	if err != nil {
 		return nil, err
 	}
+	var out []string
 	for i, line := range strings.Split(string(data), "\n") {
 		line = strings.TrimSpace(line)
 		if j := strings.IndexByte(line, '#'); j >= 0 {
@@ -286,49 +336,10 @@ func readTargets(args []string, opts doctorOptions) ([]probe.Target, error) {
 		if line == "" {
 			continue
 		}
-		t, err := probe.ParseTarget(line, opts.registry)
-		if err != nil {
+		if _, err := probe.ParseTarget(line, opts.registry); err != nil {
 			return nil, inputError("%s:%d: %v", opts.targetsFile, i+1, err)
 		}
-		out = append(out, t)
-	}
-	return out, nil
-}
-
-// liveTargets pairs each target with the client material Docker would use
-// for it; with no target, the active endpoint is probed when it is TCP.
-func liveTargets(dopts doctor.Options, targets []probe.Target, opts doctorOptions) ([]doctor.LiveTarget, error) {
-	ep, epErr := doctor.ActiveEndpoint(dopts)
-	if len(targets) == 0 {
-		// With --root the files are another machine's (an image, a mount):
-		// probe only what is asked for.
-		if epErr != nil || !strings.HasPrefix(ep.Host, "tcp://") || (dopts.Root != "" && filepath.Clean(dopts.Root) != "/") {
-			return nil, nil // nothing to probe; the static checks say why
-		}
-		t, err := probe.ParseTarget(ep.Host, false)
-		if err != nil {
-			return nil, nil
-		}
-		targets = []probe.Target{t}
-	}
-	out := make([]doctor.LiveTarget, 0, len(targets))
-	var daemonClient *probe.Client
-	for _, t := range targets {
-		if t.Role == probe.RoleRegistry {
-			out = append(out, doctor.RegistryTargets(dopts, t, opts.rootless)...)
-			continue
-		}
-		if daemonClient == nil {
-			c := probe.Client{Source: "the docker client"}
-			if epErr != nil {
-				c.ConfigErr = epErr
-			} else {
-				c = doctor.ClientFor(dopts, ep)
-				c.Prepare(probe.RoleDaemon) // parsed once, shared by every daemon target
-			}
-			daemonClient = &c
-		}
-		out = append(out, doctor.LiveTarget{Target: t, Client: *daemonClient})
+		out = append(out, line)
 	}
 	return out, nil
 }
@@ -361,6 +372,7 @@ func globalTLSFlags(cmd *cobra.Command) doctor.ClientFlags {
 	if x := fl.Lookup("context"); x != nil && x.Changed {
 		f.Context = x.Value.String()
 	}
+	f.Config = strFlag("config")
 	f.TLS = boolFlag("tls")
 	f.TLSVerify = boolFlag("tlsverify")
 	f.TLSCACert = strFlag("tlscacert")

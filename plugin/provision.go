@@ -971,22 +971,19 @@ func runProvisionDoctor(ctx context.Context, dockerCli command.Cli, name, host s
 	warn, _ := doctor.ParseExpiryWarn("30d")
 	dopts := doctor.Options{
 		FS: doctor.RootFS(root), Root: "/", Env: env, Now: time.Now(), ExpiryWarn: warn,
-		Flags: doctor.ClientFlags{Context: name, ResolvedContext: name, ResolvedHost: func() string { return host }},
+		Flags: doctor.ClientFlags{Context: name},
 	}
 	rep, err := doctor.Run(dopts)
 	if err != nil {
 		fmt.Fprintf(w, "doctor: %v\n", err)
 		return
 	}
-	tgt, err := probe.ParseTarget(host, false)
+	po := probe.Options{Timeout: 10 * time.Second}
+	live, _, err := doctor.Intake(ctx, dopts, []string{host}, doctor.IntakeOptions{Daemon: true, Probe: po})
 	if err != nil {
 		return
 	}
-	live, err := liveTargets(dopts, []probe.Target{tgt}, doctorOptions{})
-	if err != nil {
-		return
-	}
-	rep.AddLive(live, doctor.Probe(ctx, live, probe.Options{Timeout: 10 * time.Second}, 1))
+	rep.AddLive(live, doctor.Probe(ctx, live, po, 1))
 	fmt.Fprintf(w, "\nDoctor (docker tls doctor --context %s):\n", name)
 	if doctor.ExitCode(rep, doctor.SeverityWarning) == 0 {
 		fmt.Fprintf(w, "  no problems found\n")

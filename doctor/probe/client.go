@@ -37,6 +37,9 @@ type Client struct {
 	Pairs []Pair
 	// Source says where the material came from, for messages.
 	Source string
+	// Context is the docker context the material belongs to ("" for the
+	// default context): fixes then name it.
+	Context string
 	// ConfigErr is an error the client itself meets before connecting (a
 	// missing ca.pem): the probe reports it and connects nowhere.
 	ConfigErr error

@@ -31,7 +31,7 @@ func (r *Result) diagnose(o Options) {
 		if t.Role == RoleRegistry {
 			return fmt.Sprintf("put %s in /etc/docker/certs.d/%s/ca.crt: docker tls install-registry %s --ca <that CA> (or --fetch-ca to review and pin the chain the registry presents)", caHint, hp, hp)
 		}
-		return fmt.Sprintf("install %s as the client's ca.pem: docker tls install client --context <name> --host %s --ca <that CA> …", caHint, t)
+		return fmt.Sprintf("install %s as the client's ca.pem: docker tls install client --context %s --host %s --ca <that CA> …", caHint, r.contextArg(), t)
 	}
 	sans := ""
 	if leaf != nil {
@@ -54,6 +54,10 @@ func (r *Result) diagnose(o Options) {
 	case OutcomeOKPlain:
 		r.Cause = fmt.Sprintf("%s answered over plain HTTP: the connection is not encrypted", describeRole(t.Role))
 		r.Fix = "protect the daemon with TLS: docker tls init --san " + t.Host
+		if t.Role == RoleRegistry {
+			r.Cause += " (dockerd uses plain HTTP for a registry on a loopback address, which it treats as insecure)"
+			r.Fix = "nothing to do for pulls and pushes from this machine; to serve it to other machines, enable TLS on the registry (http.tls) and install its CA: docker tls install-registry " + t.HostPort()
+		}
 	case OutcomeClientConfig:
 		r.Cause = fmt.Sprintf("the client material in %s cannot be used: %s", src, r.Err)
 		r.Fix = "repair the file named in the cause; the static findings of this report (docker tls doctor) say how"
@@ -85,7 +89,7 @@ func (r *Result) diagnose(o Options) {
 		}
 	case OutcomePlainClientToTLS:
 		r.Cause = fmt.Sprintf("%s requires TLS, but the client connects with plain HTTP (%s has no TLS settings)", t.Addr(), src)
-		r.Fix = fmt.Sprintf("export DOCKER_TLS_VERIFY=1 DOCKER_CERT_PATH=<dir with ca.pem, cert.pem, key.pem>, or use a context: docker tls install client --context <name> --host %s; tools built on the Go SDK also need DOCKER_CERT_PATH", t)
+		r.Fix = fmt.Sprintf("export DOCKER_TLS_VERIFY=1 DOCKER_CERT_PATH=<dir with ca.pem, cert.pem, key.pem>, or use a context: docker tls install client --context %s --host %s; tools built on the Go SDK also need DOCKER_CERT_PATH", r.contextArg(), t)
 	case OutcomeServerUnknownCA, OutcomeServerChainIncomplete:
 		trusted := trustedCerts(r.client.CA)
 		var names []string
@@ -156,7 +160,7 @@ func (r *Result) diagnose(o Options) {
 		if t.Role == RoleRegistry {
 			r.Fix = fmt.Sprintf("install a client pair as /etc/docker/certs.d/%s/client.cert and client.key: docker tls install-registry %s --issue-client (signed by a CA the registry accepts: %s)", hp, hp, orNone(clientCA))
 		} else {
-			r.Fix = fmt.Sprintf("give the client cert.pem and key.pem signed by the daemon's tlscacert (%s): docker tls install client --context <name> --host %s --ca … --cert … --key …", orNone(clientCA), t)
+			r.Fix = fmt.Sprintf("give the client cert.pem and key.pem signed by the daemon's tlscacert (%s): docker tls install client --context %s --host %s --ca … --cert … --key …", orNone(clientCA), r.contextArg(), t)
 		}
 	case OutcomeClientCertNotAccepted:
 		var issuer string
@@ -189,12 +193,34 @@ func (r *Result) diagnose(o Options) {
 		r.Cause = fmt.Sprintf("the TLS handshake with %s did not finish within %s", t.Addr(), o.Timeout)
 		r.Fix = "check for a slow or overloaded server, or a proxy in between; raise --timeout"
 	case OutcomeHTTPError:
-		r.Cause = "TLS worked, but the HTTP request failed: " + r.Err
-		r.Fix = "check that this port belongs to the " + describeRole(t.Role)
+		if r.client.TLS {
+			r.Cause = "TLS worked, but the HTTP request failed: " + r.Err
+		} else {
+			r.Cause = "the plain-HTTP request failed (no TLS was spoken): " + r.Err
+		}
+		r.Fix = "check that this port belongs to " + describeRole(t.Role) + ": docker tls doctor " + hp + " asks the endpoint what it is"
 	case OutcomeNotRegistry:
 		r.Cause = fmt.Sprintf("%s answered GET /v2/ but is not a Docker registry (no Docker-Distribution-Api-Version header)", hp)
 		r.Fix = "check the registry address and port"
 	}
+}
+
+// contextArg is the context a fix names: the client's own context when it
+// has one, else a name docker context create accepts, made from the host.
+func (r *Result) contextArg() string {
+	if n := r.client.Context; n != "" {
+		return n
+	}
+	var b strings.Builder
+	b.WriteString("tls-")
+	for _, c := range r.Target.Host {
+		if c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '.' || c == '_' || c == '-' {
+			b.WriteRune(c)
+		} else {
+			b.WriteByte('-')
+		}
+	}
+	return b.String()
 }
 
 func describeRole(r Role) string {

@@ -46,6 +46,31 @@ type Options struct {
 	Now func() time.Time
 	// Resolver, when set, replaces DNS resolution (tests).
 	Resolver func(ctx context.Context, host string) ([]string, error)
+	// Progress, when set, is told when a step of the probe of addr starts
+	// (stage "" when the probe ends), for a progress line.
+	Progress func(addr string, stage Stage)
+	// APIVersion returns the API version the installed docker CLI uses
+	// before negotiating ("1.50" for docker 28.2): docker's quoted lines
+	// carry it in their URLs. It is called only when a line is needed
+	// (a failure), so a healthy probe never pays for asking docker. nil or
+	// "" uses the bundled client's.
+	APIVersion func() string
+}
+
+// clientOpts adds the installed CLI's API version, when known, to a moby
+// client's options.
+func (o Options) clientOpts(opts ...client.Opt) []client.Opt {
+	if v := o.apiVersion(); v != "" {
+		opts = append(opts, client.WithAPIVersion(v))
+	}
+	return opts
+}
+
+func (o Options) apiVersion() string {
+	if o.APIVersion == nil {
+		return ""
+	}
+	return o.APIVersion()
 }
 
 func (o *Options) defaults() {
@@ -140,10 +165,18 @@ func (r *Result) fail(s Stage, o Outcome, err error) *Result {
 	return r
 }
 
+// step tells the progress reporter that stage starts.
+func (o Options) step(t Target, s Stage) {
+	if o.Progress != nil {
+		o.Progress(t.Addr(), s)
+	}
+}
+
 // Probe runs the ladder against t with the client's material.
 func Probe(ctx context.Context, t Target, c Client, o Options) *Result {
 	o.defaults()
 	r := &Result{Target: t, client: c, now: o.Now}
+	defer o.step(t, "")
 	r.run(ctx, o)
 	r.diagnose(o)
 	return r
@@ -174,6 +207,7 @@ func (r *Result) run(ctx context.Context, o Options) {
 	}
 
 	// Resolve.
+	o.step(t, StageResolve)
 	start := time.Now()
 	rctx, cancel := context.WithTimeout(ctx, o.Timeout)
 	addrs, err := resolve(rctx, t.Host, o)
@@ -187,6 +221,7 @@ func (r *Result) run(ctx context.Context, o Options) {
 	r.Evidence.Addrs = addrs
 
 	// Connect.
+	o.step(t, StageConnect)
 	start = time.Now()
 	conn, err := dial(ctx, addrs, t.Port, o.Timeout)
 	r.stage(StageConnect, start, err)
@@ -204,6 +239,7 @@ func (r *Result) run(ctx context.Context, o Options) {
 	}
 
 	// Sniff: a server that speaks first is not TLS.
+	o.step(t, StageSniff)
 	start = time.Now()
 	br := bufio.NewReader(conn)
 	if o.SniffWait > 0 {
@@ -236,6 +272,7 @@ func (r *Result) run(ctx context.Context, o Options) {
 		// The client speaks plain HTTP. Learn whether the server speaks TLS
 		// with a handshake on a second connection, then reproduce what the
 		// client sees on this one.
+		o.step(t, StageHTTP)
 		speaks := r.speaksTLS(ctx, addrs, o)
 		r.Evidence.SpeaksTLS = &speaks
 		line, status := r.plainHTTP(ctx, o, pc)
@@ -255,6 +292,7 @@ func (r *Result) run(ctx context.Context, o Options) {
 
 	// Handshake, with server verification done as Go does it but with the
 	// chain kept, and the client certificate chosen as Go chooses it.
+	o.step(t, StageHandshake)
 	start = time.Now()
 	tc, herr := r.handshake(ctx, pc, cfg, o, 0)
 	r.stage(StageHandshake, start, herr)
@@ -271,6 +309,7 @@ func (r *Result) run(ctx context.Context, o Options) {
 
 	// HTTP over the established connection: with TLS 1.3 the server's
 	// verdict on the client certificate arrives here.
+	o.step(t, StageHTTP)
 	start = time.Now()
 	err = r.httpCall(ctx, o, tc)
 	r.stage(StageHTTP, start, err)
@@ -510,7 +549,7 @@ func (r *Result) httpCall(ctx context.Context, o Options, tc *tls.Conn) error {
 		// call's error: reproduce that line.
 		r.DockerError = err.Error()
 		if _, verr := cli.ServerVersion(ctx, client.ServerVersionOptions{}); verr != nil {
-			r.DockerError = verr.Error()
+			r.DockerError = r.pinnedLine(ctx, o, hc, false, verr.Error())
 		}
 		return err
 	}
@@ -620,7 +659,7 @@ func (r *Result) dockerLine(ctx context.Context, o Options, conn net.Conn, cause
 	if !r.client.TLS {
 		opts = append(opts, client.WithScheme("http"))
 	}
-	cli, err := client.New(opts...)
+	cli, err := client.New(o.clientOpts(opts...)...)
 	if err != nil {
 		return err.Error()
 	}
@@ -629,6 +668,29 @@ func (r *Result) dockerLine(ctx context.Context, o Options, conn net.Conn, cause
 		return err.Error()
 	}
 	return ""
+}
+
+// pinnedLine is docker's line for a request that failed before the
+// client could negotiate, with the installed CLI's API version in the URL:
+// the request is made again with that version pinned. fallback is kept
+// when no version is known or the pinned request does not fail.
+func (r *Result) pinnedLine(ctx context.Context, o Options, hc *http.Client, plain bool, fallback string) string {
+	if o.apiVersion() == "" {
+		return fallback
+	}
+	opts := o.clientOpts(client.WithHost("tcp://"+r.Target.Addr()), client.WithHTTPClient(hc), client.WithTimeout(o.Timeout), noTracing)
+	if plain {
+		opts = append(opts, client.WithScheme("http"))
+	}
+	cli, err := client.New(opts...)
+	if err != nil {
+		return fallback
+	}
+	defer cli.Close()
+	if _, err := cli.ServerVersion(ctx, client.ServerVersionOptions{}); err != nil {
+		return err.Error()
+	}
+	return fallback
 }
 
 // plainHTTP sends the plain-HTTP request a non-TLS docker client sends and
@@ -651,6 +713,10 @@ func (r *Result) plainHTTP(ctx context.Context, o Options, conn net.Conn) (strin
 	defer cli.Close()
 	v, err := cli.ServerVersion(ctx, client.ServerVersionOptions{})
 	if err != nil {
+		if status == 0 {
+			// No HTTP answer: docker never negotiated either.
+			return r.pinnedLine(ctx, o, hc, true, err.Error()), status
+		}
 		return err.Error(), status
 	}
 	r.Evidence.ServerVersion = v.Version

@@ -1,11 +1,12 @@
-package layout
+package layout_test
 
 import (
-	"github.com/docker-tls/docker-tls/pki/loader"
-
 	"path/filepath"
 	"strings"
 	"testing"
+
+	. "github.com/docker-tls/docker-tls/pki/layout"
+	"github.com/docker-tls/docker-tls/pki/loader"
 )
 
 // FuzzParseRegistryHost checks that an accepted registry host is a valid

@@ -15,7 +15,24 @@ type doctorReport struct {
 	Sources []struct {
 		Kind, Path, Status string
 	}
+	Summary *struct {
+		CheckID   string `json:"checkId"`
+		RootCause string `json:"rootCause"`
+		Fix       string `json:"fix"`
+		Setup     string `json:"setup"`
+	} `json:"summary"`
+	Targets []struct {
+		Input      string `json:"input"`
+		Target     string `json:"target"`
+		Kind       string `json:"kind"`
+		KindReason string `json:"kindReason"`
+		Setups     []struct {
+			Name    string `json:"name"`
+			Outcome string `json:"outcome"`
+		} `json:"setups"`
+	} `json:"targets"`
 	Findings []struct {
+		Setup    string            `json:"setup"`
 		ID       string            `json:"checkId"`
 		Severity string            `json:"severity"`
 		Subject  string            `json:"subject"`
@@ -143,7 +160,8 @@ func doctorLiveThroughDocker(t *testing.T, c *Cell) {
 	stdout, _, _ = dockerTLS(t, env, "doctor", host)
 	unchanged("docker-tls doctor " + host)
 	requireUnchanged(t, "docker-tls doctor "+host, certPath, certPathSum)
-	if !strings.Contains(stdout, "[error] probe-client-cert-missing: the server requires a client certificate") {
+	if !strings.Contains(stdout, "[error] probe-client-cert-missing: with DOCKER_TLS_VERIFY=1 DOCKER_CERT_PATH="+certPath+" DOCKER_HOST="+host+" docker: the server requires a client certificate") ||
+		!strings.HasPrefix(stdout, "Root cause: probe-client-cert-missing") {
 		t.Errorf("text output:\n%s", stdout)
 	}
 }
@@ -168,12 +186,17 @@ func doctorRegistryInNamespace(t *testing.T, c *Cell) {
 	}
 	certsD := filepath.Dir(reg.CertsDir())
 	certsDSum := checksumTree(t, certsD)
-	out, code := run("doctor", "--registry", reg.Host, "--format", "json")
-	requireUnchanged(t, "doctor --registry", certsD, certsDSum)
+	// Addressed as the user types it after a failed pull: bare host:port.
+	// The certs.d directory for it makes it a registry.
+	out, code := run("doctor", reg.Host, "--format", "json")
+	requireUnchanged(t, "doctor "+reg.Host, certsD, certsDSum)
 	if code != 1 {
-		t.Fatalf("doctor --registry with ca.crt only: exit %d\n%s", code, out)
+		t.Fatalf("doctor %s with ca.crt only: exit %d\n%s", reg.Host, code, out)
 	}
 	rep := parseReport(t, out)
+	if len(rep.Targets) != 1 || rep.Targets[0].Kind != "registry" || !strings.Contains(rep.Targets[0].KindReason, "a registry directory for "+reg.Host+" exists") {
+		t.Fatalf("bare %s not taken for a registry: %+v", reg.Host, rep.Targets)
+	}
 	i, ok := rep.find("probe-client-cert-missing")
 	if !ok || !strings.Contains(rep.Findings[i].Fix, "docker tls install-registry "+reg.Host+" --issue-client") {
 		t.Fatalf("findings: %+v", rep.Findings)
@@ -184,7 +207,7 @@ func doctorRegistryInNamespace(t *testing.T, c *Cell) {
 	mustDockerTLS(t, nil, "install-registry", reg.Host, "--ca", filepath.Join(dir, "ca.pem"), "--issue-client",
 		"--ca-cert", filepath.Join(dir, "ca.pem"), "--ca-key", filepath.Join(dir, "ca-key.pem"),
 		"--certs-dir", filepath.Dir(reg.CertsDir()), "--force")
-	out, code = run("doctor", "https://"+reg.Host, "--format", "json")
+	out, code = run("doctor", reg.Host, "--format", "json")
 	rep = parseReport(t, out)
 	if _, ok := rep.find("probe-ok"); !ok || code != 0 {
 		t.Errorf("after install-registry: exit %d %+v", code, rep.Findings)

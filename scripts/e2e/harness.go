@@ -1120,6 +1120,9 @@ type RegistryOpts struct {
 	// ClientCAs, if set, makes the registry require a client certificate
 	// signed by one of these CA certificates (PEM files).
 	ClientCAs []string
+	// Plain serves plain HTTP on 127.0.0.1 of the namespace's network (the
+	// usual CI registry on localhost); no certificate is needed.
+	Plain bool
 }
 
 // Registry is a running distribution registry serving HTTPS.
@@ -1157,7 +1160,7 @@ func StartRegistry(t testing.TB, opts RegistryOpts) *Registry {
 		cell = DefaultCell(t)
 	}
 	cell.Require(t)
-	if opts.CertFile == "" || opts.KeyFile == "" {
+	if !opts.Plain && (opts.CertFile == "" || opts.KeyFile == "") {
 		t.Fatal("e2e: RegistryOpts.CertFile and KeyFile are required")
 	}
 	if opts.Hostname == "" {
@@ -1169,11 +1172,15 @@ func StartRegistry(t testing.TB, opts RegistryOpts) *Registry {
 	port := ns.nextPort
 	ns.nextPort++
 	ns.hostMu.Unlock()
+	ip := ns.IP
+	if opts.Plain {
+		ip = "127.0.0.1"
+	}
 	r := &Registry{
 		Hostname:   opts.Hostname,
 		Port:       port,
 		Host:       net.JoinHostPort(opts.Hostname, strconv.Itoa(port)),
-		Addr:       net.JoinHostPort(ns.IP, strconv.Itoa(port)),
+		Addr:       net.JoinHostPort(ip, strconv.Itoa(port)),
 		RootDir:    filepath.Join(dir, "storage"),
 		ConfigFile: filepath.Join(dir, "config.yml"),
 		LogFile:    filepath.Join(dir, "registry.log"),
@@ -1195,10 +1202,10 @@ storage:
 http:
   addr: %s
   secret: e2e-not-secret
-  tls:
-    certificate: %s
-    key: %s
-`, q(r.RootDir), q(r.Addr), q(opts.CertFile), q(opts.KeyFile))
+`, q(r.RootDir), q(r.Addr))
+	if !opts.Plain {
+		fmt.Fprintf(&cfg, "  tls:\n    certificate: %s\n    key: %s\n", q(opts.CertFile), q(opts.KeyFile))
+	}
 	if len(opts.ClientCAs) > 0 {
 		cfg.WriteString("    clientcas:\n")
 		for _, ca := range opts.ClientCAs {
@@ -1208,7 +1215,7 @@ http:
 	if err := os.WriteFile(r.ConfigFile, []byte(cfg.String()), 0o644); err != nil {
 		t.Fatalf("e2e: %v", err)
 	}
-	opts.Namespace.AddHost(t, ns.IP, opts.Hostname)
+	opts.Namespace.AddHost(t, ip, opts.Hostname)
 
 	cmd := opts.Namespace.Command(cell.Registry, "serve", r.ConfigFile)
 	// REGISTRY_* would override config.yml; registry 3 would export traces

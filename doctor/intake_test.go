@@ -1,0 +1,216 @@
+package doctor
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"path"
+	"strings"
+	"testing"
+	"testing/fstest"
+	"time"
+
+	"github.com/docker-tls/docker-tls/doctor/probe"
+	"github.com/docker-tls/docker-tls/pki/loader"
+)
+
+func intakeFS(files ...string) fstest.MapFS {
+	m := fstest.MapFS{}
+	for _, f := range files {
+		if strings.HasSuffix(f, "/") {
+			m[strings.Trim(f, "/")] = &fstest.MapFile{Mode: 0o755 | 1<<31}
+			continue
+		}
+		m[strings.TrimPrefix(f, "/")] = &fstest.MapFile{Data: []byte("x"), Mode: 0o600}
+	}
+	return m
+}
+
+func TestDecideKind(t *testing.T) {
+	opts := Options{FS: intakeFS("/etc/docker/certs.d/myreg:5000/", "/etc/containerd/certs.d/ctr.example:5001/"), Env: map[string]string{"HOME": "/home/u"}}
+	_ = opts.normalise()
+	daemon := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/_ping" {
+			w.Header().Set("Api-Version", "1.41")
+		}
+	}))
+	defer daemon.Close()
+	registry := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/v2/" {
+			w.Header().Set("Docker-Distribution-Api-Version", "registry/2.0")
+		}
+	}))
+	defer registry.Close()
+	web := httptest.NewServer(http.NotFoundHandler())
+	defer web.Close()
+	addr := func(s *httptest.Server) string { return strings.TrimPrefix(s.URL, "http://") }
+	cases := []struct {
+		in       string
+		io       IntakeOptions
+		kind     string
+		target   string
+		whyMatch string
+	}{
+		{"myreg:5000", IntakeOptions{Identify: true}, KindRegistry, "https://myreg:5000", "a registry directory for myreg:5000 exists (/etc/docker/certs.d/myreg:5000)"},
+		{"ctr.example:5001", IntakeOptions{Identify: true}, KindRegistry, "https://ctr.example:5001", "/etc/containerd/certs.d/ctr.example:5001"},
+		{"h.example:2376", IntakeOptions{Identify: true}, KindDaemon, "tcp://h.example:2376", "port 2376 is the Docker daemon's TLS port"},
+		{"h.example", IntakeOptions{Identify: true}, KindDaemon, "tcp://h.example:2375", "no port: docker -H h.example connects to port 2375"},
+		{"tcp://h.example", IntakeOptions{}, KindDaemon, "tcp://h.example:2375", "tcp:// names a daemon"},
+		{"https://r.example", IntakeOptions{}, KindRegistry, "https://r.example", "https:// names a registry"},
+		{"h.example:5000", IntakeOptions{Registry: true}, KindRegistry, "https://h.example:5000", "--registry"},
+		{"h.example:5000", IntakeOptions{Daemon: true}, KindDaemon, "tcp://h.example:5000", "--daemon"},
+		{addr(daemon), IntakeOptions{Identify: true}, KindDaemon, "tcp://" + addr(daemon), "/_ping answered with Api-Version 1.41"},
+		{addr(registry), IntakeOptions{Identify: true}, KindRegistry, "https://" + addr(registry), "/v2/ answered with Docker-Distribution-Api-Version registry/2.0"},
+		{addr(web), IntakeOptions{Identify: true}, KindNotDocker, "", "/_ping: 404 Not Found; /v2/: 404 Not Found"},
+		{addr(web), IntakeOptions{}, KindDaemon, "tcp://" + addr(web), "not asked: a fleet"},
+	}
+	for _, c := range cases {
+		c.io.Probe = probe.Options{Timeout: 2 * time.Second}
+		tg, kind, why, err := decideKind(context.Background(), opts, c.in, c.io, map[string]*probe.Identity{})
+		if err != nil || kind != c.kind || (c.target != "" && tg.String() != c.target) || !strings.Contains(why, c.whyMatch) {
+			t.Errorf("%s %+v: got %s %s %q (err %v), want %s %s containing %q", c.in, c.io, kind, tg, why, err, c.kind, c.target, c.whyMatch)
+		}
+	}
+}
+
+func ctxMeta(t *testing.T, m fstest.MapFS, cfgDir, name, host string) {
+	meta, _ := loader.ContextDir(cfgDir, name)
+	data, _ := json.Marshal(map[string]any{"Name": name, "Endpoints": map[string]any{"docker": map[string]any{"Host": host}}})
+	m[strings.TrimPrefix(path.Join(meta, "meta.json"), "/")] = &fstest.MapFile{Data: data, Mode: 0o644}
+}
+
+func TestDaemonSetups(t *testing.T) {
+	target, _ := probe.ParseTarget("tcp://h.example:2376", false)
+	names := func(ss []setup) string {
+		var out []string
+		for _, s := range ss {
+			out = append(out, s.name)
+		}
+		return strings.Join(out, " | ")
+	}
+	// Plain environment, material in ~/.docker: the effective plain setup
+	// and the TLS one the material gives.
+	m := intakeFS("/home/u/.docker/ca.pem", "/home/u/.docker/cert.pem", "/home/u/.docker/key.pem")
+	ctxMeta(t, m, "/home/u/.docker", "prod", "tcp://h.example:2376")
+	ctxMeta(t, m, "/home/u/.docker", "other", "tcp://elsewhere:2376")
+	_, tlsDir := loader.ContextDir("/home/u/.docker", "prod")
+	m[strings.TrimPrefix(path.Join(tlsDir, "docker", "ca.pem"), "/")] = &fstest.MapFile{Data: []byte("y"), Mode: 0o600}
+	opts := Options{FS: m, Env: map[string]string{"HOME": "/home/u"}}
+	_ = opts.normalise()
+	got := names(daemonSetups(opts, target, true))
+	want := "docker -H tcp://h.example:2376 | docker -H tcp://h.example:2376 --tlsverify | docker --context prod"
+	if got != want {
+		t.Errorf("setups:\n got %s\nwant %s", got, want)
+	}
+	if got := names(daemonSetups(opts, target, false)); got != "docker -H tcp://h.example:2376" {
+		t.Errorf("without alternatives: %s", got)
+	}
+	// The active endpoint is the target and verifies: it is the effective
+	// setup; --tlsverify with the same files is the same setup.
+	opts.Env = map[string]string{"HOME": "/home/u", "DOCKER_HOST": "tcp://h.example:2376", "DOCKER_TLS_VERIFY": "1"}
+	got = names(daemonSetups(opts, target, true))
+	if got != "DOCKER_TLS_VERIFY=1 DOCKER_HOST=tcp://h.example:2376 docker | docker --context prod" {
+		t.Errorf("active TLS setup: %s", got)
+	}
+	// DOCKER_CERT_PATH elsewhere while ~/.docker holds material too.
+	m2 := intakeFS("/home/u/.docker/ca.pem", "/certs/ca.pem")
+	opts = Options{FS: m2, Env: map[string]string{"HOME": "/home/u", "DOCKER_CERT_PATH": "/certs"}}
+	_ = opts.normalise()
+	got = names(daemonSetups(opts, target, true))
+	if !strings.Contains(got, "DOCKER_CERT_PATH=/certs docker -H tcp://h.example:2376 --tlsverify |") || !strings.Contains(got, "--tlscacert /home/u/.docker/ca.pem") {
+		t.Errorf("two material dirs: %s", got)
+	}
+}
+
+func TestOrderSetups(t *testing.T) {
+	target, _ := probe.ParseTarget("tcp://h.example:2376", false)
+	yes := true
+	plain := &probe.Result{Outcome: probe.OutcomePlainClientToTLS, Cause: "plain", Evidence: probe.Evidence{SpeaksTLS: &yes}}
+	tlsBad := &probe.Result{Outcome: probe.OutcomeServerUnknownCA, Cause: "unknown CA"}
+	tlsOK := &probe.Result{Outcome: probe.OutcomeOK}
+	lt := func(name string, tls bool) LiveTarget {
+		return LiveTarget{Target: target, Setup: name, Client: probe.Client{TLS: tls}}
+	}
+	infos := []TargetInfo{{Target: target.String()}}
+	// The endpoint speaks TLS: the TLS setup leads even when it fails.
+	ts, rs := OrderSetups([]LiveTarget{lt("plain", false), lt("tls", true)}, []*probe.Result{plain, tlsBad}, infos)
+	if ts[0].Setup != "tls" || rs[0] != tlsBad || !ts[1].informational {
+		t.Errorf("TLS endpoint: %s first (informational %v)", ts[0].Setup, ts[1].informational)
+	}
+	if len(infos[0].Setups) != 2 || infos[0].Setups[0].Name != "tls" {
+		t.Errorf("infos: %+v", infos[0].Setups)
+	}
+	// A working setup leads; the failing one becomes info.
+	plain2 := &probe.Result{Outcome: probe.OutcomePlainClientToTLS, Cause: "plain", Evidence: probe.Evidence{SpeaksTLS: &yes}}
+	ts, rs = OrderSetups([]LiveTarget{lt("plain", false), lt("tls", true)}, []*probe.Result{plain2, tlsOK}, nil)
+	if ts[0].Setup != "tls" || !ts[1].informational || !strings.HasPrefix(rs[1].Cause, "the other setup: ") {
+		t.Errorf("working setup: %+v %+v", ts, rs[1])
+	}
+	rep := &Report{}
+	rep.AddLive(ts, rs)
+	// A TLS setup the user configured leads even when another works: its
+	// failure is the story, the working one a hint.
+	cfgBad := &probe.Result{Outcome: probe.OutcomeClientCertMissing, Cause: "no cert"}
+	okCtx := &probe.Result{Outcome: probe.OutcomeOK}
+	ts2, _ := OrderSetups([]LiveTarget{lt("env TLS", true), lt("docker --context good", true)}, []*probe.Result{cfgBad, okCtx}, nil)
+	if ts2[0].Setup != "env TLS" || ts2[0].informational || !ts2[1].informational {
+		t.Errorf("configured TLS setup: %+v", ts2)
+	}
+	if rep.Findings[1].Severity != SeverityInfo || rep.Summary != nil {
+		t.Errorf("a failing other setup must not fail the run: %+v summary %+v", rep.Findings[1], rep.Summary)
+	}
+}
+
+func TestSummaryNamesTheCause(t *testing.T) {
+	rep := &Report{Findings: []Finding{
+		{CheckID: IDTLSFileMissing, Severity: SeverityError, Subject: "/h/.docker/ca.pem", Message: "ca.pem missing", Fix: "install it"},
+		{CheckID: IDEnvTLSVerifyZero, Severity: SeverityWarning, Subject: "DOCKER_TLS_VERIFY", Message: "DOCKER_TLS_VERIFY=0 turns TLS on", Fix: "unset DOCKER_TLS_VERIFY"},
+	}}
+	rep.Summarize()
+	if rep.Summary == nil || rep.Summary.CheckID != IDEnvTLSVerifyZero || rep.Summary.Fix != "unset DOCKER_TLS_VERIFY" || !strings.Contains(rep.Summary.RootCause, "(then: ca.pem missing)") {
+		t.Errorf("summary: %+v", rep.Summary)
+	}
+	// Live first: the leading setup's error.
+	rep.Findings = append([]Finding{{CheckID: "probe-server-unknown-authority", Severity: SeverityError, Subject: "tcp://h:2376", Message: "unknown CA", Fix: "trust it", Setup: "docker --context prod"}}, rep.Findings...)
+	rep.Summarize()
+	if rep.Summary.CheckID != "probe-server-unknown-authority" || rep.Summary.Setup != "docker --context prod" {
+		t.Errorf("live summary: %+v", rep.Summary)
+	}
+	rep.Findings = nil
+	if rep.Summarize(); rep.Summary != nil {
+		t.Errorf("no findings, summary %+v", rep.Summary)
+	}
+}
+
+func TestAddTargetsAndDefaultInputs(t *testing.T) {
+	rep := &Report{}
+	rep.AddTargets([]TargetInfo{{Input: "web:8080", Target: "tcp://web:8080", Kind: KindNotDocker, KindReason: "http://web:8080 answered /_ping: 404 Not Found"}})
+	if len(rep.Findings) != 1 || rep.Findings[0].CheckID != IDTargetNotDocker || rep.Summary == nil ||
+		rep.Findings[0].Message != "web:8080 is neither a Docker daemon nor a registry: http://web:8080 answered /_ping: 404 Not Found" {
+		t.Errorf("not a Docker endpoint: %+v", rep.Findings)
+	}
+	opts := Options{FS: intakeFS(), Env: map[string]string{"HOME": "/home/u", "DOCKER_HOST": "10.0.0.5:2376"}}
+	if got := DefaultInputs(opts); len(got) != 1 || got[0] != "tcp://10.0.0.5:2376" {
+		t.Errorf("scheme-less DOCKER_HOST: %v", got)
+	}
+	opts.Root = "/srv/image"
+	if got := DefaultInputs(opts); got != nil {
+		t.Errorf("with --root: %v", got)
+	}
+	opts = Options{FS: intakeFS(), Env: map[string]string{"HOME": "/home/u"}}
+	if got := DefaultInputs(opts); got != nil {
+		t.Errorf("socket: %v", got)
+	}
+}
+
+func TestCausesFirst(t *testing.T) {
+	fs := causesFirst([]Finding{
+		{CheckID: IDTLSFileMissing, Severity: SeverityError, Message: "ca.pem missing"},
+		{CheckID: "key-permissions", Severity: SeverityWarning, Message: "mode"},
+		{CheckID: IDEnvTLSVerifyZero, Severity: SeverityWarning, Message: "DOCKER_TLS_VERIFY=0"},
+	})
+	if fs[0].CheckID != IDEnvTLSVerifyZero || fs[1].Message != "ca.pem missing (a consequence of env-tls-verify-zero, above)" || fs[2].Message != "mode" {
+		t.Errorf("order: %+v", fs)
+	}
+}

@@ -1,0 +1,120 @@
+package probe
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Identity is what an endpoint turned out to be when asked.
+type Identity struct {
+	// Role is the kind of endpoint; "" when it is not a Docker endpoint
+	// (or could not be asked).
+	Role Role
+	// TLS: the endpoint completed a TLS handshake (or rejected ours with a
+	// TLS alert).
+	TLS bool
+	// NeedsClientCert: a TLS endpoint that refused to answer without a
+	// client certificate.
+	NeedsClientCert bool
+	// Answer says what answered, in words ("/_ping answered with
+	// Api-Version 1.41", "HTTP 404 from nginx/1.25 to /_ping and /v2/").
+	Answer string
+}
+
+// Identify asks host:port what it is, as the doctor's intake does when the
+// target's kind is not known: GET /_ping answered with an Api-Version
+// header is a daemon, GET /v2/ answered with Docker-Distribution-Api-Version
+// a registry, anything else is not a Docker endpoint. It speaks TLS
+// (without verifying, without a client certificate) when the endpoint
+// does, plain HTTP otherwise. A TLS endpoint that demands a client
+// certificate before answering cannot be asked: Role is "" and Answer says
+// so.
+func Identify(ctx context.Context, host string, port int, o Options) Identity {
+	o.defaults()
+	addr := net.JoinHostPort(host, strconv.Itoa(port))
+	if o.Progress != nil {
+		o.Progress(addr, "identify")
+		defer o.Progress(addr, "")
+	}
+	d := &net.Dialer{Timeout: o.Timeout}
+	ctx, cancel := context.WithTimeout(ctx, 3*o.Timeout)
+	defer cancel()
+	conn, err := d.DialContext(ctx, "tcp", addr)
+	if err != nil {
+		return Identity{Answer: "nothing answered: " + err.Error()}
+	}
+	conn.SetDeadline(time.Now().Add(o.Timeout))
+	tc := tls.Client(conn, &tls.Config{InsecureSkipVerify: true, ServerName: host})
+	herr := tc.Handshake()
+	conn.Close()
+	id := Identity{}
+	scheme := "http"
+	var rh tls.RecordHeaderError
+	switch {
+	case herr == nil:
+		id.TLS, scheme = true, "https"
+	case errors.As(herr, &rh):
+		// Not TLS: ask over plain HTTP.
+	case isAlert(herr):
+		id.TLS = true
+		id.Answer = "a TLS endpoint that refused the handshake (" + herr.Error() + ")"
+		a := alertText(herr)
+		id.NeedsClientCert = a == "certificate required" || a == "bad certificate" || a == "handshake failure"
+		return id
+	default:
+		id.Answer = "the endpoint answered neither TLS nor HTTP: " + herr.Error()
+		return id
+	}
+	hc := &http.Client{
+		Timeout: o.Timeout,
+		Transport: &http.Transport{
+			TLSClientConfig:   &tls.Config{InsecureSkipVerify: true, ServerName: host},
+			DisableKeepAlives: true,
+			Proxy:             nil,
+		},
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+	}
+	defer hc.CloseIdleConnections()
+	var seen []string
+	for _, p := range []string{"/_ping", "/v2/"} {
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, scheme+"://"+addr+p, nil)
+		if err != nil {
+			return Identity{Answer: err.Error()}
+		}
+		resp, err := hc.Do(req)
+		if err != nil {
+			if a := alertText(err); a != "" {
+				// TLS 1.3: the server judges the (absent) client
+				// certificate after the handshake.
+				id.Answer = "a TLS endpoint that demands a client certificate (remote error: tls: " + a + ")"
+				id.NeedsClientCert = true
+				return id
+			}
+			seen = append(seen, fmt.Sprintf("%s: %v", p, err))
+			continue
+		}
+		resp.Body.Close()
+		if v := resp.Header.Get("Api-Version"); p == "/_ping" && v != "" {
+			id.Role, id.Answer = RoleDaemon, fmt.Sprintf("%s://%s/_ping answered with Api-Version %s", scheme, addr, v)
+			return id
+		}
+		if v := resp.Header.Get("Docker-Distribution-Api-Version"); p == "/v2/" && v != "" {
+			id.Role, id.Answer = RoleRegistry, fmt.Sprintf("%s://%s/v2/ answered with Docker-Distribution-Api-Version %s", scheme, addr, v)
+			return id
+		}
+		what := resp.Status
+		if s := resp.Header.Get("Server"); s != "" {
+			what += " from " + s
+		}
+		seen = append(seen, p+": "+what)
+	}
+	id.Answer = fmt.Sprintf("%s://%s answered %s", scheme, addr, strings.Join(seen, "; "))
+	return id
+}

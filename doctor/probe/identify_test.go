@@ -1,0 +1,119 @@
+package probe
+
+import (
+	"context"
+	"crypto/tls"
+	"io"
+	"log"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+)
+
+func hostPort(t *testing.T, url string) (string, int) {
+	t.Helper()
+	u := strings.TrimPrefix(strings.TrimPrefix(url, "https://"), "http://")
+	h, p, err := net.SplitHostPort(u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n, _ := strconv.Atoi(p)
+	return h, n
+}
+
+func TestIdentify(t *testing.T) {
+	daemon := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/_ping" {
+			w.Header().Set("Api-Version", "1.41")
+			w.Write([]byte("OK"))
+			return
+		}
+		http.NotFound(w, r)
+	})
+	registry := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/v2/" {
+			w.Header().Set("Docker-Distribution-Api-Version", "registry/2.0")
+			w.Write([]byte("{}"))
+			return
+		}
+		http.NotFound(w, r)
+	})
+	other := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Server", "nginx/1.25")
+		http.NotFound(w, r)
+	})
+	cases := []struct {
+		name    string
+		h       http.Handler
+		tls     bool
+		mtls    bool
+		role    Role
+		answer  string
+		wantTLS bool
+	}{
+		{"plain daemon", daemon, false, false, RoleDaemon, "/_ping answered with Api-Version 1.41", false},
+		{"TLS daemon", daemon, true, false, RoleDaemon, "https://", true},
+		{"plain registry", registry, false, false, RoleRegistry, "/v2/ answered with Docker-Distribution-Api-Version registry/2.0", false},
+		{"TLS registry", registry, true, false, RoleRegistry, "https://", true},
+		{"web server", other, false, false, "", "/_ping: 404 Not Found from nginx/1.25; /v2/: 404 Not Found from nginx/1.25", false},
+		{"mTLS", daemon, true, true, "", "demands a client certificate", true},
+	}
+	for _, c := range cases {
+		srv := httptest.NewUnstartedServer(c.h)
+		if c.tls {
+			if c.mtls {
+				srv.TLS = &tls.Config{ClientAuth: tls.RequireAndVerifyClientCert}
+			}
+			srv.StartTLS()
+		} else {
+			srv.Start()
+		}
+		h, p := hostPort(t, srv.URL)
+		id := Identify(context.Background(), h, p, Options{Timeout: 2 * time.Second})
+		srv.Close()
+		if id.Role != c.role || id.TLS != c.wantTLS || !strings.Contains(id.Answer, c.answer) {
+			t.Errorf("%s: got %+v, want role %q TLS %v answer containing %q", c.name, id, c.role, c.wantTLS, c.answer)
+		}
+	}
+	// Nothing listening.
+	ln, _ := net.Listen("tcp", "127.0.0.1:0")
+	h, p := hostPort(t, "http://"+ln.Addr().String())
+	ln.Close()
+	if id := Identify(context.Background(), h, p, Options{Timeout: time.Second}); id.Role != "" || !strings.Contains(id.Answer, "connection refused") {
+		t.Errorf("closed port: %+v", id)
+	}
+}
+
+// docker's quoted line carries the installed CLI's API version.
+func TestDockerLineAPIVersion(t *testing.T) {
+	srv := httptest.NewUnstartedServer(http.NotFoundHandler())
+	srv.TLS = &tls.Config{ClientAuth: tls.RequireAnyClientCert}
+	srv.Config.ErrorLog = log.New(io.Discard, "", 0)
+	srv.StartTLS()
+	defer srv.Close()
+	h, p := hostPort(t, srv.URL)
+	for _, v := range []string{"1.50", "1.41"} {
+		res := Probe(context.Background(), Target{Role: RoleDaemon, Host: h, Port: p}, Client{TLS: true, SkipVerify: true}, Options{Timeout: 2 * time.Second, APIVersion: func() string { return v }})
+		if !strings.Contains(res.DockerError, "/v"+v+"/") {
+			t.Errorf("APIVersion %s: docker line %q", v, res.DockerError)
+		}
+	}
+}
+
+// A plain client meeting an HTTP error is not told that TLS worked.
+func TestPlainHTTPErrorWording(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Error(w, "nope", http.StatusInternalServerError)
+	}))
+	defer srv.Close()
+	h, p := hostPort(t, srv.URL)
+	res := Probe(context.Background(), Target{Role: RoleDaemon, Host: h, Port: p}, Client{}, Options{Timeout: 2 * time.Second})
+	if res.Outcome != OutcomeHTTPError || !strings.HasPrefix(res.Cause, "the plain-HTTP request failed (no TLS was spoken): ") ||
+		strings.Contains(res.Fix, "the the") || !strings.Contains(res.Fix, "check that this port belongs to the daemon") {
+		t.Errorf("outcome %s cause %q fix %q", res.Outcome, res.Cause, res.Fix)
+	}
+}
