@@ -43,6 +43,11 @@ type Client struct {
 	// ConfigErr is an error the client itself meets before connecting (a
 	// missing ca.pem): the probe reports it and connects nowhere.
 	ConfigErr error
+	// ContainerdStore: the client is a dockerd with the containerd image
+	// store, which reaches registries through containerd's resolver: no
+	// /v2/ ping, and its errors read `failed to do request: Head
+	// "https://HOST/v2/REPO/blobs/sha256:…": …` (a push's first request).
+	ContainerdStore bool
 
 	prep *prepared
 }

@@ -644,13 +644,20 @@ func (r *Result) dockerLine(ctx context.Context, o Options, conn net.Conn, cause
 	})
 	defer hc.CloseIdleConnections()
 	if r.Target.Role == RoleRegistry {
-		req, err := http.NewRequestWithContext(ctx, http.MethodGet, "https://"+r.Target.HostPort()+"/v2/", nil)
+		method, u, prefix := http.MethodGet, "https://"+r.Target.HostPort()+"/v2/", ""
+		if r.client.ContainerdStore {
+			// containerd's resolver (core/remotes/docker/pusher.go): a
+			// push starts with HEAD on the first layer's blob; the
+			// repository and digest are the user's image's.
+			method, u, prefix = http.MethodHead, "https://"+r.Target.HostPort()+"/v2/"+RepoPlaceholder+"/blobs/sha256:"+DigestPlaceholder, "failed to do request: "
+		}
+		req, err := http.NewRequestWithContext(ctx, method, u, nil)
 		if err != nil {
 			return "Error response from daemon: " + err.Error()
 		}
 		resp, err := hc.Do(req)
 		if err != nil {
-			return "Error response from daemon: " + err.Error()
+			return "Error response from daemon: " + prefix + err.Error()
 		}
 		resp.Body.Close()
 		return ""
@@ -669,6 +676,14 @@ func (r *Result) dockerLine(ctx context.Context, o Options, conn net.Conn, cause
 	}
 	return ""
 }
+
+// RepoPlaceholder and DigestPlaceholder stand in a containerd-store line
+// for the repository and layer digest of the image being pushed, which a
+// probe of the registry cannot know.
+const (
+	RepoPlaceholder   = "REPOSITORY"
+	DigestPlaceholder = "DIGEST"
+)
 
 // pinnedLine is docker's line for a request that failed before the
 // client could negotiate, with the installed CLI's API version in the URL:
