@@ -10,6 +10,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/url"
 	"strings"
 	"sync"
 	"time"
@@ -571,7 +572,7 @@ func (r *Result) registryGet(ctx context.Context, o Options, hc *http.Client) er
 	}
 	resp, err := hc.Do(req)
 	if err != nil {
-		r.DockerError = "Error response from daemon: " + err.Error()
+		r.DockerError = r.registryLine(err)
 		return err
 	}
 	defer resp.Body.Close()
@@ -644,20 +645,13 @@ func (r *Result) dockerLine(ctx context.Context, o Options, conn net.Conn, cause
 	})
 	defer hc.CloseIdleConnections()
 	if r.Target.Role == RoleRegistry {
-		method, u, prefix := http.MethodGet, "https://"+r.Target.HostPort()+"/v2/", ""
-		if r.client.ContainerdStore {
-			// containerd's resolver (core/remotes/docker/pusher.go): a
-			// push starts with HEAD on the first layer's blob; the
-			// repository and digest are the user's image's.
-			method, u, prefix = http.MethodHead, "https://"+r.Target.HostPort()+"/v2/"+RepoPlaceholder+"/blobs/sha256:"+DigestPlaceholder, "failed to do request: "
-		}
-		req, err := http.NewRequestWithContext(ctx, method, u, nil)
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, "https://"+r.Target.HostPort()+"/v2/", nil)
 		if err != nil {
 			return "Error response from daemon: " + err.Error()
 		}
 		resp, err := hc.Do(req)
 		if err != nil {
-			return "Error response from daemon: " + prefix + err.Error()
+			return r.registryLine(err)
 		}
 		resp.Body.Close()
 		return ""
@@ -675,6 +669,22 @@ func (r *Result) dockerLine(ctx context.Context, o Options, conn net.Conn, cause
 		return err.Error()
 	}
 	return ""
+}
+
+// registryLine is what docker push prints when dockerd's request to the
+// registry fails with err (a *url.Error from GET /v2/): moby's classic
+// store pings /v2/ first; with the containerd image store, containerd's
+// resolver (core/remotes/docker/pusher.go, fetcher) pings nothing, a push
+// starts with HEAD on its first layer's blob, and the resolver wraps the
+// transport's error as "failed to do request: " (the repository and digest
+// are the user's image's: placeholders).
+func (r *Result) registryLine(err error) string {
+	var ue *url.Error
+	if r.client.ContainerdStore && errors.As(err, &ue) {
+		u := "https://" + r.Target.HostPort() + "/v2/" + RepoPlaceholder + "/blobs/sha256:" + DigestPlaceholder
+		return "Error response from daemon: failed to do request: " + (&url.Error{Op: "Head", URL: u, Err: ue.Err}).Error()
+	}
+	return "Error response from daemon: " + err.Error()
 }
 
 // RepoPlaceholder and DigestPlaceholder stand in a containerd-store line

@@ -348,6 +348,15 @@ func TestProbeRegistryOutcomes(t *testing.T) {
 			docker: []string{"Error response from daemon: Get \"https://127.0.0.1:", "/v2/\": tls: failed to verify certificate: x509: certificate signed by unknown authority"}},
 		{name: "not a registry", role: RoleRegistry, port: notReg, client: caOnly, want: OutcomeNotRegistry},
 	})
+	// dockerd with the containerd image store: containerd's resolver's line.
+	caOnlyCtd, noneCtd := caOnly, none
+	caOnlyCtd.ContainerdStore, noneCtd.ContainerdStore = true, true
+	runCases(t, []probeCase{
+		{name: "containerd store, no client pair", role: RoleRegistry, port: reg, client: caOnlyCtd, want: OutcomeClientCertMissing,
+			docker: []string{"Error response from daemon: failed to do request: Head \"https://127.0.0.1:", "/v2/REPOSITORY/blobs/sha256:DIGEST\": remote error: tls: certificate required"}},
+		{name: "containerd store, no certs.d", role: RoleRegistry, port: reg, client: noneCtd, want: OutcomeServerUnknownCA,
+			docker: []string{"Error response from daemon: failed to do request: Head \"https://127.0.0.1:", "/v2/REPOSITORY/blobs/sha256:DIGEST\": tls: failed to verify certificate: x509: certificate signed by unknown authority"}},
+	})
 	// The classic loader's own errors for broken certs.d contents.
 	_, err := ClientFromCertsDir(certsd(map[string][]byte{"ca.cert": pki.EncodeCert(w.caA.Cert)}))
 	if err == nil || err.Error() != "missing key ca.key for client certificate ca.cert. CA certificates must use the extension .crt" {
