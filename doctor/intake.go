@@ -135,6 +135,10 @@ func decideKind(ctx context.Context, opts Options, in string, io IntakeOptions, 
 	}
 	id := probe.Identify(ctx, t.Host, t.Port, io.Probe)
 	identified[t.Addr()] = &id
+	if id.NeedsClientCert && id.Role == probe.RoleRegistry {
+		rt, err := probe.ParseTarget(s, true)
+		return rt, KindRegistry, id.Answer, err
+	}
 	if id.NeedsClientCert {
 		// Registries that demand client certificates have a registry
 		// directory (above); the client setups' probes tell the rest.

@@ -51,10 +51,35 @@ func Identify(ctx context.Context, host string, port int, o Options) Identity {
 		return Identity{Answer: "nothing answered: " + err.Error()}
 	}
 	conn.SetDeadline(time.Now().Add(o.Timeout))
-	tc := tls.Client(conn, &tls.Config{InsecureSkipVerify: true, ServerName: host})
+	// ALPN is offered as any HTTP client offers it: the protocol the
+	// server picks is read from the handshake even when the server then
+	// rejects the absent client certificate.
+	alpn := ""
+	tc := tls.Client(conn, &tls.Config{InsecureSkipVerify: true, ServerName: host, NextProtos: []string{"h2", "http/1.1"},
+		VerifyConnection: func(cs tls.ConnectionState) error {
+			alpn = cs.NegotiatedProtocol
+			return nil
+		}})
 	herr := tc.Handshake()
 	conn.Close()
 	id := Identity{}
+	// clientCertRole decides the kind of an endpoint that will not answer
+	// without a client certificate. dockerd serves its API through a
+	// tls.NewListener whose configuration offers no ALPN (moby
+	// daemon/listeners, go-connections sockets), so it never negotiates a
+	// protocol; the distribution registry (2.7+: NextProtos h2, http/1.1)
+	// and the proxies registries run behind (nginx, Harbor) pick h2 or
+	// http/1.1. A negotiated protocol is therefore a web server, not
+	// dockerd: for a bare host:port, a registry.
+	clientCertRole := func(answer string) Identity {
+		id.TLS, id.NeedsClientCert = true, true
+		id.Answer = answer
+		if alpn != "" {
+			id.Role = RoleRegistry
+			id.Answer += "; it negotiated " + alpn + " (ALPN), which dockerd's API never does: a registry"
+		}
+		return id
+	}
 	scheme := "http"
 	var rh tls.RecordHeaderError
 	switch {
@@ -63,10 +88,12 @@ func Identify(ctx context.Context, host string, port int, o Options) Identity {
 	case errors.As(herr, &rh):
 		// Not TLS: ask over plain HTTP.
 	case isAlert(herr):
+		a := alertText(herr)
+		if a == "certificate required" || a == "bad certificate" || a == "handshake failure" {
+			return clientCertRole("a TLS endpoint that refused the handshake (" + herr.Error() + ")")
+		}
 		id.TLS = true
 		id.Answer = "a TLS endpoint that refused the handshake (" + herr.Error() + ")"
-		a := alertText(herr)
-		id.NeedsClientCert = a == "certificate required" || a == "bad certificate" || a == "handshake failure"
 		return id
 	default:
 		id.Answer = "the endpoint answered neither TLS nor HTTP: " + herr.Error()
@@ -93,9 +120,7 @@ func Identify(ctx context.Context, host string, port int, o Options) Identity {
 			if a := alertText(err); a != "" {
 				// TLS 1.3: the server judges the (absent) client
 				// certificate after the handshake.
-				id.Answer = "a TLS endpoint that demands a client certificate (remote error: tls: " + a + ")"
-				id.NeedsClientCert = true
-				return id
+				return clientCertRole("a TLS endpoint that demands a client certificate (remote error: tls: " + a + ")")
 			}
 			seen = append(seen, fmt.Sprintf("%s: %v", p, err))
 			continue

@@ -60,7 +60,9 @@ func TestIdentify(t *testing.T) {
 		{"plain registry", registry, false, false, RoleRegistry, "/v2/ answered with Docker-Distribution-Api-Version registry/2.0", false},
 		{"TLS registry", registry, true, false, RoleRegistry, "https://", true},
 		{"web server", other, false, false, "", "/_ping: 404 Not Found from nginx/1.25; /v2/: 404 Not Found from nginx/1.25", false},
-		{"mTLS", daemon, true, true, "", "demands a client certificate", true},
+		// A web server that demands a client certificate negotiates
+		// ALPN (httptest: http/1.1; the distribution registry: h2).
+		{"mTLS web server", registry, true, true, RoleRegistry, "demands a client certificate (remote error: tls: certificate required); it negotiated http/1.1 (ALPN), which dockerd's API never does: a registry", true},
 	}
 	for _, c := range cases {
 		srv := httptest.NewUnstartedServer(c.h)
@@ -77,6 +79,28 @@ func TestIdentify(t *testing.T) {
 		srv.Close()
 		if id.Role != c.role || id.TLS != c.wantTLS || !strings.Contains(id.Answer, c.answer) {
 			t.Errorf("%s: got %+v, want role %q TLS %v answer containing %q", c.name, id, c.role, c.wantTLS, c.answer)
+		}
+	}
+	// dockerd's API listener (tls.NewListener, no NextProtos) demanding a
+	// client certificate, with TLS 1.3 and 1.2: no protocol negotiated,
+	// the kind stays open.
+	for _, maxV := range []uint16{tls.VersionTLS13, tls.VersionTLS12} {
+		ref := httptest.NewUnstartedServer(daemon)
+		ref.StartTLS()
+		cert := ref.TLS.Certificates
+		ref.Close()
+		raw, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		ln := tls.NewListener(raw, &tls.Config{Certificates: cert, ClientAuth: tls.RequireAndVerifyClientCert, MaxVersion: maxV})
+		hs := &http.Server{Handler: daemon, ErrorLog: log.New(io.Discard, "", 0)}
+		go hs.Serve(ln)
+		h, p := hostPort(t, "https://"+raw.Addr().String())
+		id := Identify(context.Background(), h, p, Options{Timeout: 2 * time.Second})
+		hs.Close()
+		if id.Role != "" || !id.TLS || !id.NeedsClientCert || strings.Contains(id.Answer, "ALPN") {
+			t.Errorf("dockerd-like listener (max TLS %x): %+v", maxV, id)
 		}
 	}
 	// Nothing listening.

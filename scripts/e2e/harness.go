@@ -1123,6 +1123,9 @@ type RegistryOpts struct {
 	// Plain serves plain HTTP on 127.0.0.1 of the namespace's network (the
 	// usual CI registry on localhost); no certificate is needed.
 	Plain bool
+	// Loopback serves TLS on 127.0.0.1 of the namespace's network, where
+	// dockerd treats the registry as insecure.
+	Loopback bool
 }
 
 // Registry is a running distribution registry serving HTTPS.
@@ -1173,7 +1176,7 @@ func StartRegistry(t testing.TB, opts RegistryOpts) *Registry {
 	ns.nextPort++
 	ns.hostMu.Unlock()
 	ip := ns.IP
-	if opts.Plain {
+	if opts.Plain || opts.Loopback {
 		ip = "127.0.0.1"
 	}
 	r := &Registry{
