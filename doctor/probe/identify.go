@@ -64,19 +64,19 @@ func Identify(ctx context.Context, host string, port int, o Options) Identity {
 	conn.Close()
 	id := Identity{}
 	// clientCertRole decides the kind of an endpoint that will not answer
-	// without a client certificate. dockerd serves its API through a
-	// tls.NewListener whose configuration offers no ALPN (moby
-	// daemon/listeners, go-connections sockets), so it never negotiates a
-	// protocol; the distribution registry (2.7+: NextProtos h2, http/1.1)
-	// and the proxies registries run behind (nginx, Harbor) pick h2 or
-	// http/1.1. A negotiated protocol is therefore a web server, not
-	// dockerd: for a bare host:port, a registry.
+	// without a client certificate. dockerd serves its API through
+	// go-connections' sockets.NewTCPSocket, which pins NextProtos to
+	// http/1.1 (the API hijacks connections for attach and exec: never
+	// HTTP/2); the distribution registry (2.7+) offers h2 and http/1.1.
+	// An endpoint that picks h2 is therefore not dockerd: for a bare
+	// host:port, a registry. http/1.1 or none says nothing (a registry
+	// behind a proxy without HTTP/2 picks http/1.1 as well).
 	clientCertRole := func(answer string) Identity {
 		id.TLS, id.NeedsClientCert = true, true
 		id.Answer = answer
-		if alpn != "" {
+		if alpn == "h2" {
 			id.Role = RoleRegistry
-			id.Answer += "; it negotiated " + alpn + " (ALPN), which dockerd's API never does: a registry"
+			id.Answer += "; it negotiated HTTP/2 (ALPN h2), which dockerd's API never does: a registry"
 		}
 		return id
 	}
