@@ -4,7 +4,10 @@ import (
 	"context"
 	"crypto/tls"
 	"crypto/x509"
+	"encoding/json"
+	"net"
 	"net/http"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -57,7 +60,21 @@ func DaemonFacts(ctx context.Context, opts Options, timeout time.Duration) (load
 	if err != nil {
 		return loader.DockerdFacts{}, false
 	}
-	return factsFromInfo(res.Info.ServerVersion, res.Info.Driver, res.Info.DriverStatus), true
+	f := factsFromInfo(res.Info.ServerVersion, res.Info.Driver, res.Info.DriverStatus)
+	if rc := res.Info.RegistryConfig; rc != nil {
+		reg := &loader.DockerdRegistryConfig{Major: f.Major, FromInfo: true, Mirrors: rc.Mirrors}
+		for _, p := range rc.InsecureRegistryCIDRs {
+			reg.Insecure = append(reg.Insecure, p.String())
+		}
+		for name, ic := range rc.IndexConfigs {
+			if ic != nil && !ic.Secure {
+				reg.Insecure = append(reg.Insecure, name)
+			}
+		}
+		sort.Strings(reg.Insecure)
+		f.Registry = reg
+	}
+	return f, true
 }
 
 // factsFromInfo reads /info's answer: the image store is the containerd
@@ -90,10 +107,56 @@ func MajorVersion(v string) int {
 // probe: the same choice as the static certs.d checks (the daemon's /info
 // when the caller asked it, daemon.json's features and dockerd's flags,
 // the version).
-func liveSelection(opts Options) loader.Selection {
+func liveSelection(opts Options) (loader.Selection, *daemonInfo) {
 	r := &runner{o: &opts}
 	d := r.inspectDaemon()
-	return dockerdSelection(&opts, d)
+	return dockerdSelection(&opts, d), d
+}
+
+// registryConfig is dockerd's registry configuration: the running
+// daemon's (/info) when it answered, else daemon.json's
+// "insecure-registries" and "registry-mirrors" with the --insecure-registry
+// and --registry-mirror flags of its unit. explicit says whether the user
+// configured any (dockerd with the containerd image store applies its own
+// insecure rules only then: moby daemon/hosts.go RegistryHosts).
+func registryConfig(opts *Options, d *daemonInfo) (cfg loader.DockerdRegistryConfig, explicit bool) {
+	if rc := opts.Dockerd.Registry; rc != nil {
+		cfg = *rc
+		defaults := loader.DefaultInsecureCIDRs(cfg.Major)
+		for _, e := range cfg.Insecure {
+			if !containsStr(defaults, e) {
+				explicit = true
+			}
+		}
+		return cfg, explicit || len(cfg.Mirrors) > 0
+	}
+	cfg.Major = opts.Dockerd.Major
+	if d != nil {
+		for key, dst := range map[string]*[]string{"insecure-registries": &cfg.Insecure, "registry-mirrors": &cfg.Mirrors} {
+			if raw, ok := d.jsonKeys[key]; ok {
+				var l []string
+				if json.Unmarshal(raw, &l) == nil {
+					*dst = append(*dst, l...)
+				}
+			}
+		}
+		cfg.Insecure = append(cfg.Insecure, d.flagVals["insecure-registry"]...)
+		cfg.Mirrors = append(cfg.Mirrors, d.flagVals["registry-mirror"]...)
+	}
+	return cfg, len(cfg.Insecure) > 0 || len(cfg.Mirrors) > 0
+}
+
+// registryInsecurity is dockerd's answer for t with the rules sel picked.
+func registryInsecurity(opts *Options, d *daemonInfo, sel loader.Selection, indexName string) loader.Insecurity {
+	cfg, explicit := registryConfig(opts, d)
+	lookup := net.LookupIP
+	if opts.Root != "" && opts.Root != "/" {
+		lookup = nil // another machine's names
+	}
+	if sel.Rules == loader.RulesContainerd {
+		return loader.ContainerdStoreInsecure(cfg, indexName, explicit, lookup)
+	}
+	return loader.MobyInsecure(cfg, indexName, lookup)
 }
 
 var noTracingOpt = client.WithTraceProvider(noop.NewTracerProvider())

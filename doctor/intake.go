@@ -62,15 +62,9 @@ func Intake(ctx context.Context, opts Options, inputs []string, io IntakeOptions
 		case KindNotDocker:
 			info.Target = "tcp://" + t.HostPort()
 		case KindRegistry:
-			regs := RegistryTargets(opts, t, io.Rootless)
-			if id := identified[t.Addr()]; id != nil && !id.TLS && isLoopback(t.Host) {
-				// dockerd treats loopback registries as insecure: plain
-				// HTTP, no certificate checks, certs.d not read.
-				regs = []LiveTarget{{Target: t, Profile: ProfileDocker,
-					Client: probe.Client{Source: "dockerd (a loopback registry is insecure: plain HTTP)"},
-					Setup:  "dockerd, which uses plain HTTP for a loopback registry"}}
-			}
-			live = append(live, regs...)
+			// dockerd's insecure registries (loopback by default,
+			// insecure-registries) are RegistryTargets' to model.
+			live = append(live, RegistryTargets(opts, t, io.Rootless)...)
 		default:
 			for _, s := range cache.daemonSetups(opts, t, io.Alternatives) {
 				k := s.ep.Context + "\x00" + setupKey(s.ep)

@@ -257,9 +257,15 @@ const (
 // image store, containerd's hosts loader on the same directory (hosts.toml
 // honoured), whose errors the probe then words as containerd's resolver.
 func RegistryTargets(opts Options, t probe.Target, rootless bool) []LiveTarget {
-	sel := liveSelection(opts)
+	sel, d := liveSelection(opts)
+	in := registryInsecurity(&opts, d, sel, t.HostPort())
 	var c probe.Client
-	if sel.Rules == loader.RulesContainerd && !rootless {
+	if in.Insecure && !in.ReadsCertsD {
+		// moby's classic store: no certs.d for an insecure registry
+		// (registry.newTLSConfig), no verification, plain HTTP fallback.
+		c = probe.Client{TLS: true, SkipVerify: true, SystemRoots: true,
+			Source: "dockerd, which treats " + t.HostPort() + " as an insecure registry (" + in.Why + ") and reads no certs.d for it"}
+	} else if sel.Rules == loader.RulesContainerd && !rootless {
 		var ok bool
 		var err error
 		c, ok, err = containerdClientIn(opts, t, layout.DockerCertsDir)
@@ -276,6 +282,9 @@ func RegistryTargets(opts Options, t probe.Target, rootless bool) []LiveTarget {
 		if err != nil {
 			c.ConfigErr = err
 		}
+	}
+	if in.Insecure {
+		c.Insecure, c.SkipVerify = in.Why, true
 	}
 	c.Source += "; read with " + dockerdRulesName(sel)
 	out := []LiveTarget{{Target: t, Client: c, Profile: ProfileDocker}}

@@ -48,6 +48,10 @@ type Client struct {
 	// /v2/ ping, and its errors read `failed to do request: Head
 	// "https://HOST/v2/REPO/blobs/sha256:…": …` (a push's first request).
 	ContainerdStore bool
+	// Insecure says why dockerd treats the registry as insecure ("" when
+	// it does not): it then skips verification (SkipVerify) and, when the
+	// registry answers plain HTTP, falls back to it.
+	Insecure string
 
 	prep *prepared
 }

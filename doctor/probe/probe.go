@@ -299,6 +299,11 @@ func (r *Result) run(ctx context.Context, o Options) {
 	r.stage(StageHandshake, start, herr)
 	if herr != nil {
 		r.classifyHandshake(herr)
+		if r.Outcome == OutcomePlainHTTPServer && r.Target.Role == RoleRegistry && c.Insecure != "" {
+			// dockerd's fallback for an insecure registry: plain HTTP.
+			r.plainRegistry(ctx, o)
+			return
+		}
 		if r.Outcome == OutcomeHandshakeFailed || r.Outcome == OutcomeTLSVersion {
 			r.retryVersions(ctx, addrs, cfg, o)
 		}
@@ -669,6 +674,35 @@ func (r *Result) dockerLine(ctx context.Context, o Options, conn net.Conn, cause
 		return err.Error()
 	}
 	return ""
+}
+
+// plainRegistry asks an insecure registry that answered TLS with plain
+// HTTP for /v2/ over plain HTTP, as dockerd's fallback endpoint does.
+func (r *Result) plainRegistry(ctx context.Context, o Options) {
+	ctx, cancel := context.WithTimeout(ctx, o.Timeout)
+	defer cancel()
+	hc := &http.Client{Timeout: o.Timeout, Transport: &http.Transport{Proxy: nil, DisableKeepAlives: true}}
+	defer hc.CloseIdleConnections()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+r.Target.HostPort()+"/v2/", nil)
+	if err != nil {
+		return
+	}
+	resp, err := hc.Do(req)
+	if err != nil {
+		r.Outcome, r.Stage, r.Err = "", "", ""
+		r.fail(StageHTTP, OutcomeHTTPError, err)
+		r.DockerError = "Error response from daemon: " + err.Error()
+		return
+	}
+	resp.Body.Close()
+	r.Evidence.HTTPStatus = resp.StatusCode
+	r.Evidence.RegistryAPI = resp.Header.Get("Docker-Distribution-Api-Version")
+	r.Outcome, r.Stage, r.Err = "", "", ""
+	if r.Evidence.RegistryAPI == "" {
+		r.fail(StageHTTP, OutcomeNotRegistry, fmt.Errorf("GET /v2/ answered %s without a Docker-Distribution-Api-Version header: not a registry", resp.Status))
+		return
+	}
+	r.Outcome = OutcomeOKPlain
 }
 
 // registryLine is what docker push prints when dockerd's request to the

@@ -45,6 +45,9 @@ type DockerdFacts struct {
 	// Version and Driver are /info's ServerVersion and Driver, for
 	// messages ("" when unknown).
 	Version, Driver string
+	// Registry is the running daemon's registry configuration (/info
+	// RegistryConfig), nil when not asked.
+	Registry *DockerdRegistryConfig
 	// Source says where the facts came from when not from /info
 	// ("dockerd --version"), for messages.
 	Source string
