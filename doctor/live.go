@@ -286,6 +286,7 @@ func RegistryTargets(opts Options, t probe.Target, rootless bool) []LiveTarget {
 	if in.Insecure {
 		c.Insecure, c.SkipVerify = in.Why, true
 	}
+	c.LegacyErrors = sel.Moby == loader.Moby20
 	c.Source += "; read with " + dockerdRulesName(sel)
 	out := []LiveTarget{{Target: t, Client: c, Profile: ProfileDocker}}
 	if c, ok, err := containerdClientFor(opts, t); ok {

@@ -52,6 +52,11 @@ type Client struct {
 	// it does not): it then skips verification (SkipVerify) and, when the
 	// registry answers plain HTTP, falls back to it.
 	Insecure string
+	// LegacyErrors: the dockerd is 20.10 or older, whose vendored
+	// distribution client words a registry's non-JSON error body as a JSON
+	// parse error ("error parsing HTTP 400 response body: …"); newer ones
+	// say "unknown: BODY".
+	LegacyErrors bool
 
 	prep *prepared
 }

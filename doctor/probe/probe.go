@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/tls"
 	"crypto/x509"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -179,8 +180,74 @@ func Probe(ctx context.Context, t Target, c Client, o Options) *Result {
 	r := &Result{Target: t, client: c, now: o.Now}
 	defer o.step(t, "")
 	r.run(ctx, o)
+	if c.Insecure != "" && !c.ContainerdStore && t.Role == RoleRegistry && !r.Outcome.OK() && (r.Evidence.CertRequested || r.Evidence.TLSVersion != "") {
+		// moby's classic store tries an insecure registry's https
+		// endpoint, then its http one: docker prints the last error.
+		if line := r.insecureFallbackLine(ctx, o); line != "" {
+			r.DockerError = line
+		}
+	}
 	r.diagnose(o)
 	return r
+}
+
+// insecureFallbackLine is docker's error from an insecure registry's http
+// endpoint (moby registry/service_v2.go lookupV2Endpoints adds it after
+// https): the registry's answer to plain HTTP, worded by the daemon's
+// vendored distribution client (registry/client/errors.go
+// parseHTTPErrorResponse).
+func (r *Result) insecureFallbackLine(ctx context.Context, o Options) string {
+	ctx, cancel := context.WithTimeout(ctx, o.Timeout)
+	defer cancel()
+	hc := &http.Client{Timeout: o.Timeout, Transport: &http.Transport{Proxy: nil, DisableKeepAlives: true}}
+	defer hc.CloseIdleConnections()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+r.Target.HostPort()+"/v2/", nil)
+	if err != nil {
+		return ""
+	}
+	resp, err := hc.Do(req)
+	if err != nil {
+		return "Error response from daemon: " + err.Error()
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<16))
+	if resp.StatusCode < 400 {
+		return ""
+	}
+	if line := distributionError(resp.StatusCode, resp.Header.Get("Content-Type"), body, r.client.LegacyErrors); line != "" {
+		return "Error response from daemon: " + line
+	}
+	return ""
+}
+
+// distributionError words a registry's non-JSON error response as the
+// distribution client dockerd vendors does: 20.10's parses every body as
+// JSON; later ones (distribution 2.8.2+) take a body without a JSON
+// content type as the message of an error code chosen by the status.
+func distributionError(status int, contentType string, body []byte, legacy bool) string {
+	// A JSON body is parsed into the registry's error codes: not
+	// modelled here ("": the caller keeps the https endpoint's line).
+	if legacy {
+		var v any
+		if err := json.Unmarshal(body, &v); err != nil {
+			return fmt.Sprintf("error parsing HTTP %d response body: %s: %q", status, err.Error(), string(body))
+		}
+		return ""
+	}
+	mt, _, _ := strings.Cut(contentType, ";")
+	if mt = strings.TrimSpace(mt); mt == "application/json" || mt == "application/vnd.api+json" {
+		return ""
+	}
+	code := "unknown"
+	switch status {
+	case http.StatusUnauthorized:
+		code = "unauthorized"
+	case http.StatusForbidden:
+		code = "denied"
+	case http.StatusTooManyRequests:
+		code = "toomanyrequests"
+	}
+	return code + ": " + string(body)
 }
 
 func (r *Result) run(ctx context.Context, o Options) {

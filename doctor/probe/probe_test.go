@@ -419,3 +419,26 @@ func TestParseTarget(t *testing.T) {
 		}
 	}
 }
+
+func TestDistributionError(t *testing.T) {
+	body := []byte("Client sent an HTTP request to an HTTPS server.\n")
+	for _, c := range []struct {
+		status int
+		ct     string
+		legacy bool
+		want   string
+	}{
+		// As docker push prints them in the e2e matrix (dockerd 28.5, 20.10).
+		{400, "", false, "unknown: Client sent an HTTP request to an HTTPS server.\n"},
+		{400, "", true, `error parsing HTTP 400 response body: invalid character 'C' looking for beginning of value: "Client sent an HTTP request to an HTTPS server.\n"`},
+		{401, "text/plain", false, "unauthorized: Client sent an HTTP request to an HTTPS server.\n"},
+		{403, "", false, "denied: Client sent an HTTP request to an HTTPS server.\n"},
+		{429, "", false, "toomanyrequests: Client sent an HTTP request to an HTTPS server.\n"},
+		// JSON bodies are the registry's error codes: not modelled.
+		{400, "application/json; charset=utf-8", false, ""},
+	} {
+		if got := distributionError(c.status, c.ct, body, c.legacy); got != c.want {
+			t.Errorf("%d %q legacy %v: %q, want %q", c.status, c.ct, c.legacy, got, c.want)
+		}
+	}
+}

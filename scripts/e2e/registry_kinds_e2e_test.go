@@ -94,3 +94,68 @@ func TestClientCertRegistryIdentified(t *testing.T) {
 		}
 	})
 }
+
+// TestInsecureClientCertRegistry: a registry that demands a client
+// certificate, listed (by a CIDR of its address) in daemon.json
+// "insecure-registries", with the client pair in certs.d. moby's classic
+// store reads no certs.d for an insecure registry (registry.newTLSConfig),
+// so the push fails; the containerd image store reads certs.d and only
+// skips verification (daemon/hosts.go mergeLegacyConfig), so it succeeds.
+// The doctor, run as the user runs it, reaches docker's verdict in each
+// cell and says why.
+func TestInsecureClientCertRegistry(t *testing.T) {
+	Require(t)
+	ForEachCell(t, func(t *testing.T, c *Cell) {
+		ns := NewNetNamespace(t)
+		reg, dir := startClientCertRegistry(t, c, ns)
+		cidr := "fd00:e2e::/64" // NamespaceIP's network, as dockerd prints it
+		writeDaemonJSON(t, ns, map[string]any{"hosts": []string{"unix:///var/run/docker.sock"}, "insecure-registries": []string{cidr}})
+		d := StartDockerd(t, DockerdOpts{Cell: c, Namespace: ns})
+		mustDockerTLS(t, nil, "issue", "client", "--out", dir, "--ca-cert", filepath.Join(dir, "ca.pem"), "--ca-key", filepath.Join(dir, "ca-key.pem"))
+		for src, dst := range map[string]string{"ca.pem": "ca.crt", "cert.pem": "client.cert", "key.pem": "client.key"} {
+			copyFile(t, filepath.Join(dir, src), filepath.Join(reg.CertsDir(), dst), 0o600)
+		}
+		tarPath := filepath.Join(t.TempDir(), "tiny.tar")
+		writeTinyTar(t, tarPath)
+		ref := reg.Host + "/tiny:1"
+		if _, stderr, code := d.Docker("import", tarPath, ref); code != 0 {
+			t.Fatal(stderr)
+		}
+		_, stderr, code := d.NS.RunDocker(t, d.Env(), "push", ref)
+		want := "probe-ok"
+		if c.ContainerdStore {
+			if code != 0 {
+				t.Fatalf("cell %s: push to an insecure registry with certs.d (containerd store) failed: %s", c.Name, stderr)
+			}
+		} else {
+			if code == 0 {
+				t.Fatalf("cell %s: push to an insecure client-cert registry succeeded with the classic store", c.Name)
+			}
+			want = "probe-client-cert-missing"
+		}
+		out, _, _ := dockerTLSInNamespace(t, ns, append(d.Env(), "HOME="+t.TempDir()), "doctor", reg.Host, "--format", "json")
+		rep := parseReport(t, out)
+		if got := doctorVerdict(rep); got != want {
+			t.Fatalf("cell %s: doctor verdict %s, docker push's is %s:\n%s", c.Name, got, want, out)
+		}
+		i, _ := rep.find(want)
+		if f := rep.Findings[i]; !strings.Contains(f.Message, "insecure") || !strings.Contains(f.Message, cidr) {
+			t.Errorf("cell %s: %s does not say that dockerd treats the registry as insecure by %s: %s", c.Name, want, cidr, f.Message)
+		}
+		if code != 0 {
+			// docker push's last error is the http endpoint's (the
+			// registry's answer to plain HTTP, in the words of the
+			// daemon's distribution client: 20.10's differ).
+			dockerLine := normalisePushError(lastLine(stderr))
+			wantLine := `unknown: Client sent an HTTP request to an HTTPS server.`
+			if c.Name == "dockerd-20.10" {
+				wantLine = `error parsing HTTP 400 response body: invalid character 'C' looking for beginning of value: "Client sent an HTTP request to an HTTPS server.\n"`
+			}
+			if dockerLine != wantLine {
+				t.Errorf("cell %s: docker push printed\n  %q\nwant\n  %q", c.Name, dockerLine, wantLine)
+			}
+			got := normalisePushError(strings.TrimPrefix(rep.Findings[i].Docker, "Error response from daemon: "))
+			compareDoctorLine(t, c, "insecure client-cert push", got, dockerLine)
+		}
+	})
+}
