@@ -52,6 +52,12 @@ func Intake(ctx context.Context, opts Options, inputs []string, io IntakeOptions
 	// A fleet shares its client material: parse each distinct setup once.
 	prepared := map[string]probe.Client{}
 	cache := &setupCache{}
+	// dockerd's registry rules and configuration, read at the first
+	// registry target.
+	var dockerd *struct {
+		sel loader.Selection
+		d   *daemonInfo
+	}
 	for _, in := range inputs {
 		t, kind, why, err := decideKind(ctx, opts, in, io, identified)
 		if err != nil {
@@ -64,7 +70,14 @@ func Intake(ctx context.Context, opts Options, inputs []string, io IntakeOptions
 		case KindRegistry:
 			// dockerd's insecure registries (loopback by default,
 			// insecure-registries) are RegistryTargets' to model.
-			live = append(live, RegistryTargets(opts, t, io.Rootless)...)
+			if dockerd == nil {
+				sel, d := liveSelection(opts)
+				dockerd = &struct {
+					sel loader.Selection
+					d   *daemonInfo
+				}{sel, d}
+			}
+			live = append(live, registryTargets(opts, t, io.Rootless, dockerd.sel, dockerd.d)...)
 		default:
 			for _, s := range cache.daemonSetups(opts, t, io.Alternatives) {
 				k := s.ep.Context + "\x00" + setupKey(s.ep)

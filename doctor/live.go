@@ -258,6 +258,12 @@ const (
 // honoured), whose errors the probe then words as containerd's resolver.
 func RegistryTargets(opts Options, t probe.Target, rootless bool) []LiveTarget {
 	sel, d := liveSelection(opts)
+	return registryTargets(opts, t, rootless, sel, d)
+}
+
+// registryTargets is RegistryTargets with dockerd's rules and
+// configuration already read (once for all of an intake's targets).
+func registryTargets(opts Options, t probe.Target, rootless bool, sel loader.Selection, d *daemonInfo) []LiveTarget {
 	in := registryInsecurity(&opts, d, sel, t.HostPort())
 	var c probe.Client
 	if in.Insecure && !in.ReadsCertsD {
