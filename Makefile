@@ -6,20 +6,69 @@ BIN      := bin/docker-tls
 # Docker looks for CLI plugins in $DOCKER_CONFIG/cli-plugins (~/.docker/cli-plugins).
 PLUGIN_DIR ?= $(if $(DOCKER_CONFIG),$(DOCKER_CONFIG),$(HOME)/.docker)/cli-plugins
 
-.PHONY: all build install test unit e2e lint bench fuzz fixtures clean
+.PHONY: all build install test unit e2e lint bench fuzz fixtures clean cross cross-check release deb-e2e
+
+# The six release targets: make cross builds bin/docker-tls-GOOS-GOARCH[.exe].
+CROSS_TARGETS := linux/amd64 linux/arm64 darwin/amd64 darwin/arm64 windows/amd64 windows/arm64
 
 all: build
 
 build:
 	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./plugin
 
-install: build
+# make install: into your own plugin dir. System-wide, so that root and
+# `sudo docker tls` find it (root's docker does not look in your home):
+#   make build && sudo make install PLUGIN_DIR=/usr/local/lib/docker/cli-plugins
+# As root, install copies the bin/docker-tls that make build made (building
+# it only when it is missing), so sudo needs no Go and leaves no root-owned
+# build cache.
+install:
+	@if [ "$$(id -u)" != 0 ] || [ ! -x $(BIN) ]; then $(MAKE) --no-print-directory build; fi
 	mkdir -p $(PLUGIN_DIR)
 	install -m 0755 $(BIN) $(PLUGIN_DIR)/docker-tls
 	@echo "installed $(PLUGIN_DIR)/docker-tls: run 'docker tls doctor'"
 
-# Unit tests, then the end-to-end harness against a real dockerd and registry.
-test: build unit e2e
+# Unit tests, the other OSes' vet and test builds, then the end-to-end
+# harness against a real dockerd and registry.
+test: build unit cross-check e2e
+
+cross:
+	@set -e; for t in $(CROSS_TARGETS); do \
+		os=$${t%/*}; arch=$${t#*/}; ext=; [ $$os = windows ] && ext=.exe; \
+		echo "GOOS=$$os GOARCH=$$arch -> $(BIN)-$$os-$$arch$$ext"; \
+		CGO_ENABLED=0 GOOS=$$os GOARCH=$$arch $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN)-$$os-$$arch$$ext ./plugin; \
+	done
+
+# make release: archives for the six targets, a checksum file and the
+# docker-tls-plugin .deb and .rpm in dist/, by goreleaser in snapshot mode
+# (nothing is published). goreleaser is pinned and installed into bin/tools.
+GORELEASER_VERSION := v2.15.1
+GORELEASER := bin/tools/goreleaser
+$(GORELEASER).$(GORELEASER_VERSION):
+	GOBIN=$(CURDIR)/bin/tools $(GO) install github.com/goreleaser/goreleaser/v2@$(GORELEASER_VERSION)
+	touch $@
+
+release: $(GORELEASER).$(GORELEASER_VERSION)
+	DOCKER_TLS_COMMIT=$$(git rev-parse --short HEAD) $(GORELEASER) release --snapshot --clean
+	@ls -l dist/*.tar.gz dist/*.zip dist/*.deb dist/*.rpm dist/*checksums.txt
+
+# The .deb end to end, as root: dpkg -i, docker tls version as root and as
+# nobody with an empty home, dpkg -r removes every file (in a private mount
+# namespace over copies of the dpkg database and /usr/libexec).
+deb-e2e: release
+	bash scripts/pkgtest/deb.sh dist/docker-tls-plugin_*_$$(dpkg --print-architecture).deb
+
+# go vet and every package's test binary (built, not run) for macOS and
+# Windows. scripts/e2e is linux-only (namespaces, a real dockerd): its files
+# carry //go:build linux and the package is left out here.
+cross-check:
+	@set -e; for os in darwin windows; do \
+		echo "GOOS=$$os go vet ./... && go test -c (every package)"; \
+		pkgs=$$(GOOS=$$os $(GO) list ./... | grep -v /scripts/e2e); \
+		GOOS=$$os $(GO) vet $$pkgs; \
+		rm -rf bin/testc-$$os; mkdir -p bin/testc-$$os; \
+		GOOS=$$os $(GO) test -c -o bin/testc-$$os/ $$pkgs; \
+	done
 
 unit:
 	$(GO) vet ./...
@@ -63,4 +112,4 @@ fuzz:
 	done
 
 clean:
-	rm -rf bin .bench
+	rm -rf bin .bench dist

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io/fs"
 	"path"
+	"runtime"
 	"strings"
 
 	"github.com/docker-tls/docker-tls/pki"
@@ -192,10 +193,12 @@ func (r *runner) wrongFormat(t *tlsFile, what string, want pki.Kind) {
 	}
 }
 
-// keyMode warns about a private key readable by group or others.
+// keyMode warns about a private key readable by group or others. Not on
+// Windows: a file mode there (0666 or 0444) does not say who can read the
+// file (its DACL does), so the mode would flag every key.
 func (r *runner) keyMode(t *tlsFile, what string) {
 	perm := t.fi.Mode.Perm()
-	if perm&0o077 == 0 {
+	if perm&0o077 == 0 || runtime.GOOS == "windows" {
 		return
 	}
 	r.add(IDKeyPermissions, r.disp(t.fi.Path),

@@ -7,9 +7,10 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"os"
 	"path/filepath"
 	"reflect"
-	"slices"
+	"runtime"
 	"strings"
 
 	"github.com/docker-tls/docker-tls/pki"
@@ -32,6 +33,9 @@ type installDaemonOptions struct {
 	writeDropIn    bool
 	dryRun         bool
 	force          bool
+	// elsewhere: --dir or --daemon-json was given (files prepared for a
+	// daemon on another machine).
+	elsewhere bool
 }
 
 const defaultDaemonHost = "tcp://0.0.0.0:2376"
@@ -56,6 +60,7 @@ dockerd refuses to start with "hosts" in daemon.json; the command prints the
 systemd drop-in that resolves it (--write-dropin writes it).`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			o.elsewhere = cmd.Flags().Changed("dir") || cmd.Flags().Changed("daemon-json")
 			return runInstallDaemon(cmd.Context(), dockerCli, &o)
 		},
 	}
@@ -79,6 +84,10 @@ func runInstallDaemon(_ context.Context, dockerCli command.Cli, o *installDaemon
 		return err
 	}
 	w := dockerCli.Out()
+	ctxName, cliHost := cliEndpoint(dockerCli)
+	if err := desktopDaemon(runtime.GOOS, ctxName, cliHost, o.elsewhere); err != nil {
+		return err
+	}
 	def := func(v, name string) string {
 		if v != "" {
 			return v
@@ -170,42 +179,10 @@ func runInstallDaemon(_ context.Context, dockerCli command.Cli, o *installDaemon
 		return asInputError(err)
 	}
 	orig, _ := daemoncfg.Parse(jsonPath, oldJSON)
-	var notes []string
-	var existing []string
-	if _, err := cfg.Get(daemoncfg.KeyHosts, &existing); err != nil {
-		return inputError("%s: %v (expected a list of strings)", jsonPath, err)
-	}
-	merged := append([]string(nil), existing...)
-	if len(existing) == 0 && !slices.ContainsFunc(hosts, isLocalHost) {
-		merged = append(merged, defaultUnixHost)
-		notes = append(notes, "added "+defaultUnixHost+" to hosts so local docker commands keep working")
-	}
-	for _, h := range hosts {
-		if !slices.Contains(merged, h) {
-			merged = append(merged, h)
-		}
-	}
 	caDst := filepath.Join(dir, layout.DaemonCAFile)
 	certDst := filepath.Join(dir, layout.DaemonCertFile)
 	keyDst := filepath.Join(dir, layout.DaemonKeyFile)
-	set := func(k string, v any) {
-		if err == nil {
-			err = cfg.Set(k, v)
-		}
-	}
-	set(daemoncfg.KeyHosts, merged)
-	set(daemoncfg.KeyTLS, true)
-	set(daemoncfg.KeyTLSVerify, !o.noClientVerify)
-	set(daemoncfg.KeyTLSCert, certDst)
-	set(daemoncfg.KeyTLSKey, keyDst)
-	if o.noClientVerify {
-		if _, had := cfg.Raw(daemoncfg.KeyTLSCACert); had {
-			cfg.Delete(daemoncfg.KeyTLSCACert)
-			notes = append(notes, "removed tlscacert from daemon.json: without client verification it is not used")
-		}
-	} else {
-		set(daemoncfg.KeyTLSCACert, caDst)
-	}
+	notes, err := mergeDaemonTLS(cfg, jsonPath, hosts, caDst, certDst, keyDst, o.noClientVerify)
 	if err != nil {
 		return err
 	}
@@ -349,4 +326,35 @@ func tcpHostFor(c *x509.Certificate, hosts []string) string {
 		name = "[" + name + "]"
 	}
 	return "tcp://" + name + ":" + port
+}
+
+// cliEndpoint is the docker CLI's current context and daemon host, for
+// telling Docker Desktop apart; a CLI not initialised (no context store)
+// has only $DOCKER_HOST, and is not asked (it would print an error).
+func cliEndpoint(dockerCli command.Cli) (contextName, host string) {
+	contextName = dockerCli.CurrentContext()
+	if contextName == "" {
+		return "", os.Getenv("DOCKER_HOST")
+	}
+	return contextName, dockerCli.DockerEndpoint().Host
+}
+
+// desktopDaemon refuses to write a Linux dockerd's files when the docker CLI
+// talks to Docker Desktop (or runs on macOS or Windows, where there is no
+// such dockerd), unless --dir/--daemon-json say where the files go.
+func desktopDaemon(goos, contextName, host string, elsewhere bool) error {
+	if elsewhere {
+		return nil
+	}
+	desktop := layout.IsDesktop(goos, contextName, host)
+	if !desktop && goos != "windows" {
+		return nil
+	}
+	where := fmt.Sprintf("the docker CLI here talks to Docker Desktop (context %q, %s), whose daemon runs inside Desktop's VM: it is configured in Docker Desktop's Settings > Docker Engine, not from files on this machine, and Desktop does not expose it over TCP with TLS", contextName, host)
+	if !desktop {
+		where = "this is Windows: Docker Engine for Windows reads its configuration from %ProgramData%\\docker\\config\\daemon.json, which this command does not write"
+	}
+	return inputError("install daemon configures a Linux dockerd (%s, daemon.json) on this machine, but %s.\n"+
+		"To protect a remote Linux daemon, copy the server certificate, key and CA to that host and run 'sudo docker tls install daemon' there,\n"+
+		"or prepare the files here with --dir DIR --daemon-json DIR/daemon.json and copy DIR to the daemon host", layout.DefaultDaemonDir, where)
 }

@@ -157,6 +157,16 @@ func runInstallRegistry(ctx context.Context, dockerCli command.Cli, arg string, 
 	}
 
 	req := registry.Request{Host: host, Targets: targets, GOOS: o.goos, CertsDir: o.certsDir, Getenv: os.Getenv}
+	if runtime.GOOS != "linux" { // Desktop's per-user certs.d: macOS and Windows only (layout.RegistryCertsFor)
+		ctxName, h := cliEndpoint(dockerCli)
+		req.Desktop = layout.IsDesktop(runtime.GOOS, ctxName, h)
+	}
+	if rc := layout.RegistryCertsFor(runtime.GOOS, os.Getenv, req.Desktop); rc.CopiedIntoVM && o.certsDir == "" && slicesContains(targets, registry.TargetDocker) {
+		fmt.Fprintf(w, "Note: Docker Desktop: installing into %s, which Desktop copies into its VM when it starts (restart Docker Desktop afterwards)\n", rc.Dir)
+		if rc.CAInTrustStore {
+			fmt.Fprintf(w, "Note: Docker Desktop also trusts CAs from the %s: add the registry's CA there too if pulls still fail with \"certificate signed by unknown authority\"\n", trustStoreName(runtime.GOOS))
+		}
+	}
 	if slicesContains(targets, registry.TargetDocker) && o.certsDir == "" {
 		if o.rootlessSet {
 			req.Rootless = o.rootless
@@ -393,4 +403,12 @@ func slicesContains(ts []registry.Target, t registry.Target) bool {
 		}
 	}
 	return false
+}
+
+// trustStoreName names the OS trust store Docker Desktop reads CAs from.
+func trustStoreName(goos string) string {
+	if goos == "windows" {
+		return "Windows certificate store (certmgr: Trusted Root Certification Authorities)"
+	}
+	return "macOS keychain (security add-trusted-cert -d -r trustRoot -k /Library/Keychains/System.keychain ca.crt)"
 }

@@ -18,11 +18,10 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/docker-tls/docker-tls/doctor"
-	"golang.org/x/sys/unix"
+	"github.com/docker-tls/docker-tls/pki/fsutil"
 )
 
 // Kind is what an action does.
@@ -199,7 +198,7 @@ func describe(p string) (Action, bool, error) {
 }
 
 func hashFile(p string) (string, int64, error) {
-	f, err := os.OpenFile(p, os.O_RDONLY|syscall.O_NOFOLLOW|syscall.O_NONBLOCK, 0)
+	f, err := fsutil.OpenNoFollow(p)
 	if err != nil {
 		return "", 0, err
 	}
@@ -342,19 +341,11 @@ func apply(a Action) error {
 	return fmt.Errorf("unknown fix kind %q", a.Kind)
 }
 
-// renameNoReplace renames within a directory and fails if to exists:
-// renameat2(RENAME_NOREPLACE), or link+unlink where the file system does
-// not support it.
+// renameNoReplace renames within a directory and fails if to exists
+// (fsutil.RenameNoReplace: renameat2(RENAME_NOREPLACE) on Linux,
+// renamex_np(RENAME_EXCL) on macOS, MoveFileEx without replace on Windows).
 func renameNoReplace(from, to string) error {
-	err := unix.Renameat2(unix.AT_FDCWD, from, unix.AT_FDCWD, to, unix.RENAME_NOREPLACE)
-	if errors.Is(err, unix.EINVAL) || errors.Is(err, unix.ENOSYS) || errors.Is(err, unix.ENOTSUP) {
-		if err = os.Link(from, to); err == nil {
-			err = os.Remove(from)
-		}
-	}
-	if errors.Is(err, fs.ErrExist) {
-		return fmt.Errorf("%s already exists", to)
-	}
+	err := fsutil.RenameNoReplace(from, to)
 	if err == nil {
 		syncDir(filepath.Dir(to))
 	}
@@ -363,14 +354,7 @@ func renameNoReplace(from, to string) error {
 
 // chmodNoFollow changes a regular file's mode through a descriptor opened
 // without following symbolic links.
-func chmodNoFollow(p string, mode fs.FileMode) error {
-	f, err := os.OpenFile(p, os.O_RDONLY|syscall.O_NOFOLLOW|syscall.O_NONBLOCK, 0)
-	if err != nil {
-		return err
-	}
-	defer f.Close()
-	return f.Chmod(mode)
-}
+func chmodNoFollow(p string, mode fs.FileMode) error { return fsutil.ChmodNoFollow(p, mode) }
 
 func syncDir(dir string) {
 	if d, err := os.Open(dir); err == nil {

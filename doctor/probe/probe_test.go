@@ -18,7 +18,6 @@ import (
 	"runtime"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -409,25 +408,5 @@ func TestParseTarget(t *testing.T) {
 		if _, err := ParseTarget(in, false); err == nil || err.Error() != want {
 			t.Errorf("ParseTarget(%q) = %v, want %q", in, err, want)
 		}
-	}
-}
-
-// TestClientFromCertsDirSpecialFiles: a FIFO named ca.crt in certs.d is an
-// error naming it, not a probe that blocks forever reading it.
-func TestClientFromCertsDirSpecialFiles(t *testing.T) {
-	dir := t.TempDir()
-	if err := syscall.Mkfifo(filepath.Join(dir, "ca.crt"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan error, 1)
-	go func() { _, err := ClientFromCertsDir(dir); done <- err }()
-	select {
-	case err := <-done:
-		want := filepath.Join(dir, "ca.crt") + " is a FIFO, expected a regular file"
-		if err == nil || err.Error() != want {
-			t.Errorf("err = %v, want %q", err, want)
-		}
-	case <-time.After(5 * time.Second):
-		t.Fatal("ClientFromCertsDir blocked on a FIFO")
 	}
 }

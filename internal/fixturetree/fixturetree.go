@@ -12,7 +12,6 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 )
 
@@ -88,7 +87,7 @@ func Materialise(tb testing.TB, name string) string {
 		case len(f) == 2 && f[0] == "fifo":
 			p := filepath.Join(dst, f[1])
 			os.MkdirAll(filepath.Dir(p), 0o755)
-			if err := syscall.Mkfifo(p, 0o644); err != nil {
+			if err := mkfifo(p, 0o644); err != nil {
 				tb.Fatal(err)
 			}
 		case len(f) == 3 && f[0] == "sparse":

@@ -13,7 +13,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"time"
 )
 
@@ -64,7 +63,7 @@ func EnsureDir(dir string, perm fs.FileMode) error {
 	if err := EnsureDir(filepath.Dir(dir), perm|0o100); err != nil && filepath.Dir(dir) != dir {
 		return err
 	}
-	if err := os.Mkdir(dir, perm); err != nil && !errors.Is(err, fs.ErrExist) {
+	if err := mkdir(dir, perm); err != nil && !errors.Is(err, fs.ErrExist) {
 		return fmt.Errorf("creating directory %s: %w", dir, err)
 	}
 	return nil
@@ -126,10 +125,8 @@ func WriteFile(path string, data []byte, perm fs.FileMode, force bool) (Result, 
 		}
 		if bytes.Equal(old, data) {
 			res.Outcome = Unchanged
-			if fi.Mode().Perm() != perm {
-				if err := os.Chmod(path, perm); err != nil {
-					return res, fmt.Errorf("setting mode of %s: %w", path, err)
-				}
+			if err := setMode(path, fi, perm); err != nil {
+				return res, fmt.Errorf("setting mode of %s: %w", path, err)
 			}
 			return res, nil
 		}
@@ -172,7 +169,7 @@ func writeTemp(dir, base string, data []byte, perm fs.FileMode) (string, error) 
 	var err error
 	for i := 0; i < 100; i++ {
 		name = filepath.Join(dir, fmt.Sprintf(".%s%s%d-%d", base, tmpMarker, os.Getpid(), time.Now().UnixNano()%1e9+int64(i)))
-		f, err = os.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_EXCL|syscall.O_NOFOLLOW, perm)
+		f, err = createExclusive(name, perm)
 		if !errors.Is(err, fs.ErrExist) {
 			break
 		}

@@ -136,16 +136,7 @@ func pluralFiles(n int) string {
 // explicit at the call site.
 func EnsureDirMode(dir string, mode fs.FileMode) error { return EnsureDir(dir, mode) }
 
-func dirOf(path string) string {
-	i := strings.LastIndexByte(path, '/')
-	switch {
-	case i < 0:
-		return "."
-	case i == 0:
-		return "/"
-	}
-	return path[:i]
-}
+func dirOf(path string) string { return filepath.Dir(path) }
 
 // linkedDir says why EnsureDir would refuse dir: dir, or the missing
 // parents it would create up to the first existing one, is a symbolic

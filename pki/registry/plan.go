@@ -110,7 +110,10 @@ type Request struct {
 	CertsDir string
 	// Rootless installs the docker target into rootless dockerd's certs.d.
 	Rootless bool
-	Getenv   func(string) string
+	// Desktop: the docker CLI talks to Docker Desktop, which reads the
+	// per-user certs.d on macOS and Windows (layout.RegistryCertsFor).
+	Desktop bool
+	Getenv  func(string) string
 	// CA is the registry's CA in PEM; nil installs none.
 	CA []byte
 	// ClientCert and ClientKey are the client pair in PEM; nil installs none.
@@ -171,10 +174,14 @@ func (r *Request) root(t Target) string {
 	if r.Rootless {
 		return layout.RootlessCertsDir(r.Getenv)
 	}
-	if runtime.GOOS == "windows" {
-		return layout.WindowsDockerCertsDir
+	return layout.RegistryCertsFor(runtime.GOOS, r.getenv(), r.Desktop).Dir
+}
+
+func (r *Request) getenv() func(string) string {
+	if r.Getenv != nil {
+		return r.Getenv
 	}
-	return layout.DockerCertsDir
+	return os.Getenv
 }
 
 func isDir(p string) bool {

@@ -1,3 +1,5 @@
+//go:build linux
+
 // Package e2e is the end-to-end test harness for docker-tls. It starts real
 // dockerd, containerd and docker-registry processes, isolated from the host's
 // Docker installation, and stops them again by PID.
@@ -917,17 +919,7 @@ func StartDockerd(t testing.TB, opts DockerdOpts) *Dockerd {
 		"--bridge=none",
 		"--userland-proxy=false",
 	}
-	if cell.GoTLS121 {
-		// dockerd 28 defaults to ip6tables=true, which wants iptables.
-		args = append(args, "--ip6tables=false")
-	}
-	if cell.ContainerdStore {
-		// The storage driver names the containerd snapshotter; the default,
-		// overlayfs, is what Docker 29 users get.
-		args = append(args, "--feature=containerd-snapshotter")
-	} else {
-		args = append(args, "--storage-driver=vfs")
-	}
+	args = append(args, cell.dockerdFlags()...)
 	args = append(args, opts.Args...)
 	cmd := ns.Command(cell.Dockerd, args...)
 	cmd.Env = cleanEnv("DOCKER_")
@@ -1069,6 +1061,24 @@ func (d *Dockerd) Stop() {
 
 // startContainerd runs a containerd whose state, root, socket and opt dirs are
 // all below dir.
+// dockerdFlags are the cell's own dockerd flags: the image store and what
+// the daemon version needs to stay off the host's network configuration.
+func (c *Cell) dockerdFlags() []string {
+	var args []string
+	if c.GoTLS121 {
+		// dockerd 28 defaults to ip6tables=true, which wants iptables.
+		args = append(args, "--ip6tables=false")
+	}
+	if c.ContainerdStore {
+		// The storage driver names the containerd snapshotter; the default,
+		// overlayfs, is what Docker 29 users get.
+		args = append(args, "--feature=containerd-snapshotter")
+	} else {
+		args = append(args, "--storage-driver=vfs")
+	}
+	return args
+}
+
 func startContainerd(t testing.TB, ns *Namespace, cell *Cell, dir, logPath string) *process {
 	t.Helper()
 	if err := os.MkdirAll(dir, 0o711); err != nil {

@@ -36,7 +36,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"syscall"
 	"text/tabwriter"
 	"time"
 )
@@ -253,9 +252,7 @@ func execute(j *job, dir string, env []string, devnull *os.File) (wall, cpu time
 		return 0, 0, 0, fmt.Errorf("job %s failed (%v): %s\n%s", j.name, err, strings.Join(argv, " "), msg)
 	}
 	st := cmd.ProcessState
-	if ru, ok := st.SysUsage().(*syscall.Rusage); ok {
-		rssKB = int64(ru.Maxrss) // kilobytes on Linux
-	}
+	rssKB = maxRSSKB(st)
 	return wall, st.UserTime() + st.SystemTime(), rssKB, nil
 }
 
