@@ -1059,8 +1059,6 @@ func (d *Dockerd) Stop() {
 	d.containerd.stop(d.t, stopGrace)
 }
 
-// startContainerd runs a containerd whose state, root, socket and opt dirs are
-// all below dir.
 // dockerdFlags are the cell's own dockerd flags: the image store and what
 // the daemon version needs to stay off the host's network configuration.
 func (c *Cell) dockerdFlags() []string {
@@ -1079,6 +1077,8 @@ func (c *Cell) dockerdFlags() []string {
 	return args
 }
 
+// startContainerd runs a containerd whose state, root, socket and opt dirs are
+// all below dir.
 func startContainerd(t testing.TB, ns *Namespace, cell *Cell, dir, logPath string) *process {
 	t.Helper()
 	if err := os.MkdirAll(dir, 0o711); err != nil {
