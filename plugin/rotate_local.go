@@ -278,7 +278,7 @@ func (r *localRotation) involved(c *x509.Certificate, ok bool) bool {
 func (r *localRotation) discover(daemonJSON string) error {
 	seen := map[string]bool{}
 	addTrust := func(t localTrust) {
-		key := t.path + "\x00" + t.context
+		key := "trust\x00" + t.path + "\x00" + t.context
 		if seen[key] || !(holds(t.data, r.old.Cert) || holds(t.data, r.next.Cert)) {
 			return
 		}
@@ -286,7 +286,7 @@ func (r *localRotation) discover(daemonJSON string) error {
 		r.trusts = append(r.trusts, t)
 	}
 	addPair := func(p localPair, certPEM []byte) {
-		key := p.certPath + "\x00" + p.context
+		key := "pair\x00" + p.certPath + "\x00" + p.context
 		if seen[key] {
 			return
 		}
@@ -438,7 +438,7 @@ func (r *localRotation) printPlan() {
 	fmt.Fprintf(w, "  old CA: %s\n", describeCert(r.old.Cert))
 	switch {
 	case r.resumed:
-		fmt.Fprintf(w, "  new CA: %s (resuming with %s after step %d/3)\n", describeCert(r.next.Cert), r.nextCert, r.done)
+		fmt.Fprintf(w, "  new CA: %s (resuming with %s at step %d/3)\n", describeCert(r.next.Cert), r.nextCert, r.done+1)
 	case r.dryRun:
 		fmt.Fprintf(w, "  new CA: a %s CA, to be written to %s\n", keyTypeOf(r.old.Cert.PublicKey), r.nextCert)
 	default:
@@ -494,7 +494,6 @@ func (r *localRotation) step(ctx context.Context, n int) error {
 		}
 		ctxFiles[name][file] = data
 	}
-	daemonChanged := false
 	caPath, keyPath := filepath.Join(r.dir, layout.DaemonCAFile), filepath.Join(r.dir, layout.CAKeyFile)
 	for _, t := range r.trusts {
 		want := r.bundleFor(t.data, n)
@@ -509,9 +508,6 @@ func (r *localRotation) step(ctx context.Context, n int) error {
 			continue
 		}
 		plan.Add(t.path, want, 0o644, t.what+": "+bundleNames(want))
-		if t.daemon && !bytes.Equal(want, t.data) {
-			daemonChanged = true
-		}
 	}
 	if n == 2 {
 		for _, p := range r.pairs {
@@ -536,7 +532,6 @@ func (r *localRotation) step(ctx context.Context, n int) error {
 			if err := addIssued(&plan, iss, p.certPath, p.keyPath, strings.TrimSuffix(p.what, " certificate")); err != nil {
 				return err
 			}
-			daemonChanged = daemonChanged || p.daemon
 		}
 	}
 	if n == 3 {
@@ -546,9 +541,6 @@ func (r *localRotation) step(ctx context.Context, n int) error {
 		}
 		plan.Add(caPath, pki.EncodeCert(r.next.Cert), 0o644, "the CA: the new one")
 		plan.Add(keyPath, keyPEM, 0o600, "the CA's private key: the new one")
-		for _, t := range r.trusts {
-			daemonChanged = daemonChanged || (t.daemon && t.path == caPath)
-		}
 	}
 	if r.dryRun {
 		for _, s := range plan.Preview(true) {
@@ -565,11 +557,13 @@ func (r *localRotation) step(ctx context.Context, n int) error {
 	names := mapsKeys(ctxFiles)
 	slices.Sort(names)
 	for _, name := range names {
-		if err := r.writeContext(name, ctxFiles[name]); err != nil {
+		if err := r.writeContext(name, ctxFiles[name], n); err != nil {
 			return err
 		}
 	}
-	if r.daemon != nil && daemonChanged {
+	// Every step restarts dockerd, also when its files were already
+	// written by a run that failed before the restart.
+	if r.daemon != nil {
 		if err := r.restartDaemon(ctx, n); err != nil {
 			return err
 		}
@@ -608,7 +602,7 @@ func bundleNames(bundle []byte) string {
 
 // writeContext replaces TLS files of a docker context, keeping the others
 // and its endpoint (the old files are kept as a backup).
-func (r *localRotation) writeContext(name string, files map[string][]byte) error {
+func (r *localRotation) writeContext(name string, files map[string][]byte, step int) error {
 	if err := refuseContextLinks(configDir(), name); err != nil {
 		return err
 	}
@@ -619,12 +613,24 @@ func (r *localRotation) writeContext(name string, files map[string][]byte) error
 			all[f] = data
 		}
 	}
+	old := map[string][]byte{}
+	for f, data := range all {
+		old[f] = data
+	}
 	for f, data := range files {
 		all[f] = data
 	}
-	backup, err := backupContextTLS(s, name)
-	if err != nil {
-		return err
+	// The old files, kept as install client keeps them (one directory
+	// per step: two steps may run within a second).
+	var bplan fsutil.Plan
+	backup := filepath.Join(ownDir(), "backup", fmt.Sprintf("context-%s-%s-ca-step%d", layout.ContextID(name)[:12], fsutil.Now().UTC().Format("20060102T150405"), step))
+	for f, data := range old {
+		if _, replaced := files[f]; replaced {
+			bplan.Add(filepath.Join(backup, f), data, 0o600, "backup of "+f)
+		}
+	}
+	if _, err := bplan.Apply(true); err != nil {
+		return fmt.Errorf("keeping a backup of context %q TLS material: %w", name, err)
 	}
 	if err := s.ResetEndpointTLSMaterial(name, docker.DockerEndpoint, &store.EndpointTLSData{Files: all}); err != nil {
 		return fmt.Errorf("writing TLS material of docker context %q: %w", name, err)

@@ -27,20 +27,23 @@ func (e *LockedError) Is(target error) bool { return target == ErrLocked }
 
 // lockScript takes the host's lock in the ssh session it runs in and holds
 // it until its standard input closes (the local run finished, or died and
-// took its ssh with it): flock on /run/docker-tls.lock, or, without
-// flock(1), a directory created with mkdir and removed on exit.
-const lockScript = `d=/run; [ -d "$d" ] || d=/etc/docker
-lock="$d/docker-tls.lock"
+// took its ssh with it): flock(1) on the directory /etc/docker (/run when
+// there is none), or, without flock, a directory made with mkdir. The
+// holder is named in .docker-tls.lock there, removed on exit: nothing is
+// left behind.
+const lockScript = `d=/etc/docker; [ -d "$d" ] || d=/run
+lock="$d/.docker-tls.lock"
 info=$1
 if command -v flock >/dev/null 2>&1; then
-  exec 9>>"$lock" || exit 70
+  exec 9<"$d" || exit 70
   if ! flock -n 9; then
-    echo "docker-tls-lock: busy $lock"; cat "$lock.holder" 2>/dev/null; exit 75
+    echo "docker-tls-lock: busy $lock"; cat "$lock" 2>/dev/null; exit 75
   fi
-  printf '%s\n' "$info" > "$lock.holder"
+  trap 'rm -f "$lock"' EXIT
+  trap 'exit 1' HUP INT TERM PIPE
+  printf '%s\n' "$info" > "$lock"
   echo "docker-tls-lock: held $lock"
   cat >/dev/null
-  : > "$lock.holder"
   exit 0
 fi
 if ! mkdir "$lock.d" 2>/dev/null; then
