@@ -131,6 +131,11 @@ func (t *Target) Lock(ctx context.Context, info string) (release func(), err err
 		}
 		return nil, &LockedError{Target: t.URL, Path: path, Holder: holder}
 	}
+	if t.sudo {
+		if err := t.sudoProblem(stderr.String()); err != nil {
+			return nil, err
+		}
+	}
 	code := -1
 	var ee *exec.ExitError
 	if errors.As(werr, &ee) {
