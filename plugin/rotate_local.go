@@ -542,15 +542,33 @@ func (r *localRotation) step(ctx context.Context, n int) error {
 		plan.Add(caPath, pki.EncodeCert(r.next.Cert), 0o644, "the CA: the new one")
 		plan.Add(keyPath, keyPEM, 0o600, "the CA's private key: the new one")
 	}
+	for _, s := range plan.Preview(true) {
+		fmt.Fprintf(w, "  %-9s %s  (%s, mode %04o)\n", s.Action, s.Path, s.What, s.Mode)
+	}
+	if r.daemon != nil {
+		fmt.Fprintf(w, "  run       %s, then wait for dockerd on %s\n", r.restart, r.daemon.addr)
+	}
+	if len(r.contexts) > 0 {
+		fmt.Fprintf(w, "  check     docker --context NAME version for %s\n", strings.Join(r.contexts, ", "))
+	}
 	if r.dryRun {
-		for _, s := range plan.Preview(true) {
-			fmt.Fprintf(w, "  %-9s %s  (%s, mode %04o)\n", s.Action, s.Path, s.What, s.Mode)
-		}
-		if r.daemon != nil {
-			fmt.Fprintf(w, "  run       %s, then wait for dockerd on %s\n", r.restart, r.daemon.addr)
-		}
 		return nil
 	}
+	// What dockerd reads, as it is now: restored when it does not come
+	// back.
+	var daemonFiles []fsutil.File
+	for _, f := range plan.Files {
+		if r.isDaemonFile(f.Path) {
+			if data, err := fsutil.ReadFile(f.Path); err == nil {
+				mode := f.Mode
+				if fi, err := os.Stat(f.Path); err == nil {
+					mode = fi.Mode().Perm()
+				}
+				daemonFiles = append(daemonFiles, fsutil.File{Path: f.Path, Data: data, Mode: mode, What: f.What})
+			}
+		}
+	}
+	fmt.Fprintf(w, "Applying step %d/3:\n", n)
 	if err := applyPlan(w, &plan, true); err != nil {
 		return err
 	}
@@ -565,7 +583,7 @@ func (r *localRotation) step(ctx context.Context, n int) error {
 	// written by a run that failed before the restart.
 	if r.daemon != nil {
 		if err := r.restartDaemon(ctx, n); err != nil {
-			return err
+			return r.rollbackDaemon(ctx, daemonFiles, err)
 		}
 	}
 	for _, name := range r.contexts {
@@ -644,11 +662,7 @@ func (r *localRotation) writeContext(name string, files map[string][]byte, step 
 // with a certificate the bundle of the step verifies.
 func (r *localRotation) restartDaemon(ctx context.Context, n int) error {
 	fmt.Fprintf(r.w, "Restarting dockerd: %s\n", r.restart)
-	shell, flag := "/bin/sh", "-c"
-	if runtime.GOOS == "windows" {
-		shell, flag = "cmd", "/c"
-	}
-	out, err := exec.CommandContext(ctx, shell, flag, r.restart).CombinedOutput()
+	out, err := r.runRestart(ctx)
 	if err != nil {
 		return fmt.Errorf("the restart command %q failed (%v):\n%s", r.restart, err, indent(string(out)))
 	}
@@ -709,4 +723,47 @@ func (r *localRotation) restartDaemon(ctx context.Context, n int) error {
 		case <-time.After(250 * time.Millisecond):
 		}
 	}
+}
+
+// isDaemonFile reports whether dockerd reads path (its tlscacert, tlscert
+// or tlskey).
+func (r *localRotation) isDaemonFile(path string) bool {
+	for _, t := range r.trusts {
+		if t.daemon && t.path == path {
+			return true
+		}
+	}
+	for _, p := range r.pairs {
+		if p.daemon && (p.certPath == path || p.keyPath == path) {
+			return true
+		}
+	}
+	return false
+}
+
+// rollbackDaemon puts dockerd's files back as they were before the step
+// and restarts it with them; the clients' files stay (their bundles hold
+// both CAs, and the certificates of the step are trusted by the previous
+// step's bundles).
+func (r *localRotation) rollbackDaemon(ctx context.Context, files []fsutil.File, cause error) error {
+	fmt.Fprintf(r.w, "dockerd did not come back with the new files: restoring its previous files\n")
+	for _, f := range files {
+		if _, err := fsutil.WriteFile(f.Path, f.Data, f.Mode, true); err != nil {
+			return fmt.Errorf("%v\nrestoring %s failed too: %v", cause, f.Path, err)
+		}
+		fmt.Fprintf(r.w, "  restored  %s  (%s)\n", f.Path, f.What)
+	}
+	restarted := "dockerd was restarted with them"
+	if out, err := r.runRestart(ctx); err != nil {
+		restarted = fmt.Sprintf("restarting dockerd with them failed too (%v):\n%s", err, indent(string(out)))
+	}
+	return fmt.Errorf("%w\ndockerd's previous files were restored and %s", cause, restarted)
+}
+
+func (r *localRotation) runRestart(ctx context.Context) ([]byte, error) {
+	shell, flag := "/bin/sh", "-c"
+	if runtime.GOOS == "windows" {
+		shell, flag = "cmd", "/c"
+	}
+	return exec.CommandContext(ctx, shell, flag, r.restart).CombinedOutput()
 }

@@ -27,19 +27,19 @@ func (e *LockedError) Is(target error) bool { return target == ErrLocked }
 
 // lockScript takes the host's lock in the ssh session it runs in and holds
 // it until its standard input closes (the local run finished, or died and
-// took its ssh with it): flock(1) on the directory /etc/docker (/run when
-// there is none), or, without flock, a directory made with mkdir. The
-// holder is named in .docker-tls.lock there, removed on exit: nothing is
-// left behind.
-const lockScript = `d=/etc/docker; [ -d "$d" ] || d=/run
-lock="$d/.docker-tls.lock"
+// took its ssh with it): flock(1) on /run/docker-tls.lock (a tmpfs, cleared
+// at boot; nothing is written where dockerd's files are), which names the
+// holder while it is held, or, without flock, a directory made with mkdir
+// and removed on exit.
+const lockScript = `d=/run; [ -d "$d" ] || d=/var/lock; [ -d "$d" ] || d=/tmp
+lock="$d/docker-tls.lock"
 info=$1
 if command -v flock >/dev/null 2>&1; then
-  exec 9<"$d" || exit 70
+  exec 9>>"$lock" || exit 70
   if ! flock -n 9; then
     echo "docker-tls-lock: busy $lock"; cat "$lock" 2>/dev/null; exit 75
   fi
-  trap 'rm -f "$lock"' EXIT
+  trap ': > "$lock"' EXIT
   trap 'exit 1' HUP INT TERM PIPE
   printf '%s\n' "$info" > "$lock"
   echo "docker-tls-lock: held $lock"

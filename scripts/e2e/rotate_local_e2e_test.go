@@ -89,30 +89,46 @@ func TestRotateLocalCA(t *testing.T) {
 		t.Error("--dry-run restarted dockerd")
 	}
 
-	// Step 1 fails (the restart hook fails): docker keeps working, and the
-	// same command resumes.
-	failing := append([]string{}, args...)
-	failing[5] = "echo no restart today; exit 3"
-	out, stderr, code = dockerTLS(t, env, failing...)
-	if code != 1 || !strings.Contains(stderr, "step 1/3 failed: the restart command \"echo no restart today; exit 3\" failed (exit status 3):\n  no restart today") ||
-		!strings.Contains(stderr, "Fix the problem and run the same command again: it resumes at step 1 with the same new CA ("+filepath.Join(own, "ca-next.pem")+").") {
-		t.Fatalf("failing restart: exit %d\n%s\n%s", code, out, stderr)
+	// Step 2's restart fails (a hook that fails on its second call): the
+	// daemon's files are restored and it is restarted with them, docker
+	// keeps working, and the same command resumes at step 2.
+	hook := filepath.Join(t.TempDir(), "flaky-restart.sh")
+	count := hook + ".count"
+	if err := os.WriteFile(hook, []byte(fmt.Sprintf("#!/bin/sh\nn=$(cat %[1]s 2>/dev/null || echo 0); n=$((n+1)); echo $n > %[1]s\nif [ $n -eq 2 ]; then echo no restart today; exit 4; fi\nexec %[2]s\n", count, restart)), 0o755); err != nil {
+		t.Fatal(err)
 	}
-	works("after the failed step 1")
+	flaky := append([]string{}, args...)
+	flaky[5] = "sh " + hook
+	out, stderr, code = dockerTLS(t, env, flaky...)
+	t.Logf("rotate --ca (restart fails in step 2):\n%s", out)
+	for _, want := range []string{"step 2/3 failed: the restart command \"sh " + hook + "\" failed (exit status 4):\n  no restart today",
+		"dockerd's previous files were restored and dockerd was restarted with them",
+		"Fix the problem and run the same command again: it resumes at step 2 with the same new CA (" + filepath.Join(own, "ca-next.pem") + ")."} {
+		if code != 1 || !strings.Contains(stderr, want) {
+			t.Errorf("failing restart: exit %d, stderr lacks %q:\n%s", code, want, stderr)
+		}
+	}
+	if !strings.Contains(out, "restored  "+filepath.Join(ns.EtcDocker, "server-cert.pem")) || strings.Count(out, "docker --context local version: Server: ") != 1 {
+		t.Errorf("step 1 then the rollback of step 2 not reported:\n%s", out)
+	}
+	works("after the failed step 2")
 
 	out, stderr, code = dockerTLS(t, env, args...)
 	t.Logf("rotate --ca:\n%s", out)
 	requireExit(t, "rotate --ca (resumed)", code, 0, stderr)
-	for _, want := range []string{"(resuming with " + filepath.Join(own, "ca-next.pem") + " at step 1/3)", "== Step 1/3", "== Step 2/3", "== Step 3/3", "The CA rotation is complete"} {
+	for _, want := range []string{"(resuming with " + filepath.Join(own, "ca-next.pem") + " at step 2/3)", "== Step 2/3", "== Step 3/3", "The CA rotation is complete"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("rotate --ca lacks %q", want)
 		}
 	}
-	if n := strings.Count(out, "docker --context local version: Server: "); n != 3 {
-		t.Errorf("docker --context local version worked after %d of the 3 steps", n)
+	if strings.Contains(out, "== Step 1/3") {
+		t.Error("the resumed rotation ran step 1 again")
 	}
-	if n := strings.Count(out, "dockerd is back on 127.0.0.1"); n != 3 {
-		t.Errorf("dockerd was restarted and checked %d times, want 3", n)
+	if n := strings.Count(out, "docker --context local version: Server: "); n != 2 {
+		t.Errorf("docker --context local version worked after %d of the 2 remaining steps", n)
+	}
+	if n := strings.Count(out, "dockerd is back on 127.0.0.1"); n != 2 {
+		t.Errorf("dockerd was restarted and checked %d times, want 2", n)
 	}
 	works("after the rotation")
 	newCA := parseCertFile(t, filepath.Join(own, "ca.pem"))[0]
@@ -152,12 +168,9 @@ func TestRotateLocalCA(t *testing.T) {
 func TestRemoteLockNamesTheOtherRun(t *testing.T) {
 	h := newRemoteHost(t)
 	mustDockerTLS(t, nil, "ca", "create")
-	if err := os.WriteFile(h.ns.HostPath("/etc/docker/.docker-tls.lock"), []byte(`"docker tls rotate --ca" (pid 4242 on laptop, started 2026-01-01T00:00:00Z)`+"\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	// One process holds the lock (sh execs sleep with the locked fd), so
-	// that stopping it by PID releases it.
-	holder := h.ns.Command("sh", "-c", "exec 9</etc/docker && flock 9 && exec sleep 120")
+	// Another run holds the lock (one process: sh execs sleep with the
+	// locked fd, so that stopping it by PID releases it).
+	holder := h.ns.Command("sh", "-c", `exec 9>>/run/docker-tls.lock && flock 9 && printf '%s\n' '"docker tls rotate --ca" (pid 4242 on laptop, started 2026-01-01T00:00:00Z)' > /run/docker-tls.lock && exec sleep 120`)
 	if err := holder.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -173,31 +186,28 @@ func TestRemoteLockNamesTheOtherRun(t *testing.T) {
 	sum := checksumTree(t, h.ns.EtcDocker)
 	port := FreePort(t, "127.0.0.1")
 	out, stderr, code := dockerTLS(t, nil, h.provisionArgs("locked", port)...)
-	want := `ssh://e2e-remote: another docker-tls run is changing this host: "docker tls rotate --ca" (pid 4242 on laptop, started 2026-01-01T00:00:00Z) (lock /etc/docker/.docker-tls.lock on the host, released when that run's ssh session ends). Wait for it to finish and run this again`
+	want := `ssh://e2e-remote: another docker-tls run is changing this host: "docker tls rotate --ca" (pid 4242 on laptop, started 2026-01-01T00:00:00Z) (lock /run/docker-tls.lock on the host, released when that run's ssh session ends). Wait for it to finish and run this again`
 	if code != 1 || !strings.Contains(stderr, want) {
 		t.Fatalf("provision under a held lock: exit %d, want %q\nstdout: %s\nstderr: %s", code, want, out, stderr)
 	}
 	requireUnchanged(t, "provision under a held lock", h.ns.EtcDocker, sum)
 	stopHolder()
-	if err := os.Remove(h.ns.HostPath("/etc/docker/.docker-tls.lock")); err != nil {
-		t.Fatal(err)
-	}
 	mustDockerTLS(t, nil, h.provisionArgs("locked", port)...)
 	requireContextWorks(t, "locked")
-	if _, err := os.Stat(h.ns.HostPath("/etc/docker/.docker-tls.lock")); err == nil {
-		t.Error("the lock's holder file was left on the host")
+	if out, err := h.ns.Command("cat", "/run/docker-tls.lock").CombinedOutput(); err != nil || len(out) != 0 {
+		t.Errorf("the lock still names a holder after the run: %q %v", out, err)
 	}
 }
 
-// waitFlockHeld waits until a flock on /etc/docker of ns is held.
+// waitFlockHeld waits until the flock on /run/docker-tls.lock of ns is held.
 func waitFlockHeld(t *testing.T, ns *Namespace) {
 	t.Helper()
 	for i := 0; i < 100; i++ {
 		var ee *exec.ExitError
-		if err := ns.Command("flock", "-n", "/etc/docker", "true").Run(); errors.As(err, &ee) && ee.ExitCode() == 1 {
+		if err := ns.Command("flock", "-n", "/run/docker-tls.lock", "true").Run(); errors.As(err, &ee) && ee.ExitCode() == 1 {
 			return
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-	t.Fatal("the test's flock on /etc/docker was not taken")
+	t.Fatal("the test's flock on /run/docker-tls.lock was not taken")
 }
