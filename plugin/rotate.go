@@ -78,7 +78,7 @@ resumed by running the same command again.`,
   docker tls rotate --if-expiring 30d        # from cron or CI
   docker tls rotate --ca
   docker tls rotate --dir ~/.docker/tls
-  sudo docker tls rotate --ca --dir ~/.docker/tls --dry-run`,
+  sudo env DOCKER_CONFIG=$HOME/.docker docker tls rotate --ca --dir ~/.docker/tls --dry-run`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return runRotate(cmd.Context(), dockerCli, &o, args)
 		},

@@ -13,6 +13,7 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
+	"os/user"
 	"path/filepath"
 	"runtime"
 	"slices"
@@ -118,6 +119,9 @@ func rotateLocalCA(ctx context.Context, dockerCli command.Cli, o *rotateOptions)
 	if r.wait <= 0 {
 		return inputError("invalid --wait %s: expected a positive duration such as 60s", r.wait)
 	}
+	if err := refuseSudoConfig(os.Getenv, os.Geteuid(), user.Lookup); err != nil {
+		return err
+	}
 	unlock, err := lockHost("local", "docker tls rotate --ca --dir "+dir)
 	if err != nil {
 		return err
@@ -147,6 +151,30 @@ func rotateLocalCA(ctx context.Context, dockerCli command.Cli, o *rotateOptions)
 	}
 	fmt.Fprintf(r.w, "\nThe CA rotation is complete: %s is the new CA (the old one is kept as a backup).\n", filepath.Join(dir, layout.DaemonCAFile))
 	return nil
+}
+
+// refuseSudoConfig: run through sudo, docker's configuration is root's, so
+// the user's contexts and ~/.docker would be left trusting only the old CA
+// and stop working at step 3. Their configuration must be named.
+func refuseSudoConfig(getenv func(string) string, euid int, lookup func(string) (*user.User, error)) error {
+	name := getenv("SUDO_USER")
+	if name == "" || name == "root" || euid != 0 || getenv("DOCKER_CONFIG") != "" {
+		return nil
+	}
+	u, err := lookup(name)
+	if err != nil {
+		return nil
+	}
+	theirs := filepath.Join(u.HomeDir, ".docker")
+	if filepath.Clean(theirs) == filepath.Clean(configDir()) {
+		return nil
+	}
+	if _, err := os.Stat(theirs); err != nil {
+		return nil
+	}
+	return inputError("running through sudo, docker's configuration is %s (root's), not %s's %s: their docker contexts and ~/.docker would keep trusting only the old CA and stop working at step 3.\n"+
+		"Name the configuration to rotate: sudo env DOCKER_CONFIG=%s docker tls rotate --ca … (replaced files keep their owner), or DOCKER_CONFIG=%s for root's own",
+		configDir(), name, theirs, theirs, configDir())
 }
 
 // loadCAs loads the old CA (from ca-prev.pem when resuming) and the new

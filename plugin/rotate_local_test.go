@@ -2,6 +2,7 @@ package main
 
 import (
 	"os"
+	"os/user"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -151,3 +152,26 @@ func TestLocalLockNamesTheOtherRun(t *testing.T) {
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }
+
+func TestRefuseSudoConfig(t *testing.T) {
+	home := t.TempDir()
+	if err := os.Mkdir(filepath.Join(home, ".docker"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("DOCKER_CONFIG", "")
+	env := map[string]string{"SUDO_USER": "alice"}
+	lookup := func(string) (*user.User, error) { return &user.User{Username: "alice", HomeDir: home}, nil }
+	err := refuseSudoConfig(func(k string) string { return env[k] }, 0, lookup)
+	want := "not alice's " + filepath.Join(home, ".docker") + ": their docker contexts and ~/.docker would keep trusting only the old CA and stop working at step 3.\nName the configuration to rotate: sudo env DOCKER_CONFIG=" + filepath.Join(home, ".docker") + " docker tls rotate --ca …"
+	if err == nil || !strings.Contains(err.Error(), want) {
+		t.Fatalf("got %v, want %q", err, want)
+	}
+	env["DOCKER_CONFIG"] = filepath.Join(home, ".docker")
+	if err := refuseSudoConfig(func(k string) string { return env[k] }, 0, lookup); err != nil {
+		t.Errorf("with DOCKER_CONFIG named: %v", err)
+	}
+	delete(env, "DOCKER_CONFIG")
+	if err := refuseSudoConfig(func(k string) string { return env[k] }, 1000, lookup); err != nil {
+		t.Errorf("not root: %v", err)
+	}
+}
