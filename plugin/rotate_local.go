@@ -423,6 +423,12 @@ func (r *localRotation) discover(daemonJSON string) error {
 		}
 		if len(r.trusts)+len(r.pairs) > before {
 			r.contexts = append(r.contexts, m.Name)
+			// A context of another daemon: that daemon must trust the
+			// new CA before step 2, or the context stops working there.
+			if ep, ok := m.Endpoints[docker.DockerEndpoint].(docker.EndpointMeta); ok && (r.daemon == nil || !sameDaemon(ep.Host, r.daemon.addr)) {
+				r.notes = append(r.notes, fmt.Sprintf("docker context %q talks to %s, not to the local dockerd: that daemon must trust the new CA (%s) before step 2, which re-issues the context's certificate; each step checks 'docker --context %s version'",
+					m.Name, ep.Host, r.nextCert, m.Name))
+			}
 		}
 	}
 	if len(r.trusts)+len(r.pairs) == 0 {
@@ -435,6 +441,24 @@ func (r *localRotation) discover(daemonJSON string) error {
 		}
 	}
 	return nil
+}
+
+// sameDaemon reports whether a context's tcp:// host is the local
+// daemon's address (loopback names and addresses count as one).
+func sameDaemon(host, addr string) bool {
+	h, p, err := net.SplitHostPort(strings.TrimPrefix(host, "tcp://"))
+	if err != nil {
+		return false
+	}
+	ah, ap, _ := net.SplitHostPort(addr)
+	if p != ap {
+		return false
+	}
+	loop := func(x string) bool {
+		ip := net.ParseIP(x)
+		return x == "localhost" || (ip != nil && ip.IsLoopback())
+	}
+	return h == ah || (loop(h) && loop(ah))
 }
 
 // daemonAddr is where a client on this machine reaches dockerd's first

@@ -175,3 +175,21 @@ func TestRefuseSudoConfig(t *testing.T) {
 		t.Errorf("not root: %v", err)
 	}
 }
+
+func TestSameDaemon(t *testing.T) {
+	for _, c := range []struct {
+		host, addr string
+		want       bool
+	}{
+		{"tcp://127.0.0.1:2376", "127.0.0.1:2376", true},
+		{"tcp://localhost:2376", "127.0.0.1:2376", true},
+		{"tcp://[::1]:2376", "127.0.0.1:2376", true},
+		{"tcp://127.0.0.1:2377", "127.0.0.1:2376", false},
+		{"tcp://docker.example.com:2376", "127.0.0.1:2376", false},
+		{"unix:///var/run/docker.sock", "127.0.0.1:2376", false},
+	} {
+		if got := sameDaemon(c.host, c.addr); got != c.want {
+			t.Errorf("sameDaemon(%q, %q) = %v, want %v", c.host, c.addr, got, c.want)
+		}
+	}
+}
