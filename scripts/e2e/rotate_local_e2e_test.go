@@ -197,6 +197,30 @@ func TestRemoteLockNamesTheOtherRun(t *testing.T) {
 	if out, err := h.ns.Command("cat", "/run/docker-tls.lock").CombinedOutput(); err != nil || len(out) != 0 {
 		t.Errorf("the lock still names a holder after the run: %q %v", out, err)
 	}
+
+	// A host without flock(1): the lock is a directory made with mkdir.
+	flock, err := exec.LookPath("flock")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out, err := h.ns.Command("mount", "-n", "--bind", "/dev/null", flock).CombinedOutput(); err != nil {
+		t.Fatalf("hiding flock in the namespace: %v\n%s", err, out)
+	}
+	if err := h.ns.Command("sh", "-c", `mkdir /run/docker-tls.lock.d && echo '"docker tls provision ssh://x" (pid 7 on ci)' > /run/docker-tls.lock.d/holder`).Run(); err != nil {
+		t.Fatal(err)
+	}
+	_, stderr, code = dockerTLS(t, nil, h.provisionArgs("locked", port)...)
+	want = `another docker-tls run is changing this host: "docker tls provision ssh://x" (pid 7 on ci) (lock /run/docker-tls.lock.d on the host`
+	if code != 1 || !strings.Contains(stderr, want) {
+		t.Fatalf("provision under a held mkdir lock: exit %d, want %q\nstderr: %s", code, want, stderr)
+	}
+	if err := h.ns.Command("rm", "-r", "/run/docker-tls.lock.d").Run(); err != nil {
+		t.Fatal(err)
+	}
+	mustDockerTLS(t, nil, h.provisionArgs("locked", port)...)
+	if err := h.ns.Command("test", "-e", "/run/docker-tls.lock.d").Run(); err == nil {
+		t.Error("the mkdir lock was left on the host")
+	}
 }
 
 // waitFlockHeld waits until the flock on /run/docker-tls.lock of ns is held.
