@@ -187,6 +187,9 @@ type provisionJob struct {
 	dryRun bool
 	wait   time.Duration
 	quiet  bool // no doctor report (rotation steps in between)
+	// locked: the caller holds the host's locks (a CA rotation holds
+	// them over its three steps).
+	locked bool
 }
 
 // remoteChange is one file provision puts on the host.
@@ -209,6 +212,13 @@ func (c remoteChange) action() string {
 }
 
 func (j *provisionJob) run(ctx context.Context, dockerCli command.Cli) error {
+	if !j.locked && !j.dryRun {
+		release, err := lockRecord(ctx, j.rec)
+		if err != nil {
+			return err
+		}
+		defer release()
+	}
 	err := j.provision(ctx, dockerCli)
 	var re *remote.Error
 	switch {
@@ -1016,4 +1026,57 @@ func dockerVersionWorks(ctx context.Context, w io.Writer, name string) error {
 	}
 	fmt.Fprintf(w, "\ndocker --context %s version: %s\n", name, strings.TrimSpace(string(out)))
 	return nil
+}
+
+// lockRecord takes the locks of a daemon's host: the local one (two runs
+// on this machine) and the one on the host (runs from other machines),
+// in that order; release frees both.
+func lockRecord(ctx context.Context, rec provisionRecord) (func(), error) {
+	t, err := remote.ParseURL(rec.URL)
+	if err != nil {
+		return nil, asInputError(err)
+	}
+	t.ConfigFile = rec.SSHConfig
+	host := t.Host
+	if t.Port != "" {
+		host += "_" + t.Port
+	}
+	unlock, err := lockHost(host, commandLine())
+	if err != nil {
+		return nil, err
+	}
+	me, _ := os.Hostname()
+	release, err := t.Lock(ctx, fmt.Sprintf("%q (pid %d on %s, started %s)", commandLine(), os.Getpid(), me, time.Now().UTC().Format(time.RFC3339)))
+	if err != nil {
+		unlock()
+		var le *remote.LockedError
+		var re *remote.Error
+		switch {
+		case errors.Is(err, remote.ErrSudoPassword):
+			return nil, asInputError(err)
+		case errors.As(err, &le), errors.As(err, &re):
+			return nil, notDone(err)
+		}
+		return nil, err
+	}
+	return func() { release(); unlock() }, nil
+}
+
+// lockRecords takes the locks of every daemon's host (a CA rotation).
+func lockRecords(ctx context.Context, recs []provisionRecord) (func(), error) {
+	var held []func()
+	release := func() {
+		for i := len(held) - 1; i >= 0; i-- {
+			held[i]()
+		}
+	}
+	for _, r := range recs {
+		rel, err := lockRecord(ctx, r)
+		if err != nil {
+			release()
+			return nil, err
+		}
+		held = append(held, rel)
+	}
+	return release, nil
 }

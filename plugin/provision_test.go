@@ -23,7 +23,8 @@ func TestProvisionAndRotateInputErrors(t *testing.T) {
 		{[]string{"rotate"}, "no provisioned daemon to rotate: set one up with 'docker tls provision ssh://HOST', or rotate local files with --dir"},
 		{[]string{"rotate", "nosuch"}, `docker context "nosuch" was not set up with 'docker tls provision'`},
 		{[]string{"rotate", "--if-expiring", "soon"}, "--if-expiring: "},
-		{[]string{"rotate", "--dir", t.TempDir(), "--ca"}, "--dir rotates local files: it goes without --ca"},
+		{[]string{"rotate", "--dir", t.TempDir(), "--ca", "--if-expiring", "30d"}, "--ca rotates every certificate: it goes without --if-expiring"},
+		{[]string{"rotate", "--dir", t.TempDir(), "--ca"}, "--ca --dir DIR rotates the CA in DIR (ca.pem with ca-key.pem"},
 	} {
 		r := run(t, cfg, tc.args...)
 		if r.code != 2 || !strings.Contains(r.stderr, tc.want) {

@@ -27,6 +27,9 @@ type rotateOptions struct {
 	dir        string
 	dryRun     bool
 	days       int
+	daemonJSON string
+	restartCmd string
+	wait       time.Duration
 }
 
 // Files of the next CA while a CA rotation is under way (a failed rotation
@@ -60,12 +63,22 @@ daemon disagree, in three steps, each printing its plan first:
 
 --dir DIR re-issues the certificates in a local directory instead
 (server-cert.pem, cert.pem and NAME-cert.pem with their keys, as 'docker
-tls issue' writes them); the old files are kept as backups.`,
+tls issue' writes them); the old files are kept as backups.
+
+--ca --dir DIR (or --ca alone when no daemon was provisioned, for the
+docker-tls CA) rotates the CA of DIR for this machine in the same three
+steps: the local dockerd set up with 'docker tls install daemon' (the
+tlscacert, tlscert and tlskey of --daemon-json, restarted with
+--restart-cmd after each step that changes them), DIR's certificates,
+~/.docker, $DOCKER_CERT_PATH and the docker contexts that use the CA; docker
+must work with every such context after every step. A failed step is
+resumed by running the same command again.`,
 		Example: `  docker tls rotate
   docker tls rotate prod --dry-run
   docker tls rotate --if-expiring 30d        # from cron or CI
   docker tls rotate --ca
-  docker tls rotate --dir ~/.docker/tls`,
+  docker tls rotate --dir ~/.docker/tls
+  sudo env DOCKER_CONFIG=$HOME/.docker docker tls rotate --ca --dir ~/.docker/tls --dry-run`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return runRotate(cmd.Context(), dockerCli, &o, args)
 		},
@@ -76,6 +89,9 @@ tls issue' writes them); the old files are kept as backups.`,
 	f.StringVar(&o.dir, "dir", "", "Re-issue the certificates in this local directory instead of provisioned daemons")
 	f.BoolVar(&o.dryRun, "dry-run", false, "Print the plan, change nothing")
 	f.IntVar(&o.days, "days", pki.DefaultLeafDays, "Validity of re-issued certificates in days")
+	f.StringVar(&o.daemonJSON, "daemon-json", "", "With --ca and local material: daemon.json of the local dockerd (default /etc/docker/daemon.json)")
+	f.StringVar(&o.restartCmd, "restart-cmd", "", "With --ca and local material: command that restarts the local dockerd (default: systemctl restart docker)")
+	f.DurationVar(&o.wait, "wait", 60*time.Second, "With --ca and local material: how long to wait for dockerd after a restart")
 	return cmd
 }
 
@@ -93,8 +109,14 @@ func runRotate(ctx context.Context, dockerCli command.Cli, o *rotateOptions, arg
 		return inputError("--days: invalid validity %d: expected a positive number of days", o.days)
 	}
 	if o.dir != "" {
-		if o.ca || len(args) > 0 {
-			return inputError("--dir rotates local files: it goes without --ca and without context names")
+		if len(args) > 0 {
+			return inputError("--dir rotates local files: it goes without context names")
+		}
+		if o.ca {
+			if o.ifExpiring != "" {
+				return inputError("--ca rotates every certificate: it goes without --if-expiring")
+			}
+			return rotateLocalCA(ctx, dockerCli, o)
 		}
 		return rotateDir(w, o, within)
 	}
@@ -127,6 +149,10 @@ func runRotate(ctx context.Context, dockerCli command.Cli, o *rotateOptions, arg
 			return nil
 		}
 		recs = live
+	}
+	if len(recs) == 0 && o.ca && len(args) == 0 && o.ifExpiring == "" {
+		// No provisioned daemon: the docker-tls CA of this machine.
+		return rotateLocalCA(ctx, dockerCli, o)
 	}
 	if len(recs) == 0 {
 		return inputError("no provisioned daemon to rotate: set one up with 'docker tls provision ssh://HOST', or rotate local files with --dir")
@@ -237,6 +263,11 @@ func rotateCA(ctx context.Context, dockerCli command.Cli, o *rotateOptions, recs
 		}
 		return nil
 	}
+	release, err := lockRecords(ctx, recs)
+	if err != nil {
+		return err
+	}
+	defer release()
 	both := append(pki.EncodeCert(oldCA.Cert), pki.EncodeCert(newCA.Cert)...)
 	step := func(n int, title string, mk func(rec provisionRecord) *provisionJob) error {
 		fmt.Fprintf(w, "\n== Step %d/3: %s\n", n, title)
@@ -244,6 +275,7 @@ func rotateCA(ctx context.Context, dockerCli command.Cli, o *rotateOptions, recs
 			fmt.Fprintf(w, "\n-- %s (docker context %q)\n", rec.URL, rec.Context)
 			job := mk(rec)
 			job.quiet = n < 3
+			job.locked = true
 			if err := job.run(ctx, dockerCli); err != nil {
 				return fmt.Errorf("step %d/3 (%s) failed for %s: %w\nThe CA rotation stopped here; every daemon still trusts the CAs of the previous step. Fix the problem and run 'docker tls rotate --ca' again: it resumes with the same new CA (%s).", n, title, rec.Context, err, nextCert)
 			}

@@ -139,6 +139,7 @@ func WriteFile(path string, data []byte, perm fs.FileMode, force bool) (Result, 
 		return res, fmt.Errorf("writing %s: %w", path, err)
 	}
 	if exists {
+		keepOwner(tmp, fi)
 		backup := path + ".bak-" + Now().UTC().Format("20060102T150405")
 		for i := 1; ; i++ {
 			if _, err := os.Lstat(backup); errors.Is(err, fs.ErrNotExist) {

@@ -60,3 +60,11 @@ func existsErr(to string, err error) error {
 	}
 	return err
 }
+
+// keepOwner gives a replacement the owner of the file it replaces: a run as
+// root (sudo) must not leave a user's key owned by root, unreadable to them.
+func keepOwner(tmp string, old fs.FileInfo) {
+	if st, ok := old.Sys().(*syscall.Stat_t); ok && os.Geteuid() == 0 {
+		_ = os.Lchown(tmp, int(st.Uid), int(st.Gid))
+	}
+}

@@ -146,3 +146,6 @@ func RenameNoReplace(from, to string) error {
 	}
 	return err
 }
+
+// keepOwner: a replacement keeps the directory's inherited security.
+func keepOwner(string, fs.FileInfo) {}

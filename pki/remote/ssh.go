@@ -176,20 +176,31 @@ func (t *Target) run(ctx context.Context, what, script string, root bool) ([]byt
 		return nil, fmt.Errorf("%s: running %s: %v", t.URL, t.bin(), err)
 	}
 	se := stderr.String()
-	if root && t.sudo && strings.Contains(se, "sudo: sorry, you must have a tty to run sudo") {
-		return nil, fmt.Errorf("%s: the login user is not root and sudo refuses to run without a terminal (requiretty in sudoers): allow this user sudo without requiretty (Defaults:USER !requiretty), or connect as root (ssh://root@%s)", t.URL, t.Host)
+	if root && t.sudo {
+		if err := t.sudoProblem(se); err != nil {
+			return nil, err
+		}
 	}
-	if root && t.sudo && strings.Contains(se, "sudo:") && (strings.Contains(se, "password is required") || strings.Contains(se, "a terminal is required")) {
+	return stdout.Bytes(), &Error{Target: t.URL, What: what, Code: ee.ExitCode(), Stderr: se}
+}
+
+// sudoProblem turns sudo's refusal (seen on stderr) into an error that says
+// how to fix the host's sudo setup; nil when sudo did not refuse.
+func (t *Target) sudoProblem(se string) error {
+	if strings.Contains(se, "sudo: sorry, you must have a tty to run sudo") {
+		return fmt.Errorf("%s: the login user is not root and sudo refuses to run without a terminal (requiretty in sudoers): allow this user sudo without requiretty (Defaults:USER !requiretty), or connect as root (ssh://root@%s)", t.URL, t.Host)
+	}
+	if strings.Contains(se, "sudo:") && (strings.Contains(se, "password is required") || strings.Contains(se, "a terminal is required")) {
 		var said []string
 		for _, l := range strings.Split(se, "\n") {
 			if strings.HasPrefix(strings.TrimSpace(l), "sudo:") {
 				said = append(said, strings.TrimSpace(l))
 			}
 		}
-		return nil, sudoError(fmt.Sprintf("%s: the login user is not root and sudo wants a password (sudo -n said %q): allow this user passwordless sudo (NOPASSWD in sudoers), or connect as root (ssh://root@%s)",
+		return sudoError(fmt.Sprintf("%s: the login user is not root and sudo wants a password (sudo -n said %q): allow this user passwordless sudo (NOPASSWD in sudoers), or connect as root (ssh://root@%s)",
 			t.URL, strings.Join(said, "; "), t.Host))
 	}
-	return stdout.Bytes(), &Error{Target: t.URL, What: what, Code: ee.ExitCode(), Stderr: se}
+	return nil
 }
 
 // Run runs a script as root and returns its standard output.

@@ -1,3 +1,5 @@
+//go:build linux
+
 package e2e
 
 // A "remote host" for provision tests: Debian's OpenSSH server and a dockerd
