@@ -137,7 +137,7 @@ func runDoctor(ctx context.Context, dockerCli command.Cli, cmd *cobra.Command, o
 	switch opts.format {
 	case "text", "json", "sarif", "junit":
 	default:
-		return inputError("invalid --format %q: expected text, json, sarif or junit", opts.format)
+		return inputError("--format %q: expected text, json, sarif or junit", opts.format)
 	}
 	failOn, err := doctor.ParseSeverity(opts.failOn)
 	if err != nil {
