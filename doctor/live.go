@@ -182,9 +182,28 @@ func (rep *Report) AddLive(targets []LiveTarget, results []*probe.Result) {
 			f.DockerError = ""
 		}
 		rep.Findings = append(rep.Findings, f)
+		if nf, ok := noClientAuth(targets[i], res, subject); ok {
+			rep.Findings = append(rep.Findings, nf)
+		}
 	}
 	rep.Findings = append(rep.Findings, static...)
 	rep.Summarize()
+}
+
+// noClientAuth is the warning for a daemon that completed a TLS handshake
+// without asking for a client certificate: whoever reaches the port
+// controls it.
+func noClientAuth(lt LiveTarget, res *probe.Result, subject string) (Finding, bool) {
+	if res.Target.Role != probe.RoleDaemon || lt.informational || res.Evidence.TLSVersion == "" || res.Evidence.CertRequested {
+		return Finding{}, false
+	}
+	if !res.Outcome.OK() && res.Stage != probe.StageHTTP {
+		return Finding{}, false
+	}
+	return Finding{CheckID: IDDaemonNoClientAuth, Severity: SeverityWarning, Subject: subject,
+		Message:  fmt.Sprintf("%s completed the TLS handshake without asking for a client certificate (dockerd without tlsverify): whoever reaches the port controls the daemon, root on that host", subject),
+		Fix:      "docker tls install daemon (writes tlsverify and tlscacert to daemon.json), restart dockerd, then docker tls install client on each client",
+		Evidence: map[string]string{"tlsVersion": res.Evidence.TLSVersion, "clientCertRequested": "false"}}, true
 }
 
 func statusOf(res *probe.Result) string {

@@ -3,9 +3,11 @@ package main
 import (
 	"context"
 	"fmt"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"runtime/debug"
 	"strings"
 	"sync"
@@ -14,6 +16,7 @@ import (
 	"github.com/docker-tls/docker-tls/doctor"
 	"github.com/docker-tls/docker-tls/doctor/fix"
 	"github.com/docker-tls/docker-tls/doctor/probe"
+	"github.com/docker-tls/docker-tls/pki/daemoncfg"
 	"github.com/docker-tls/docker-tls/pki/loader"
 	"github.com/docker/cli/cli"
 	"github.com/docker/cli/cli/command"
@@ -203,8 +206,16 @@ func runDoctor(ctx context.Context, dockerCli command.Cli, cmd *cobra.Command, o
 		ExpiryWarn: warn,
 		ExpiryFail: expiryFail,
 	}
+	inputs := args
+	if len(args) == 0 && len(fleet) == 0 {
+		inputs = doctor.DefaultInputs(dopts)
+	}
 	if opts.root == "" || opts.root == "/" {
 		dopts.Containerd = installedContainerd()
+		// The daemon as it runs: the dockerd serving a target on this
+		// machine is read from its command line and config file.
+		dopts.Dockerds = runningDockerds()
+		dopts.LocalTargets = doctor.LocalTargets(inputs, isThisMachine)
 	}
 	rep, err := doctor.Run(dopts)
 	if err != nil {
@@ -219,10 +230,6 @@ func runDoctor(ctx context.Context, dockerCli command.Cli, cmd *cobra.Command, o
 		po.Progress = prog.Step
 	}
 	io := doctor.IntakeOptions{Registry: opts.registry, Daemon: opts.daemon, Rootless: opts.rootless, Identify: true, Alternatives: true, Probe: po}
-	inputs := args
-	if len(args) == 0 && len(fleet) == 0 {
-		inputs = doctor.DefaultInputs(dopts)
-	}
 	live, infos, err := doctor.Intake(ctx, dopts, inputs, io)
 	if err != nil {
 		return asInputError(err)
@@ -397,4 +404,35 @@ func installedContainerd() loader.ContainerdVersion {
 		}
 	}
 	return 0
+}
+
+// runningDockerds lists the dockerd processes of this machine (Linux's
+// /proc; none elsewhere).
+func runningDockerds() []daemoncfg.Process {
+	if runtime.GOOS != "linux" {
+		return nil
+	}
+	return daemoncfg.RunningDockerds("/proc")
+}
+
+// isThisMachine reports whether host names this machine: its host name or
+// one of its interface addresses.
+func isThisMachine(host string) bool {
+	if hn, err := os.Hostname(); err == nil && strings.EqualFold(hn, host) {
+		return true
+	}
+	ip := net.ParseIP(host)
+	if ip == nil {
+		return false
+	}
+	addrs, err := net.InterfaceAddrs()
+	if err != nil {
+		return false
+	}
+	for _, a := range addrs {
+		if n, ok := a.(*net.IPNet); ok && n.IP.Equal(ip) {
+			return true
+		}
+	}
+	return false
 }
