@@ -112,7 +112,7 @@ func (r *Result) diagnose(o Options) {
 			}
 		}
 		if r.Outcome == OutcomeServerChainIncomplete {
-			r.Cause += fmt.Sprintf("; the server sent only its own certificate: %s looks like an intermediate CA the server must send with it", leaf.Issuer)
+			r.Cause += fmt.Sprintf("; the server sent only its own certificate: %s looks like an intermediate CA the server must send with it (the certificate says it is published at %s, which Go never fetches)", leaf.Issuer, strings.Join(r.peer[0].IssuingCertificateURL, ", "))
 			r.Fix = "serve the full chain: put the intermediate after the server certificate in the server's certificate file (cat server-cert.pem intermediate.pem > chain.pem) and restart it; or add the intermediate to the client's CA bundle"
 		} else {
 			if leaf != nil && len(r.Evidence.ServerChain) == 1 && leaf.Issuer != leaf.Subject {
