@@ -253,7 +253,13 @@ func (r *runner) checkClientSet(s *clientSet, d *daemonInfo) {
 				"correct the --tlscacert/--tlscert/--tlskey path", nil)
 		}
 	}
-	if s.active && s.tlsOn && !caF.fi.Exists && !s.explicit[s.ca] && !r.hasAlias(s.dir, layout.ClientCAFile) {
+	if s.active && s.tlsOn && !caF.fi.Exists && !s.explicit[s.ca] && s.ep.Err == nil && s.ep.SystemRoots && !r.hasAlias(s.dir, layout.ClientCAFile) {
+		// The client model loads this setup: no ca.pem means docker
+		// verifies the daemon against the system roots, not a load error.
+		r.addSev(IDTLSFileMissing, SeverityWarning, r.disp(s.ca),
+			fmt.Sprintf("%s has no %s: docker verifies the daemon against this machine's system roots, so a daemon whose certificate comes from a private CA fails with \"tls: failed to verify certificate: x509: certificate signed by unknown authority\"", s.label, layout.ClientCAFile),
+			fmt.Sprintf("install the CA that signed the daemon's certificate as %s (docker tls install client --context %s --ca CA.pem --cert CERT --key KEY), unless the daemon's certificate is publicly trusted", r.q(s.ca), shq(s.ep.Context)), nil)
+	} else if s.active && s.tlsOn && !caF.fi.Exists && !s.explicit[s.ca] && !r.hasAlias(s.dir, layout.ClientCAFile) {
 		why := "TLS is on (DOCKER_TLS_VERIFY, DOCKER_TLS or --tls)"
 		line := fmt.Sprintf("open %s: no such file or directory", r.disp(s.ca))
 		if l := s.ep.DockerLine(); l != "" {

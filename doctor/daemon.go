@@ -451,6 +451,9 @@ func (r *runner) daemonListenHosts(d *daemonInfo) {
 				if !isTCPHost(h) || !listensOn(h, t) {
 					continue
 				}
+				if strings.EqualFold(hostName(h), th) {
+					break // the listener's own check below names it
+				}
 				if err := leaf.VerifyHostname(th); err != nil {
 					r.add(IDHostNotInSANs, "tcp://"+t,
 						fmt.Sprintf("tcp://%s reaches %s (listening on %s) but its certificate %s does not cover %q: docker fails with %q", t, d.execFrom, h, r.disp(d.certPath), th, "tls: failed to verify certificate: "+err.Error()),
@@ -460,6 +463,10 @@ func (r *runner) daemonListenHosts(d *daemonInfo) {
 				break
 			}
 		}
+	}
+	who := "dockerd"
+	if d.proc != nil {
+		who = d.execFrom
 	}
 	for _, h := range d.hosts {
 		if !isTCPHost(h) {
@@ -471,7 +478,7 @@ func (r *runner) daemonListenHosts(d *daemonInfo) {
 		}
 		if err := leaf.VerifyHostname(n); err != nil {
 			r.add(IDHostNotInSANs, h,
-				fmt.Sprintf("dockerd listens on %s but its certificate %s does not cover %q: clients connecting there fail with %q", h, r.disp(d.certPath), n, err.Error()),
+				fmt.Sprintf("%s listens on %s but its certificate %s does not cover %q: clients connecting there fail with %q", who, h, r.disp(d.certPath), n, err.Error()),
 				fmt.Sprintf("reissue the daemon certificate with --san %s (docker tls issue server --san %s ...)", shq(n), shq(n)),
 				map[string]string{"host": n, "sans": joinOr(sanList(leaf), "none")})
 		}

@@ -77,6 +77,7 @@ func ClientFor(opts Options, ep Endpoint) probe.Client {
 	if m.CA != nil {
 		c.CA, c.CAFile = m.CA, (&runner{o: &opts}).disp(m.CAFile)
 	}
+	c.SystemRoots = m.SystemRoots
 	if m.ClientCert() {
 		c.Pairs = []probe.Pair{{CertFile: (&runner{o: &opts}).disp(m.CertFile), KeyFile: (&runner{o: &opts}).disp(m.KeyFile), Cert: m.Cert, Key: m.Key}}
 	}
