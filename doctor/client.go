@@ -358,7 +358,7 @@ func (r *runner) crossCheck(s *clientSet, hf string, cas, leafChain []*x509.Cert
 		err := d.serverChain[0].VerifyHostname(h)
 		r.add(IDHostNotInSANs, s.host,
 			fmt.Sprintf("%s %s (from %s) names this machine's daemon, but its certificate %s does not cover %q: %q", s.label, s.host, hf, r.disp(d.certPath), h, err.Error()),
-			fmt.Sprintf("reissue the daemon certificate with --san %s (docker tls issue server --san %s ...), or connect with a name it covers (%s)", shq(h), shq(h), joinOr(sanList(server), "none")),
+			fmt.Sprintf("%s; or connect with a name it covers (%s)", r.reissueServer(d, h), joinOr(sanList(server), "none")),
 			map[string]string{"host": h, "sans": joinOr(sanList(server), "none")})
 	}
 	if len(cas) > 0 {
@@ -374,7 +374,7 @@ func (r *runner) crossCheck(s *clientSet, hf string, cas, leafChain []*x509.Cert
 		r.chainFinding(v, inter, IDCAMismatchClient, certPath, leaf, d.caPath, d.caCerts,
 			fmt.Sprintf("%s's client certificate %s (issuer %q) is not signed by the daemon's tlscacert %s: the client does not send it and the daemon answers \"remote error: tls: certificate required\"",
 				s.label, r.disp(certPath), leaf.Issuer.String(), r.disp(d.caPath)),
-			fmt.Sprintf("issue a client certificate from the daemon's CA (docker tls issue client --ca %s) and install it in %s", r.q(d.caPath), r.q(path.Dir(certPath))))
+			r.reissueClient(d, s, certPath))
 	}
 }
 

@@ -457,7 +457,7 @@ func (r *runner) daemonListenHosts(d *daemonInfo) {
 				if err := leaf.VerifyHostname(th); err != nil {
 					r.add(IDHostNotInSANs, "tcp://"+t,
 						fmt.Sprintf("tcp://%s reaches %s (listening on %s) but its certificate %s does not cover %q: docker fails with %q", t, d.execFrom, h, r.disp(d.certPath), th, "tls: failed to verify certificate: "+err.Error()),
-						fmt.Sprintf("reissue the daemon certificate with --san %s (docker tls issue server --san %s ...), or connect with a name it covers (%s)", shq(th), shq(th), joinOr(sanList(leaf), "none")),
+						fmt.Sprintf("%s; or connect with a name it covers (%s)", r.reissueServer(d, th), joinOr(sanList(leaf), "none")),
 						map[string]string{"host": th, "sans": joinOr(sanList(leaf), "none")})
 				}
 				break
@@ -479,7 +479,7 @@ func (r *runner) daemonListenHosts(d *daemonInfo) {
 		if err := leaf.VerifyHostname(n); err != nil {
 			r.add(IDHostNotInSANs, h,
 				fmt.Sprintf("%s listens on %s but its certificate %s does not cover %q: clients connecting there fail with %q", who, h, r.disp(d.certPath), n, err.Error()),
-				fmt.Sprintf("reissue the daemon certificate with --san %s (docker tls issue server --san %s ...)", shq(n), shq(n)),
+				r.reissueServer(d, n),
 				map[string]string{"host": n, "sans": joinOr(sanList(leaf), "none")})
 		}
 	}

@@ -23,8 +23,10 @@ func TestRunningDockerdFlagsOnly(t *testing.T) {
 		t.Fatal(err)
 	}
 	key, _ := srv.KeyPEM()
+	caKey, _ := ca.KeyPEM()
 	fsys := fstest.MapFS{
 		"srv/tls/ca.pem":         {Data: ca.CertPEM()},
+		"srv/tls/ca-key.pem":     {Data: caKey, Mode: 0o600},
 		"srv/tls/cert.pem":       {Data: srv.CertPEM()},
 		"srv/tls/key.pem":        {Data: key, Mode: 0o600},
 		"etc/docker/daemon.json": {Data: []byte(`{"log-level": "info"}`)},
@@ -50,7 +52,7 @@ func TestRunningDockerdFlagsOnly(t *testing.T) {
 	for _, f := range rep.Findings {
 		if f.CheckID == IDHostNotInSANs && f.Subject == "tcp://127.0.0.1:2376" &&
 			strings.Contains(f.Message, "the running dockerd (pid 77)") && strings.Contains(f.Message, "/srv/tls/cert.pem does not cover \"127.0.0.1\"") &&
-			strings.Contains(f.Fix, "--san 127.0.0.1") {
+			strings.Contains(f.Fix, "docker tls issue server --san dk.example,10.0.0.5,127.0.0.1 --ca-cert /srv/tls/ca.pem --ca-key /srv/tls/ca-key.pem --out \"$d\" && cp \"$d/server-cert.pem\" /srv/tls/cert.pem && cp \"$d/server-key.pem\" /srv/tls/key.pem") {
 			sans = true
 		}
 		if f.CheckID == IDDaemonTCPWithoutVerify || f.CheckID == IDTLSFileMissing {
