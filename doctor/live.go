@@ -78,6 +78,14 @@ func ClientFor(opts Options, ep Endpoint) probe.Client {
 		c.CA, c.CAFile = m.CA, (&runner{o: &opts}).disp(m.CAFile)
 	}
 	c.SystemRoots = m.SystemRoots
+	if m.CAFile != "" {
+		// The CA that must sign a re-issued server certificate: the one
+		// this client trusts, with its key when the doctor finds it.
+		r := &runner{o: &opts}
+		if ca, key := r.signerOf(nil, m.CAFile); key != "" {
+			c.IssueCA, c.IssueCAKey = r.disp(ca), r.disp(key)
+		}
+	}
 	if m.ClientCert() {
 		c.Pairs = []probe.Pair{{CertFile: (&runner{o: &opts}).disp(m.CertFile), KeyFile: (&runner{o: &opts}).disp(m.KeyFile), Cert: m.Cert, Key: m.Key}}
 	}

@@ -2,10 +2,10 @@ package doctor
 
 import (
 	"crypto/x509"
-	"net"
 	"path"
 	"strings"
 
+	"github.com/docker-tls/docker-tls/doctor/probe"
 	"github.com/docker-tls/docker-tls/pki"
 	"github.com/docker-tls/docker-tls/pki/layout"
 )
@@ -18,29 +18,7 @@ func sanArg(cert *x509.Certificate, extra ...string) string {
 	if cert != nil {
 		have = sanList(cert)
 	}
-	return joinSANs(append(have, extra...))
-}
-
-// joinSANs joins names for --san, dropping repeats.
-func joinSANs(names []string) string {
-	seen := map[string]bool{}
-	var out []string
-	for _, n := range names {
-		n = strings.TrimSpace(n)
-		if n == "" {
-			continue
-		}
-		k := strings.ToLower(n)
-		if ip := net.ParseIP(strings.Trim(n, "[]")); ip != nil {
-			k, n = ip.String(), ip.String()
-		}
-		if seen[k] {
-			continue
-		}
-		seen[k] = true
-		out = append(out, n)
-	}
-	return strings.Join(out, ",")
+	return probe.JoinSANs(append(have, extra...))
 }
 
 // signerOf finds the CA certificate file among candidates that signed
@@ -49,7 +27,10 @@ func joinSANs(names []string) string {
 // it never reports key material, only paths.
 func (r *runner) signerOf(leaf *x509.Certificate, candidates ...string) (caFile, keyFile string) {
 	own := path.Join(r.configDir(), layout.OwnTLSDirName)
-	candidates = append(candidates, path.Join(own, layout.ClientCAFile))
+	if leaf != nil {
+		// Only a signature proves that docker-tls's own CA is the one.
+		candidates = append(candidates, path.Join(own, layout.ClientCAFile))
+	}
 	seen := map[string]bool{}
 	for _, c := range candidates {
 		if c == "" || seen[c] {

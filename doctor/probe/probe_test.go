@@ -184,6 +184,7 @@ type probeCase struct {
 	docker   []string // substrings of DockerError
 	cause    []string // substrings of Cause
 	notIn    []string // not in Cause
+	fix      []string // substrings of Fix
 	evidence func(*testing.T, *Result)
 }
 
@@ -221,6 +222,11 @@ func runCases(t *testing.T, cases []probeCase) {
 			for _, s := range tc.cause {
 				if !strings.Contains(r.Cause, s) {
 					t.Errorf("cause %q lacks %q", r.Cause, s)
+				}
+			}
+			for _, s := range tc.fix {
+				if !strings.Contains(r.Fix, s) {
+					t.Errorf("fix %q lacks %q", r.Fix, s)
 				}
 			}
 			for _, s := range tc.notIn {
@@ -305,7 +311,9 @@ func TestProbeDaemonOutcomes(t *testing.T) {
 			opts: Options{Now: func() time.Time { return time.Now().Add(-48 * time.Hour) }}, want: OutcomeServerNotYetValid,
 			cause: []string{"this machine's clock is 4"}},
 		{name: "server cert without serverAuth", port: wrongEKU, client: daemonClient(t, w.caA.Cert, w.cliA), want: OutcomeServerWrongEKU,
-			docker: []string{"x509: certificate specifies an incompatible key usage"}},
+			docker: []string{"x509: certificate specifies an incompatible key usage"},
+			// Every SAN once: the host the client uses is already one.
+			fix: []string{"docker tls issue server --san " + strings.Join(append(append([]string{}, w.srvClientEK.Cert.DNSNames...), ipStrings(w.srvClientEK.Cert)...), ",") + " --ca-cert ca.pem --ca-key <the key of ca.pem> --out <dir>"}},
 		{name: "missing intermediate", port: leafOnly, client: daemonClient(t, w.root.Cert), want: OutcomeServerChainIncomplete,
 			cause: []string{"CN=Acme Intermediate,O=Acme looks like an intermediate CA the server must send"}},
 		{name: "CA of the same organisation is not an intermediate", port: siblingCA, client: daemonClient(t, w.root.Cert), want: OutcomeServerUnknownCA,
@@ -434,4 +442,12 @@ func TestParseTarget(t *testing.T) {
 			t.Errorf("ParseTarget(%q) = %v, want %q", in, err, want)
 		}
 	}
+}
+
+func ipStrings(c *x509.Certificate) []string {
+	var out []string
+	for _, ip := range c.IPAddresses {
+		out = append(out, ip.String())
+	}
+	return out
 }
