@@ -195,7 +195,7 @@ func (rep *Report) AddLive(targets []LiveTarget, results []*probe.Result) {
 			rep.Findings = append(rep.Findings, nf)
 		}
 	}
-	rep.Findings = append(rep.Findings, static...)
+	rep.Findings = orderByCause(append(rep.Findings, static...))
 	rep.Summarize()
 }
 
