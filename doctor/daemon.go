@@ -55,7 +55,26 @@ func (r *runner) inspectDaemon() *daemonInfo {
 	r.daemonConflicts(d)
 	r.daemonEffective(d)
 	r.daemonTLSChecks(d)
+	r.daemonCertFixes(d)
 	return d
+}
+
+// daemonCertFixes makes the fixes of findings about the daemon's own
+// certificate the command that re-issues it: same CA (its files when
+// found), every SAN, written where dockerd reads it.
+func (r *runner) daemonCertFixes(d *daemonInfo) {
+	if d.certPath == "" || len(d.serverChain) == 0 {
+		return
+	}
+	reissue := map[string]bool{IDCertExpired: true, IDCertExpiring: true, IDCertNotYetValid: true, IDEKUServerMissing: true, IDCertCNOnly: true}
+	fix := printable(r.reissueServer(d))
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for i := range r.findings {
+		if f := &r.findings[i]; reissue[f.CheckID] && f.path == d.certPath {
+			f.Fix = fix
+		}
+	}
 }
 
 // readSystemd reads docker.service and its drop-ins through the doctor's

@@ -3,6 +3,7 @@ package doctor
 import (
 	"crypto/x509"
 	"path"
+	"sort"
 	"strings"
 
 	"github.com/docker-tls/docker-tls/doctor/probe"
@@ -83,8 +84,27 @@ func (r *runner) reissueServer(d *daemonInfo, extra ...string) string {
 	if len(d.serverChain) > 0 {
 		leaf = d.serverChain[0]
 	}
+	san := sanArg(leaf, extra...)
+	if san == "" {
+		// No SANs at all (a CN-only certificate): the CN and the
+		// addresses dockerd listens on are what clients use.
+		var names []string
+		if leaf != nil {
+			names = append(names, leaf.Subject.CommonName)
+		}
+		for n := range d.listenNames() {
+			if !isWildcard(n) {
+				names = append(names, n)
+			}
+		}
+		sort.Strings(names[min(1, len(names)):])
+		san = probe.JoinSANs(names)
+	}
+	if san == "" {
+		san = "<the daemon's names and IPs>"
+	}
 	var b strings.Builder
-	b.WriteString("docker tls issue server --san " + shq(sanArg(leaf, extra...)))
+	b.WriteString("docker tls issue server --san " + shq(san))
 	caFile, keyFile := r.signerOf(leaf, d.caPath)
 	switch {
 	case keyFile != "":
