@@ -368,6 +368,11 @@ func (r *runner) crossCheck(s *clientSet, hf string, cas, leafChain []*x509.Cert
 				s.label, r.disp(s.ca), r.disp(d.certPath), server.Issuer.String()),
 			fmt.Sprintf("cp %s %s (the daemon's CA), or reissue the daemon certificate from %s", r.q(d.caPath), r.q(s.ca), r.q(s.ca)))
 	}
+	if s.active && len(leafChain) == 0 && d.verify && len(d.caCerts) > 0 && !r.stat(s.cert).Exists && !r.stat(s.key).Exists {
+		r.add(IDTLSFileMissing, r.disp(s.cert),
+			fmt.Sprintf("%s has no client certificate (%s, %s) but this machine's daemon requires one (tlsverify, CA %s): docker sends none and the daemon refuses the handshake (\"remote error: tls: certificate required\" or \"bad certificate\")", s.label, r.disp(s.cert), r.disp(s.key), r.disp(d.caPath)),
+			r.reissueClient(d, s, s.cert), nil)
+	}
 	if len(leafChain) > 0 && d.verify && len(d.caCerts) > 0 {
 		leaf := leafChain[0]
 		v, inter := relate(leaf, leafChain[1:], d.caCerts, r.siblingCerts(path.Dir(certPath), certPath, s.key))
