@@ -249,3 +249,12 @@ func TestOrderByCauseAcrossLive(t *testing.T) {
 		t.Errorf("consequence marked twice: %q", twice[1].Message)
 	}
 }
+
+func TestLocalTargets(t *testing.T) {
+	local := func(h string) bool { return h == "10.0.0.5" || h == "myhost" }
+	got := LocalTargets([]string{"tcp://127.0.0.1:2376", "localhost:2376", "10.0.0.5", "tcp://[::1]:2376", "https://127.0.0.1:5000", "remote.example:2376", "myhost:9000"}, local)
+	want := "127.0.0.1:2376 localhost:2376 10.0.0.5:2375 [::1]:2376 myhost:9000"
+	if strings.Join(got, " ") != want {
+		t.Errorf("LocalTargets = %v, want %s", got, want)
+	}
+}
