@@ -412,7 +412,7 @@ func runningDockerds() []daemoncfg.Process {
 	if runtime.GOOS != "linux" {
 		return nil
 	}
-	return daemoncfg.RunningDockerds("/proc")
+	return daemoncfg.SameMountNS("/proc", daemoncfg.RunningDockerds("/proc"))
 }
 
 // isThisMachine reports whether host names this machine: its host name or

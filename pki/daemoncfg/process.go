@@ -18,6 +18,10 @@ type Process struct {
 	PID  int
 	Argv []string
 	Env  map[string]string
+	// MountNS is the process's mount namespace (the /proc/PID/ns/mnt
+	// link), "" when unreadable: paths in its flags mean the files of
+	// that namespace.
+	MountNS string
 }
 
 // processEnvVars are the environment variables of dockerd that matter here.
@@ -66,6 +70,7 @@ func RunningDockerds(procDir string) []Process {
 			continue
 		}
 		p := Process{PID: pid, Argv: splitNUL(cmdline), Env: map[string]string{}}
+		p.MountNS, _ = os.Readlink(filepath.Join(dir, "ns", "mnt"))
 		if env, err := os.ReadFile(filepath.Join(dir, "environ")); err == nil {
 			for _, kv := range splitNUL(env) {
 				k, v, _ := strings.Cut(kv, "=")
@@ -79,6 +84,24 @@ func RunningDockerds(procDir string) []Process {
 		out = append(out, p)
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].PID < out[j].PID })
+	return out
+}
+
+// SameMountNS keeps the processes that see this process's files: those in
+// the mount namespace of self (/proc/self), or all when it is unknown. A
+// dockerd in another mount namespace (a container, a test harness) names
+// files this process cannot see as it does.
+func SameMountNS(procDir string, ps []Process) []Process {
+	self, err := os.Readlink(filepath.Join(procDir, "self", "ns", "mnt"))
+	if err != nil || self == "" {
+		return ps
+	}
+	var out []Process
+	for _, p := range ps {
+		if p.MountNS == self {
+			out = append(out, p)
+		}
+	}
 	return out
 }
 

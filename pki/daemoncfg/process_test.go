@@ -45,4 +45,18 @@ func TestRunningDockerds(t *testing.T) {
 	if RunningDockerds(filepath.Join(proc, "nope")) != nil {
 		t.Error("a missing /proc lists dockerds")
 	}
+	// Only the dockerds of this mount namespace are kept.
+	ps := []Process{{PID: 1, MountNS: "mnt:[1]"}, {PID: 2, MountNS: "mnt:[2]"}}
+	if err := os.MkdirAll(filepath.Join(proc, "self", "ns"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink("mnt:[2]", filepath.Join(proc, "self", "ns", "mnt")); err != nil {
+		t.Fatal(err)
+	}
+	if got := SameMountNS(proc, ps); len(got) != 1 || got[0].PID != 2 {
+		t.Errorf("SameMountNS = %+v", got)
+	}
+	if got := SameMountNS(filepath.Join(proc, "nope"), ps); len(got) != 2 {
+		t.Errorf("SameMountNS without /proc/self = %+v", got)
+	}
 }
