@@ -211,16 +211,53 @@ func runDoctor(ctx context.Context, dockerCli command.Cli, cmd *cobra.Command, o
 		inputs = doctor.DefaultInputs(dopts)
 	}
 	if opts.root == "" || opts.root == "/" {
-		dopts.Containerd = installedContainerd()
-		// The daemon as it runs: the dockerd serving a target on this
-		// machine is read from its command line and config file.
-		dopts.Dockerds = runningDockerds()
 		dopts.LocalTargets = doctor.LocalTargets(inputs, isThisMachine)
 	}
-	rep, err := doctor.Run(dopts)
-	if err != nil {
-		return err
+	// containerd's version (containerd --version, a process) picks the
+	// hosts.toml rules: the static checks need it, and the intake only for
+	// registry targets; asked once, in the background.
+	containerdVersion := sync.OnceValue(func() loader.ContainerdVersion {
+		if opts.root == "" || opts.root == "/" {
+			return installedContainerd()
+		}
+		return 0
+	})
+	go containerdVersion()
+	onlyDaemons := opts.daemon && len(fleet) == 0
+	if !opts.registry && len(fleet) == 0 {
+		onlyDaemons = true
+		for _, in := range inputs {
+			if !strings.HasPrefix(strings.TrimSpace(in), "tcp://") {
+				onlyDaemons = false
+			}
+		}
 	}
+	// The static checks run while the targets are probed: neither needs
+	// the other's answers until the report is put together.
+	type staticResult struct {
+		rep *doctor.Report
+		err error
+	}
+	staticDone := make(chan staticResult, 1)
+	go func(o doctor.Options) {
+		o.Containerd = containerdVersion()
+		if opts.root == "" || opts.root == "/" {
+			// The daemon as it runs: the dockerd serving a target on
+			// this machine is read from its command line and config file.
+			o.Dockerds = runningDockerds()
+		}
+		rep, err := doctor.Run(o)
+		staticDone <- staticResult{rep, err}
+	}(dopts)
+	var static *staticResult
+	waitStatic := func() (*doctor.Report, error) {
+		if static == nil {
+			r := <-staticDone
+			static = &r
+		}
+		return static.rep, static.err
+	}
+	defer func() { _, _ = waitStatic() }()
 	po := probe.Options{Timeout: opts.timeout}
 	if opts.format == "text" && !opts.fix && dockerCli.Err().IsTerminal() {
 		// A line on stderr for a probe step over a second, only for a
@@ -228,6 +265,9 @@ func runDoctor(ctx context.Context, dockerCli command.Cli, cmd *cobra.Command, o
 		prog := doctor.NewProgress(dockerCli.Err(), progressDelay)
 		defer prog.Stop()
 		po.Progress = prog.Step
+	}
+	if !onlyDaemons {
+		dopts.Containerd = containerdVersion()
 	}
 	io := doctor.IntakeOptions{Registry: opts.registry, Daemon: opts.daemon, Rootless: opts.rootless, Identify: true, Alternatives: true, Probe: po}
 	live, infos, err := doctor.Intake(ctx, dopts, inputs, io)
@@ -249,10 +289,17 @@ func runDoctor(ctx context.Context, dockerCli command.Cli, cmd *cobra.Command, o
 		debug.SetGCPercent(400)
 		debug.SetMemoryLimit(80 << 20)
 	}
+	var results []*probe.Result
 	if len(live) > 0 {
 		po.APIVersion = sync.OnceValue(func() string { return doctor.InstalledAPIVersion(ctx) })
-		results := doctor.Probe(ctx, live, po, opts.parallel)
+		results = doctor.Probe(ctx, live, po, opts.parallel)
 		live, results = doctor.OrderSetups(live, results, infos)
+	}
+	rep, err := waitStatic()
+	if err != nil {
+		return err
+	}
+	if len(live) > 0 {
 		rep.AddLive(live, results)
 	}
 	if len(infos) > 0 {
