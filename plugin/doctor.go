@@ -223,6 +223,16 @@ func runDoctor(ctx context.Context, dockerCli command.Cli, cmd *cobra.Command, o
 		return 0
 	})
 	go containerdVersion()
+	// What dockerd is (/info of the daemon the CLI talks to, else
+	// dockerd --version) picks its certs.d rules: the same.
+	base := dopts
+	dockerdFacts := sync.OnceValue(func() loader.DockerdFacts {
+		if opts.root == "" || opts.root == "/" {
+			return localDockerd(ctx, base)
+		}
+		return loader.DockerdFacts{}
+	})
+	go dockerdFacts()
 	onlyDaemons := opts.daemon && len(fleet) == 0
 	if !opts.registry && len(fleet) == 0 {
 		onlyDaemons = true
@@ -240,7 +250,7 @@ func runDoctor(ctx context.Context, dockerCli command.Cli, cmd *cobra.Command, o
 	}
 	staticDone := make(chan staticResult, 1)
 	go func(o doctor.Options) {
-		o.Containerd = containerdVersion()
+		o.Containerd, o.Dockerd = containerdVersion(), dockerdFacts()
 		if opts.root == "" || opts.root == "/" {
 			// The daemon as it runs: the dockerd serving a target on
 			// this machine is read from its command line and config file.
@@ -267,7 +277,7 @@ func runDoctor(ctx context.Context, dockerCli command.Cli, cmd *cobra.Command, o
 		po.Progress = prog.Step
 	}
 	if !onlyDaemons {
-		dopts.Containerd = containerdVersion()
+		dopts.Containerd, dopts.Dockerd = containerdVersion(), dockerdFacts()
 	}
 	io := doctor.IntakeOptions{Registry: opts.registry, Daemon: opts.daemon, Rootless: opts.rootless, Identify: true, Alternatives: true, Probe: po}
 	live, infos, err := doctor.Intake(ctx, dopts, inputs, io)
@@ -482,4 +492,27 @@ func isThisMachine(host string) bool {
 		}
 	}
 	return false
+}
+
+// localDockerd is what picks the rules dockerd reads certs.d with: the
+// daemon the CLI talks to answers /info (version, image store); when it
+// does not, the installed dockerd's version (`dockerd --version`), and the
+// doctor reads daemon.json's features itself.
+func localDockerd(ctx context.Context, dopts doctor.Options) loader.DockerdFacts {
+	if f, ok := doctor.DaemonFacts(ctx, dopts, 2*time.Second); ok {
+		return f
+	}
+	cctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
+	out, err := exec.CommandContext(cctx, "dockerd", "--version").Output()
+	if err != nil {
+		return loader.DockerdFacts{}
+	}
+	// "Docker version 28.5.2, build 89c5e8f"
+	v := strings.TrimPrefix(strings.TrimSpace(string(out)), "Docker version ")
+	v, _, _ = strings.Cut(v, ",")
+	if m := doctor.MajorVersion(v); m > 0 {
+		return loader.DockerdFacts{Major: m, Version: v, Source: "dockerd --version: " + v}
+	}
+	return loader.DockerdFacts{}
 }
