@@ -393,7 +393,7 @@ var catalog = []Check{
 
 	// Daemon.
 	{
-		ID: IDDaemonTCPWithoutVerify, Title: "Daemon listens on TCP without tlsverify", Severity: SeverityError,
+		ID: IDDaemonTCPWithoutVerify, Title: "Daemon listens on TCP without tlsverify", Severity: SeverityWarning,
 		Doc: "A TCP listener without tlsverify lets anyone who reaches the port control the daemon, which is root on " +
 			"the host. dockerd warns \"Binding to IP address without --tlsverify is insecure and gives root access " +
 			"on this machine to everyone who has access to your network.\" and announces this will become a hard " +

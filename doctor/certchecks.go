@@ -3,6 +3,7 @@ package doctor
 import (
 	"crypto/x509"
 	"fmt"
+	"github.com/docker-tls/docker-tls/doctor/probe"
 	"time"
 
 	"github.com/docker-tls/docker-tls/pki"
@@ -83,9 +84,19 @@ var certCheckTable = []certCheck{
 		if x.c.BasicConstraintsValid && x.c.IsCA {
 			why = "has a key usage without keyCertSign (" + joinOr(pki.KeyUsageNames(x.c.KeyUsage), "none") + ")"
 		}
+		fix := fmt.Sprintf("replace %s with the CA certificate that issued the server/client certificates (look for the issuer %q)", x.r.q(x.path), x.c.Issuer.String())
+		if string(x.c.RawIssuer) == string(x.c.RawSubject) && x.c.CheckSignature(x.c.SignatureAlgorithm, x.c.RawTBSCertificate, x.c.Signature) == nil {
+			// Self-signed: no other CA issued it, so naming its issuer
+			// names itself. The way out is a real CA and new leaves.
+			san := "<the daemon's names and IPs>"
+			if names := sanList(x.c); len(names) > 0 {
+				san = shq(probe.JoinSANs(names))
+			}
+			fix = fmt.Sprintf("%s is self-signed and no CA, so nothing can replace it: create a real CA and re-issue the server and client certificates from it (docker tls init --san %s --out DIR), install them on the daemon (docker tls install daemon --cert DIR/server-cert.pem --key DIR/server-key.pem --client-ca DIR/ca.pem) and on each client (docker tls install client --ca DIR/ca.pem --cert DIR/cert.pem --key DIR/key.pem)", x.r.q(x.path), san)
+		}
 		return &certProblem{
 			msg: fmt.Sprintf("%s %s: certificates it signed fail with \"x509: certificate signed by unknown authority\"; it only matches a peer presenting this exact certificate", x.where(), why),
-			fix: fmt.Sprintf("replace %s with the CA certificate that issued the server/client certificates (look for the issuer %q)", x.r.q(x.path), x.c.Issuer.String()),
+			fix: fix,
 		}
 	}},
 	{IDEKUClientMissing, []certUse{useClient}, func(x *certCtx) *certProblem {

@@ -253,7 +253,13 @@ func (r *runner) checkClientSet(s *clientSet, d *daemonInfo) {
 				"correct the --tlscacert/--tlscert/--tlskey path", nil)
 		}
 	}
-	if s.active && s.tlsOn && !caF.fi.Exists && !s.explicit[s.ca] && !r.hasAlias(s.dir, layout.ClientCAFile) {
+	if s.active && s.tlsOn && !caF.fi.Exists && !s.explicit[s.ca] && s.ep.Err == nil && s.ep.SystemRoots && !r.hasAlias(s.dir, layout.ClientCAFile) {
+		// The client model loads this setup: no ca.pem means docker
+		// verifies the daemon against the system roots, not a load error.
+		r.addSev(IDTLSFileMissing, SeverityWarning, r.disp(s.ca),
+			fmt.Sprintf("%s has no %s: docker verifies the daemon against this machine's system roots, so a daemon whose certificate comes from a private CA fails with \"tls: failed to verify certificate: x509: certificate signed by unknown authority\"", s.label, layout.ClientCAFile),
+			fmt.Sprintf("install the CA that signed the daemon's certificate as %s (docker tls install client --context %s --ca CA.pem --cert CERT --key KEY), unless the daemon's certificate is publicly trusted", r.q(s.ca), shq(s.ep.Context)), nil)
+	} else if s.active && s.tlsOn && !caF.fi.Exists && !s.explicit[s.ca] && !r.hasAlias(s.dir, layout.ClientCAFile) {
 		why := "TLS is on (DOCKER_TLS_VERIFY, DOCKER_TLS or --tls)"
 		line := fmt.Sprintf("open %s: no such file or directory", r.disp(s.ca))
 		if l := s.ep.DockerLine(); l != "" {
@@ -352,7 +358,7 @@ func (r *runner) crossCheck(s *clientSet, hf string, cas, leafChain []*x509.Cert
 		err := d.serverChain[0].VerifyHostname(h)
 		r.add(IDHostNotInSANs, s.host,
 			fmt.Sprintf("%s %s (from %s) names this machine's daemon, but its certificate %s does not cover %q: %q", s.label, s.host, hf, r.disp(d.certPath), h, err.Error()),
-			fmt.Sprintf("reissue the daemon certificate with --san %s (docker tls issue server --san %s ...), or connect with a name it covers (%s)", shq(h), shq(h), joinOr(sanList(server), "none")),
+			fmt.Sprintf("%s; or connect with a name it covers (%s)", r.reissueServer(d, h), joinOr(sanList(server), "none")),
 			map[string]string{"host": h, "sans": joinOr(sanList(server), "none")})
 	}
 	if len(cas) > 0 {
@@ -362,13 +368,18 @@ func (r *runner) crossCheck(s *clientSet, hf string, cas, leafChain []*x509.Cert
 				s.label, r.disp(s.ca), r.disp(d.certPath), server.Issuer.String()),
 			fmt.Sprintf("cp %s %s (the daemon's CA), or reissue the daemon certificate from %s", r.q(d.caPath), r.q(s.ca), r.q(s.ca)))
 	}
+	if s.active && len(leafChain) == 0 && d.verify && len(d.caCerts) > 0 && !r.stat(s.cert).Exists && !r.stat(s.key).Exists {
+		r.add(IDTLSFileMissing, r.disp(s.cert),
+			fmt.Sprintf("%s has no client certificate (%s, %s) but this machine's daemon requires one (tlsverify, CA %s): docker sends none and the daemon refuses the handshake (\"remote error: tls: certificate required\" or \"bad certificate\")", s.label, r.disp(s.cert), r.disp(s.key), r.disp(d.caPath)),
+			r.reissueClient(d, s, s.cert), nil)
+	}
 	if len(leafChain) > 0 && d.verify && len(d.caCerts) > 0 {
 		leaf := leafChain[0]
 		v, inter := relate(leaf, leafChain[1:], d.caCerts, r.siblingCerts(path.Dir(certPath), certPath, s.key))
 		r.chainFinding(v, inter, IDCAMismatchClient, certPath, leaf, d.caPath, d.caCerts,
 			fmt.Sprintf("%s's client certificate %s (issuer %q) is not signed by the daemon's tlscacert %s: the client does not send it and the daemon answers \"remote error: tls: certificate required\"",
 				s.label, r.disp(certPath), leaf.Issuer.String(), r.disp(d.caPath)),
-			fmt.Sprintf("issue a client certificate from the daemon's CA (docker tls issue client --ca %s) and install it in %s", r.q(d.caPath), r.q(path.Dir(certPath))))
+			r.reissueClient(d, s, certPath))
 	}
 }
 

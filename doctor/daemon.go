@@ -22,7 +22,8 @@ type daemonInfo struct {
 	jsonPath  string
 	jsonKeys  map[string]json.RawMessage
 	execStart []string // effective ExecStart argv, nil when no unit
-	execFrom  string   // file that set it
+	execFrom  string   // file that set it, or "dockerd (pid N)"
+	proc      *daemoncfg.Process
 	flagVals  map[string][]string
 
 	hosts      []string
@@ -45,6 +46,7 @@ var boolDirectives = map[string]bool{"tls": true, "tlsverify": true}
 func (r *runner) inspectDaemon() *daemonInfo {
 	d := &daemonInfo{flagVals: map[string][]string{}}
 	r.readSystemd(d)
+	r.readProcess(d)
 	d.jsonPath = path.Join(layout.DefaultDaemonDir, layout.DaemonJSONName)
 	if v := d.flagVals["config-file"]; len(v) > 0 {
 		d.jsonPath = v[len(v)-1]
@@ -53,7 +55,26 @@ func (r *runner) inspectDaemon() *daemonInfo {
 	r.daemonConflicts(d)
 	r.daemonEffective(d)
 	r.daemonTLSChecks(d)
+	r.daemonCertFixes(d)
 	return d
+}
+
+// daemonCertFixes makes the fixes of findings about the daemon's own
+// certificate the command that re-issues it: same CA (its files when
+// found), every SAN, written where dockerd reads it.
+func (r *runner) daemonCertFixes(d *daemonInfo) {
+	if d.certPath == "" || len(d.serverChain) == 0 {
+		return
+	}
+	reissue := map[string]bool{IDCertExpired: true, IDCertExpiring: true, IDCertNotYetValid: true, IDEKUServerMissing: true, IDCertCNOnly: true}
+	fix := printable(r.reissueServer(d))
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for i := range r.findings {
+		if f := &r.findings[i]; reissue[f.CheckID] && f.path == d.certPath {
+			f.Fix = fix
+		}
+	}
 }
 
 // readSystemd reads docker.service and its drop-ins through the doctor's
@@ -79,6 +100,84 @@ func (r *runner) readSystemd(d *daemonInfo) {
 	d.execStart = exec.Args
 	d.execFrom = exec.Source
 	d.flagVals = daemoncfg.DockerdFlags(d.execStart)
+}
+
+// readProcess takes the running dockerd's own command line over the
+// unit's: flags given by hand, a unit the doctor cannot see, or a unit
+// edited since the start all make the unit say something else than what
+// runs. The process picked is the one listening on a local target's port;
+// without local targets, the only dockerd, or the one on the default
+// socket.
+func (r *runner) readProcess(d *daemonInfo) {
+	p := pickDockerd(r.o.Dockerds, r.o.LocalTargets)
+	if p == nil {
+		return
+	}
+	d.proc = p
+	d.execStart = p.Argv
+	d.execFrom = fmt.Sprintf("the running dockerd (pid %d)", p.PID)
+	d.flagVals = daemoncfg.DockerdFlags(p.Argv)
+	r.source(Source{Kind: "running dockerd", Path: fmt.Sprintf("/proc/%d/cmdline", p.PID), Status: StatusFound,
+		Detail: daemoncfg.JoinCommand(p.Argv)})
+}
+
+// pickDockerd chooses the dockerd the targets reach.
+func pickDockerd(procs []daemoncfg.Process, targets []string) *daemoncfg.Process {
+	if len(procs) == 0 {
+		return nil
+	}
+	if len(targets) > 0 {
+		for i := range procs {
+			for _, h := range daemoncfg.DockerdFlags(procs[i].Argv)[daemoncfg.KeyHosts] {
+				if !isTCPHost(h) {
+					continue
+				}
+				for _, t := range targets {
+					if listensOn(h, t) {
+						return &procs[i]
+					}
+				}
+			}
+		}
+		// A dockerd whose hosts come from its daemon.json: the only one.
+		if len(procs) == 1 && len(daemoncfg.DockerdFlags(procs[0].Argv)[daemoncfg.KeyHosts]) == 0 {
+			return &procs[0]
+		}
+		return nil
+	}
+	if len(procs) == 1 {
+		return &procs[0]
+	}
+	for i := range procs {
+		hosts := daemoncfg.DockerdFlags(procs[i].Argv)[daemoncfg.KeyHosts]
+		if len(hosts) == 0 {
+			return &procs[i]
+		}
+		for _, h := range hosts {
+			if h == "fd://" || h == layout.DefaultUnixHost {
+				return &procs[i]
+			}
+		}
+	}
+	return nil
+}
+
+// listensOn reports whether listener h (tcp://ADDR:PORT) accepts
+// connections to target t (host:port of this machine).
+func listensOn(h, t string) bool {
+	th, tp, err := net.SplitHostPort(t)
+	if err != nil {
+		return false
+	}
+	u, err := url.Parse(h)
+	if err != nil {
+		return false
+	}
+	if u.Port() != tp {
+		return false
+	}
+	lh := u.Hostname()
+	return isWildcard(lh) || strings.EqualFold(lh, th) || isLoopback(lh) && isLoopback(th)
 }
 
 // unitFS reads unit files through the doctor's reader: a file that exists
@@ -216,6 +315,9 @@ func (r *runner) daemonEffective(d *daemonInfo) {
 		d.verify = *d.tlsVerify
 	case d.tls != nil:
 		d.verify = *d.tls // dockerd: --tls without --tlsverify implies verification
+	case d.proc != nil && d.proc.TLSVerifyFromEnv():
+		v := true // DOCKER_TLS_VERIFY in dockerd's environment
+		d.tlsVerify, d.verify = &v, true
 	}
 	d.tlsOn = d.verify || (d.tls != nil && *d.tls)
 	for _, key := range []string{"registry-mirrors", "insecure-registries"} {
@@ -311,6 +413,9 @@ func (r *runner) daemonTLSChecks(d *daemonInfo) {
 		return
 	}
 	defDir := path.Join(layout.RootHome, layout.ConfigDirName)
+	if d.proc != nil {
+		defDir = d.proc.CertDir(layout.RootHome)
+	}
 	if d.caPath == "" {
 		d.caPath = path.Join(defDir, layout.ClientCAFile)
 	}
@@ -356,6 +461,32 @@ func (r *runner) daemonTLSChecks(d *daemonInfo) {
 // by the daemon's certificate: clients connect with that name.
 func (r *runner) daemonListenHosts(d *daemonInfo) {
 	leaf := d.serverChain[0]
+	// The targets on this machine that reach this dockerd: clients
+	// connect with exactly the name typed.
+	if d.proc != nil {
+		for _, t := range r.o.LocalTargets {
+			th, _, _ := net.SplitHostPort(t)
+			for _, h := range d.hosts {
+				if !isTCPHost(h) || !listensOn(h, t) {
+					continue
+				}
+				if strings.EqualFold(hostName(h), th) {
+					break // the listener's own check below names it
+				}
+				if err := leaf.VerifyHostname(th); err != nil {
+					r.add(IDHostNotInSANs, "tcp://"+t,
+						fmt.Sprintf("tcp://%s reaches %s (listening on %s) but its certificate %s does not cover %q: docker fails with %q", t, d.execFrom, h, r.disp(d.certPath), th, "tls: failed to verify certificate: "+err.Error()),
+						fmt.Sprintf("%s; or connect with a name it covers (%s)", r.reissueServer(d, th), joinOr(sanList(leaf), "none")),
+						map[string]string{"host": th, "sans": joinOr(sanList(leaf), "none")})
+				}
+				break
+			}
+		}
+	}
+	who := "dockerd"
+	if d.proc != nil {
+		who = d.execFrom
+	}
 	for _, h := range d.hosts {
 		if !isTCPHost(h) {
 			continue
@@ -366,8 +497,8 @@ func (r *runner) daemonListenHosts(d *daemonInfo) {
 		}
 		if err := leaf.VerifyHostname(n); err != nil {
 			r.add(IDHostNotInSANs, h,
-				fmt.Sprintf("dockerd listens on %s but its certificate %s does not cover %q: clients connecting there fail with %q", h, r.disp(d.certPath), n, err.Error()),
-				fmt.Sprintf("reissue the daemon certificate with --san %s (docker tls issue server --san %s ...)", shq(n), shq(n)),
+				fmt.Sprintf("%s listens on %s but its certificate %s does not cover %q: clients connecting there fail with %q", who, h, r.disp(d.certPath), n, err.Error()),
+				r.reissueServer(d, n),
 				map[string]string{"host": n, "sans": joinOr(sanList(leaf), "none")})
 		}
 	}

@@ -176,6 +176,26 @@ func daemonTarget(s string) (probe.Target, error) {
 	return t, err
 }
 
+// LocalTargets are the daemon targets among inputs (as the intake parses
+// them) whose host is this machine, as host:port.
+func LocalTargets(inputs []string, isLocal func(host string) bool) []string {
+	var out []string
+	for _, in := range inputs {
+		s := strings.TrimSpace(in)
+		if strings.HasPrefix(s, "https://") {
+			continue
+		}
+		t, err := daemonTarget(s)
+		if err != nil || t.Host == "" || t.Port == 0 {
+			continue
+		}
+		if isLoopback(t.Host) || isLocal != nil && isLocal(t.Host) {
+			out = append(out, t.Addr())
+		}
+	}
+	return out
+}
+
 // registryDir is the first registry directory any loader has for t
 // (dockerd's certs.d, containerd's hosts directory, containers' certs.d).
 func registryDir(opts Options, t probe.Target, rootless bool) string {

@@ -214,3 +214,47 @@ func TestCausesFirst(t *testing.T) {
 		t.Errorf("order: %+v", fs)
 	}
 }
+
+// Live and static findings tell one story: the static finding that names
+// the file behind a live failure comes right before it, the live one says
+// so, and the summary names the file-level cause with docker's symptom.
+func TestOrderByCauseAcrossLive(t *testing.T) {
+	fs := orderByCause([]Finding{
+		{CheckID: "probe-server-name-mismatch", Severity: SeverityError, Subject: "tcp://127.0.0.1:2376", Message: "with docker -H tcp://127.0.0.1:2376 --tlsverify: not valid for 127.0.0.1", Setup: "docker -H tcp://127.0.0.1:2376 --tlsverify", Fix: "reissue"},
+		{CheckID: "key-permissions", Severity: SeverityWarning, Subject: "/k.pem", Message: "mode"},
+		{CheckID: IDHostNotInSANs, Severity: SeverityError, Subject: "tcp://127.0.0.1:2376", Message: "cert.pem does not cover 127.0.0.1", Fix: "docker tls issue server --san a,127.0.0.1 --ca-cert ca.pem --ca-key ca-key.pem", Evidence: map[string]string{"host": "127.0.0.1"}},
+		{CheckID: IDHostNotInSANs, Severity: SeverityError, Subject: "tcp://10.0.0.9:2376", Message: "other listener", Evidence: map[string]string{"host": "10.0.0.9"}},
+	})
+	var ids []string
+	for _, f := range fs {
+		ids = append(ids, f.CheckID+" "+f.Subject)
+	}
+	want := "host-not-in-sans tcp://127.0.0.1:2376|probe-server-name-mismatch tcp://127.0.0.1:2376|key-permissions /k.pem|host-not-in-sans tcp://10.0.0.9:2376"
+	if got := strings.Join(ids, "|"); got != want {
+		t.Fatalf("order:\n got %s\nwant %s", got, want)
+	}
+	if !strings.HasSuffix(fs[1].Message, " (explained by host-not-in-sans, above)") {
+		t.Errorf("the live finding does not say what explains it: %q", fs[1].Message)
+	}
+	rep := &Report{Findings: fs}
+	rep.Summarize()
+	if rep.Summary == nil || rep.Summary.CheckID != IDHostNotInSANs || !strings.HasPrefix(rep.Summary.Fix, "docker tls issue server") ||
+		rep.Summary.RootCause != "cert.pem does not cover 127.0.0.1 (then: with docker -H tcp://127.0.0.1:2376 --tlsverify: not valid for 127.0.0.1)" ||
+		rep.Summary.Setup != "docker -H tcp://127.0.0.1:2376 --tlsverify" {
+		t.Errorf("summary: %+v", rep.Summary)
+	}
+	// Static causesFirst ran already: a second pass adds nothing.
+	twice := orderByCause(causesFirst([]Finding{{CheckID: IDTLSFileMissing, Severity: SeverityError, Message: "m"}, {CheckID: IDEnvTLSVerifyZero, Severity: SeverityWarning}}))
+	if twice[1].Message != "m (a consequence of env-tls-verify-zero, above)" {
+		t.Errorf("consequence marked twice: %q", twice[1].Message)
+	}
+}
+
+func TestLocalTargets(t *testing.T) {
+	local := func(h string) bool { return h == "10.0.0.5" || h == "myhost" }
+	got := LocalTargets([]string{"tcp://127.0.0.1:2376", "localhost:2376", "10.0.0.5", "tcp://[::1]:2376", "https://127.0.0.1:5000", "remote.example:2376", "myhost:9000"}, local)
+	want := "127.0.0.1:2376 localhost:2376 10.0.0.5:2375 [::1]:2376 myhost:9000"
+	if strings.Join(got, " ") != want {
+		t.Errorf("LocalTargets = %v, want %s", got, want)
+	}
+}

@@ -77,6 +77,15 @@ func ClientFor(opts Options, ep Endpoint) probe.Client {
 	if m.CA != nil {
 		c.CA, c.CAFile = m.CA, (&runner{o: &opts}).disp(m.CAFile)
 	}
+	c.SystemRoots = m.SystemRoots
+	if m.CAFile != "" {
+		// The CA that must sign a re-issued server certificate: the one
+		// this client trusts, with its key when the doctor finds it.
+		r := &runner{o: &opts}
+		if ca, key := r.signerOf(nil, m.CAFile); key != "" {
+			c.IssueCA, c.IssueCAKey = r.disp(ca), r.disp(key)
+		}
+	}
 	if m.ClientCert() {
 		c.Pairs = []probe.Pair{{CertFile: (&runner{o: &opts}).disp(m.CertFile), KeyFile: (&runner{o: &opts}).disp(m.KeyFile), Cert: m.Cert, Key: m.Key}}
 	}
@@ -182,9 +191,28 @@ func (rep *Report) AddLive(targets []LiveTarget, results []*probe.Result) {
 			f.DockerError = ""
 		}
 		rep.Findings = append(rep.Findings, f)
+		if nf, ok := noClientAuth(targets[i], res, subject); ok {
+			rep.Findings = append(rep.Findings, nf)
+		}
 	}
-	rep.Findings = append(rep.Findings, static...)
+	rep.Findings = orderByCause(append(rep.Findings, static...))
 	rep.Summarize()
+}
+
+// noClientAuth is the warning for a daemon that completed a TLS handshake
+// without asking for a client certificate: whoever reaches the port
+// controls it.
+func noClientAuth(lt LiveTarget, res *probe.Result, subject string) (Finding, bool) {
+	if res.Target.Role != probe.RoleDaemon || lt.informational || res.Evidence.TLSVersion == "" || res.Evidence.CertRequested {
+		return Finding{}, false
+	}
+	if !res.Outcome.OK() && res.Stage != probe.StageHTTP {
+		return Finding{}, false
+	}
+	return Finding{CheckID: IDDaemonNoClientAuth, Severity: SeverityWarning, Subject: subject,
+		Message:  fmt.Sprintf("%s completed the TLS handshake without asking for a client certificate (dockerd without tlsverify): whoever reaches the port controls the daemon, root on that host", subject),
+		Fix:      "docker tls install daemon (writes tlsverify and tlscacert to daemon.json), restart dockerd, then docker tls install client on each client",
+		Evidence: map[string]string{"tlsVersion": res.Evidence.TLSVersion, "clientCertRequested": "false"}}, true
 }
 
 func statusOf(res *probe.Result) string {

@@ -13,6 +13,10 @@ const (
 // neither a daemon nor a registry.
 const IDTargetNotDocker = "target-not-docker"
 
+// IDDaemonNoClientAuth is the live finding for a TLS daemon whose
+// handshake asks for no client certificate.
+const IDDaemonNoClientAuth = "daemon-no-client-auth"
+
 // liveCatalog documents the live probe's outcomes: each is a check whose
 // findings come from `docker tls doctor HOST:PORT` instead of files.
 var liveCatalog = []Check{
@@ -112,4 +116,7 @@ var liveCatalog = []Check{
 	{ID: string(probe.OutcomeNotRegistry), Title: "Endpoint is not a Docker registry", Severity: SeverityError, Live: true,
 		Doc: "GET /v2/ answered without the Docker-Distribution-Api-Version header that every registry sends. The address points at another HTTPS service, or a proxy strips the header.",
 		Fix: "Check the registry's address and port.", Citation: "distribution registry API v2 (GET /v2/ base endpoint)"},
+	{ID: IDDaemonNoClientAuth, Title: "Daemon speaks TLS but asks for no client certificate", Severity: SeverityWarning, Live: true,
+		Doc: "The daemon completed the TLS handshake without a CertificateRequest: it runs with --tls (or \"tls\": true) and \"tlsverify\": false, so it encrypts but authenticates no one. Whoever reaches the port controls the daemon, which is root on that host. This is docker's documented mode 1 or 2 and may be intended behind another access control; the doctor warns and does not fail.",
+		Fix: "Require client certificates: docker tls install daemon (writes tlsverify and tlscacert), restart dockerd, and give clients certificates with docker tls install client.", Citation: "moby cmd/dockerd/options.go setDefaultOptions (InsecureSkipVerify = !TLSVerify); go-connections tlsconfig.Server (ClientAuth)"},
 }

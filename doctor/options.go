@@ -5,6 +5,7 @@
 package doctor
 
 import (
+	"github.com/docker-tls/docker-tls/pki/daemoncfg"
 	"github.com/docker-tls/docker-tls/pki/loader"
 
 	"fmt"
@@ -63,6 +64,14 @@ type Options struct {
 	// store), which picks moby's or containerd's rules for
 	// /etc/docker/certs.d; daemon.json's features are read by the doctor.
 	Dockerd loader.DockerdFacts
+	// Dockerds are the dockerd processes running on this machine (the
+	// caller lists /proc when the doctor reads the real root; nil
+	// otherwise). The one serving the targets is read as it runs: its
+	// command line and the --config-file it loaded.
+	Dockerds []daemoncfg.Process
+	// LocalTargets are the targets (host:port) that name this machine;
+	// they pick the running dockerd listening there.
+	LocalTargets []string
 }
 
 func (o *Options) normalise() error {

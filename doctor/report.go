@@ -71,6 +71,15 @@ func (r *Report) Summarize() {
 					continue
 				}
 				r.Summary = &Summary{CheckID: f.CheckID, Subject: f.Subject, RootCause: f.Message, Fix: f.Fix, Setup: f.Setup}
+				if live {
+					if j := explainer(r.Findings, &f); j >= 0 {
+						// The file behind the live failure is the cause;
+						// its fix names the files.
+						c := r.Findings[j]
+						r.Summary = &Summary{CheckID: c.CheckID, Subject: c.Subject, Setup: f.Setup, Fix: c.Fix,
+							RootCause: c.Message + " (then: " + strings.TrimSuffix(f.Message, " (explained by "+c.CheckID+", above)") + ")"}
+					}
+				}
 				if consequences[f.CheckID] {
 					// The environment or context setting that makes the
 					// client read the wrong files is the cause.

@@ -354,7 +354,7 @@ func causesFirst(fs []Finding) []Finding {
 		return fs
 	}
 	for i := range rest {
-		if consequences[rest[i].CheckID] {
+		if consequences[rest[i].CheckID] && !strings.Contains(rest[i].Message, " (a consequence of ") {
 			rest[i].Message += fmt.Sprintf(" (a consequence of %s, above)", cs[0].CheckID)
 		}
 	}

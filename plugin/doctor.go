@@ -3,9 +3,11 @@ package main
 import (
 	"context"
 	"fmt"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"runtime/debug"
 	"strings"
 	"sync"
@@ -14,6 +16,7 @@ import (
 	"github.com/docker-tls/docker-tls/doctor"
 	"github.com/docker-tls/docker-tls/doctor/fix"
 	"github.com/docker-tls/docker-tls/doctor/probe"
+	"github.com/docker-tls/docker-tls/pki/daemoncfg"
 	"github.com/docker-tls/docker-tls/pki/loader"
 	"github.com/docker/cli/cli"
 	"github.com/docker/cli/cli/command"
@@ -137,7 +140,7 @@ func runDoctor(ctx context.Context, dockerCli command.Cli, cmd *cobra.Command, o
 	switch opts.format {
 	case "text", "json", "sarif", "junit":
 	default:
-		return inputError("invalid --format %q: expected text, json, sarif or junit", opts.format)
+		return inputError("--format %q: expected text, json, sarif or junit", opts.format)
 	}
 	failOn, err := doctor.ParseSeverity(opts.failOn)
 	if err != nil {
@@ -203,14 +206,68 @@ func runDoctor(ctx context.Context, dockerCli command.Cli, cmd *cobra.Command, o
 		ExpiryWarn: warn,
 		ExpiryFail: expiryFail,
 	}
+	inputs := args
+	if len(args) == 0 && len(fleet) == 0 {
+		inputs = doctor.DefaultInputs(dopts)
+	}
 	if opts.root == "" || opts.root == "/" {
-		dopts.Containerd = installedContainerd()
-		dopts.Dockerd = localDockerd(ctx, dopts)
+		dopts.LocalTargets = doctor.LocalTargets(inputs, isThisMachine)
 	}
-	rep, err := doctor.Run(dopts)
-	if err != nil {
-		return err
+	// containerd's version (containerd --version, a process) picks the
+	// hosts.toml rules: the static checks need it, and the intake only for
+	// registry targets; asked once, in the background.
+	containerdVersion := sync.OnceValue(func() loader.ContainerdVersion {
+		if opts.root == "" || opts.root == "/" {
+			return installedContainerd()
+		}
+		return 0
+	})
+	go containerdVersion()
+	// What dockerd is (/info of the daemon the CLI talks to, else
+	// dockerd --version) picks its certs.d rules: the same.
+	base := dopts
+	dockerdFacts := sync.OnceValue(func() loader.DockerdFacts {
+		if opts.root == "" || opts.root == "/" {
+			return localDockerd(ctx, base)
+		}
+		return loader.DockerdFacts{}
+	})
+	go dockerdFacts()
+	onlyDaemons := opts.daemon && len(fleet) == 0
+	if !opts.registry && len(fleet) == 0 {
+		onlyDaemons = true
+		for _, in := range inputs {
+			if !strings.HasPrefix(strings.TrimSpace(in), "tcp://") {
+				onlyDaemons = false
+			}
+		}
 	}
+	// The static checks run while the targets are probed: neither needs
+	// the other's answers until the report is put together.
+	type staticResult struct {
+		rep *doctor.Report
+		err error
+	}
+	staticDone := make(chan staticResult, 1)
+	go func(o doctor.Options) {
+		o.Containerd, o.Dockerd = containerdVersion(), dockerdFacts()
+		if opts.root == "" || opts.root == "/" {
+			// The daemon as it runs: the dockerd serving a target on
+			// this machine is read from its command line and config file.
+			o.Dockerds = runningDockerds()
+		}
+		rep, err := doctor.Run(o)
+		staticDone <- staticResult{rep, err}
+	}(dopts)
+	var static *staticResult
+	waitStatic := func() (*doctor.Report, error) {
+		if static == nil {
+			r := <-staticDone
+			static = &r
+		}
+		return static.rep, static.err
+	}
+	defer func() { _, _ = waitStatic() }()
 	po := probe.Options{Timeout: opts.timeout}
 	if opts.format == "text" && !opts.fix && dockerCli.Err().IsTerminal() {
 		// A line on stderr for a probe step over a second, only for a
@@ -219,11 +276,10 @@ func runDoctor(ctx context.Context, dockerCli command.Cli, cmd *cobra.Command, o
 		defer prog.Stop()
 		po.Progress = prog.Step
 	}
-	io := doctor.IntakeOptions{Registry: opts.registry, Daemon: opts.daemon, Rootless: opts.rootless, Identify: true, Alternatives: true, Probe: po}
-	inputs := args
-	if len(args) == 0 && len(fleet) == 0 {
-		inputs = doctor.DefaultInputs(dopts)
+	if !onlyDaemons {
+		dopts.Containerd, dopts.Dockerd = containerdVersion(), dockerdFacts()
 	}
+	io := doctor.IntakeOptions{Registry: opts.registry, Daemon: opts.daemon, Rootless: opts.rootless, Identify: true, Alternatives: true, Probe: po}
 	live, infos, err := doctor.Intake(ctx, dopts, inputs, io)
 	if err != nil {
 		return asInputError(err)
@@ -243,10 +299,17 @@ func runDoctor(ctx context.Context, dockerCli command.Cli, cmd *cobra.Command, o
 		debug.SetGCPercent(400)
 		debug.SetMemoryLimit(80 << 20)
 	}
+	var results []*probe.Result
 	if len(live) > 0 {
 		po.APIVersion = sync.OnceValue(func() string { return doctor.InstalledAPIVersion(ctx) })
-		results := doctor.Probe(ctx, live, po, opts.parallel)
+		results = doctor.Probe(ctx, live, po, opts.parallel)
 		live, results = doctor.OrderSetups(live, results, infos)
+	}
+	rep, err := waitStatic()
+	if err != nil {
+		return err
+	}
+	if len(live) > 0 {
 		rep.AddLive(live, results)
 	}
 	if len(infos) > 0 {
@@ -398,6 +461,37 @@ func installedContainerd() loader.ContainerdVersion {
 		}
 	}
 	return 0
+}
+
+// runningDockerds lists the dockerd processes of this machine (Linux's
+// /proc; none elsewhere).
+func runningDockerds() []daemoncfg.Process {
+	if runtime.GOOS != "linux" {
+		return nil
+	}
+	return daemoncfg.SameMountNS("/proc", daemoncfg.RunningDockerds("/proc"))
+}
+
+// isThisMachine reports whether host names this machine: its host name or
+// one of its interface addresses.
+func isThisMachine(host string) bool {
+	if hn, err := os.Hostname(); err == nil && strings.EqualFold(hn, host) {
+		return true
+	}
+	ip := net.ParseIP(host)
+	if ip == nil {
+		return false
+	}
+	addrs, err := net.InterfaceAddrs()
+	if err != nil {
+		return false
+	}
+	for _, a := range addrs {
+		if n, ok := a.(*net.IPNet); ok && n.IP.Equal(ip) {
+			return true
+		}
+	}
+	return false
 }
 
 // localDockerd is what picks the rules dockerd reads certs.d with: the

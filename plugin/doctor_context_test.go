@@ -45,4 +45,11 @@ func TestDoctorContextFlag(t *testing.T) {
 	if r.code != 2 || !strings.Contains(r.stderr, "--registry and --daemon exclude each other") {
 		t.Errorf("--registry --daemon: exit %d %s", r.code, r.stderr)
 	}
+	// Flag errors read like the other commands' (--format "x": expected …).
+	for _, c := range [][]string{{"doctor", "--format", "x"}, {"inspect", "--format", "x", "f"}, {"explain", "--format", "x", "e"}} {
+		r = run(t, cfg, c...)
+		if r.code != 2 || !strings.Contains(r.stderr, `--format "x": expected text`) || strings.Contains(r.stderr, "invalid --format") {
+			t.Errorf("%s: exit %d %s", strings.Join(c, " "), r.code, r.stderr)
+		}
+	}
 }

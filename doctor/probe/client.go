@@ -33,6 +33,10 @@ type Client struct {
 	CA          []byte
 	CAFile      string
 	SystemRoots bool
+	// IssueCA and IssueCAKey are the CA certificate and key files that
+	// sign a re-issued server certificate the client will trust (the
+	// client's CA and its key, when the caller found them).
+	IssueCA, IssueCAKey string
 	// Pairs are the client certificates, in the order Go considers them.
 	Pairs []Pair
 	// Source says where the material came from, for messages.

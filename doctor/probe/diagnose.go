@@ -37,12 +37,27 @@ func (r *Result) diagnose(o Options) {
 	if leaf != nil {
 		sans = strings.Join(append(append([]string{}, leaf.DNSNames...), leaf.IPAddresses...), ", ")
 	}
-	reissue := func() string {
-		all := t.Host
-		if sans != "" {
-			all = strings.ReplaceAll(sans, " ", "") + "," + t.Host
+	// issueServer is the command that re-issues the server certificate
+	// with every name it has plus the one the client uses (each once),
+	// signed by the CA the client trusts, named by its files when known.
+	issueServer := func() string {
+		var names []string
+		if leaf != nil {
+			names = append(append(names, leaf.DNSNames...), leaf.IPAddresses...)
 		}
-		return fmt.Sprintf("reissue the server certificate with every name and IP clients use: docker tls issue server --san %s --force, then install it and restart the server", all)
+		cmd := "docker tls issue server --san " + JoinSANs(append(names, t.Host))
+		switch {
+		case r.client.IssueCA != "" && r.client.IssueCAKey != "":
+			cmd += " --ca-cert " + shellQuote(r.client.IssueCA) + " --ca-key " + shellQuote(r.client.IssueCAKey)
+		case r.client.CAFile != "":
+			cmd += " --ca-cert " + shellQuote(r.client.CAFile) + " --ca-key <the key of " + shellQuote(r.client.CAFile) + ">"
+		default:
+			cmd += " --ca-cert <the CA the clients trust> --ca-key <its key>"
+		}
+		return cmd + " --out <dir>"
+	}
+	reissue := func() string {
+		return "reissue the server certificate with every name and IP clients use: " + issueServer() + ", then install server-cert.pem and server-key.pem where the server reads them and restart it"
 	}
 	clientCA := strings.Join(r.Evidence.AcceptableCAs, "; ")
 	switch r.Outcome {
@@ -119,7 +134,7 @@ func (r *Result) diagnose(o Options) {
 			}
 		}
 		if r.Outcome == OutcomeServerChainIncomplete {
-			r.Cause += fmt.Sprintf("; the server sent only its own certificate: %s looks like an intermediate CA the server must send with it", leaf.Issuer)
+			r.Cause += fmt.Sprintf("; the server sent only its own certificate: %s looks like an intermediate CA the server must send with it (the certificate says it is published at %s, which Go never fetches)", leaf.Issuer, strings.Join(r.peer[0].IssuingCertificateURL, ", "))
 			r.Fix = "serve the full chain: put the intermediate after the server certificate in the server's certificate file (cat server-cert.pem intermediate.pem > chain.pem) and restart it; or add the intermediate to the client's CA bundle"
 		} else {
 			if leaf != nil && len(r.Evidence.ServerChain) == 1 && leaf.Issuer != leaf.Subject {
@@ -142,7 +157,7 @@ func (r *Result) diagnose(o Options) {
 		} else {
 			r.Cause = "a certificate in the server's chain has expired"
 		}
-		r.Fix = "renew it: docker tls issue server --san " + orHost(sans, t.Host) + " --force, install it and restart the server; if the dates look wrong, fix this machine's or the server's clock (NTP)"
+		r.Fix = "renew it: " + issueServer() + ", install server-cert.pem and server-key.pem where the server reads them and restart it; if the dates look wrong, fix this machine's or the server's clock (NTP)"
 	case OutcomeServerNotYetValid:
 		if leaf != nil {
 			skew := leaf.NotBefore.Sub(r.now())
@@ -251,11 +266,36 @@ func orNone(s string) string {
 	return s
 }
 
-func orHost(sans, host string) string {
-	if sans == "" {
-		return host
+// JoinSANs joins names for --san, each once (an IP in any spelling, a
+// DNS name in any case), in order.
+func JoinSANs(names []string) string {
+	seen := map[string]bool{}
+	var out []string
+	for _, n := range names {
+		n = strings.TrimSpace(n)
+		if n == "" {
+			continue
+		}
+		k := strings.ToLower(n)
+		if ip := net.ParseIP(strings.Trim(n, "[]")); ip != nil {
+			k, n = ip.String(), ip.String()
+		}
+		if !seen[k] {
+			seen[k] = true
+			out = append(out, n)
+		}
 	}
-	return strings.ReplaceAll(sans, " ", "")
+	return strings.Join(out, ",")
+}
+
+// shellQuote quotes a path for a POSIX shell when needed.
+func shellQuote(s string) string {
+	if s != "" && strings.IndexFunc(s, func(c rune) bool {
+		return !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.ContainsRune("/._-:=@%+,", c))
+	}) < 0 {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
 
 func isIP(h string) bool { return net.ParseIP(h) != nil }

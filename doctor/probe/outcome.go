@@ -167,12 +167,17 @@ func (r *Result) chainIncomplete() bool {
 	}
 	// The leaf names an issuer the client does not hold and the server did
 	// not send. Call it a missing intermediate only on positive evidence:
-	// a trusted CA of the same organisation (a root above an intermediate).
-	if len(r.peer) != 1 || len(leaf.Issuer.Organization) == 0 {
+	// the leaf publishes its issuer (AIA caIssuers, which Go never
+	// fetches: a hierarchical PKI), and a trusted CA of the same
+	// organisation may have intermediates (no path length 0). A trusted CA
+	// that merely shares the Organization is no such evidence: it may be
+	// another CA altogether.
+	if len(r.peer) != 1 || len(leaf.Issuer.Organization) == 0 || len(leaf.IssuingCertificateURL) == 0 {
 		return false
 	}
 	for _, c := range trusted {
-		if len(c.Subject.Organization) > 0 && c.Subject.Organization[0] == leaf.Issuer.Organization[0] {
+		if len(c.Subject.Organization) > 0 && c.Subject.Organization[0] == leaf.Issuer.Organization[0] &&
+			!(c.MaxPathLen == 0 && c.MaxPathLenZero) {
 			return true
 		}
 	}

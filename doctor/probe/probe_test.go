@@ -35,6 +35,7 @@ type world struct {
 	root                   *pki.CA
 	inter                  *x509.Certificate
 	leafViaInter           *tlsPair
+	leafSiblingCA          *tlsPair
 	leafBadParent          *tlsPair
 	badParent              *pki.Issued
 }
@@ -116,6 +117,20 @@ func buildWorld(t *testing.T) *world {
 	w.leafViaInter = manual(t, interPair.cert, interPair.key, func(c *x509.Certificate) {
 		c.DNSNames, c.IPAddresses = []string{"localhost"}, ip
 		c.ExtKeyUsage = []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}
+		// AIA caIssuers: where the issuer is published (Go never fetches
+		// it): the evidence that the issuer is an intermediate.
+		c.IssuingCertificateURL = []string{"http://pki.acme.example/intermediate.crt"}
+	})
+	// Another root of the same organisation, not trusted: it merely
+	// shares the Organization; nothing says it is an intermediate.
+	sibKey := must(pki.GenerateKey(pki.KeyECDSAP256, nil))
+	sibTmpl := &x509.Certificate{SerialNumber: big.NewInt(8), Subject: pkix.Name{CommonName: "Acme Other CA", Organization: []string{"Acme"}},
+		NotBefore: now.Add(-time.Hour), NotAfter: now.Add(48 * time.Hour), IsCA: true, BasicConstraintsValid: true,
+		KeyUsage: x509.KeyUsageCertSign | x509.KeyUsageCRLSign}
+	sibCert := must(x509.ParseCertificate(must(x509.CreateCertificate(rand.Reader, sibTmpl, sibTmpl, sibKey.Public(), sibKey))))
+	w.leafSiblingCA = manual(t, sibCert, sibKey, func(c *x509.Certificate) {
+		c.DNSNames, c.IPAddresses = []string{"localhost"}, ip
+		c.ExtKeyUsage = []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}
 	})
 	// A leaf (not a CA) used as the issuer.
 	w.badParent = must(w.caA.Issue(pki.Request{Role: pki.RoleClient, CommonName: "not-a-ca"}))
@@ -168,6 +183,8 @@ type probeCase struct {
 	stage    Stage
 	docker   []string // substrings of DockerError
 	cause    []string // substrings of Cause
+	notIn    []string // not in Cause
+	fix      []string // substrings of Fix
 	evidence func(*testing.T, *Result)
 }
 
@@ -207,6 +224,16 @@ func runCases(t *testing.T, cases []probeCase) {
 					t.Errorf("cause %q lacks %q", r.Cause, s)
 				}
 			}
+			for _, s := range tc.fix {
+				if !strings.Contains(r.Fix, s) {
+					t.Errorf("fix %q lacks %q", r.Fix, s)
+				}
+			}
+			for _, s := range tc.notIn {
+				if strings.Contains(r.Cause, s) {
+					t.Errorf("cause %q has %q", r.Cause, s)
+				}
+			}
 			if r.Cause == "" || (!r.Outcome.OK() && r.Fix == "") {
 				t.Errorf("no cause or fix: %+v", r)
 			}
@@ -239,6 +266,7 @@ func TestProbeDaemonOutcomes(t *testing.T) {
 	expired := mtls(pairOf(t, w.srvExpired))
 	wrongEKU := mtls(pairOf(t, w.srvClientEK))
 	leafOnly := tlsServer(t, &tls.Config{Certificates: []tls.Certificate{w.leafViaInter.tls}}, dockerHandler())
+	siblingCA := tlsServer(t, &tls.Config{Certificates: []tls.Certificate{w.leafSiblingCA.tls}}, dockerHandler())
 	fullChain := tlsServer(t, &tls.Config{Certificates: []tls.Certificate{{Certificate: [][]byte{w.leafViaInter.cert.Raw, w.inter.Raw}, PrivateKey: w.leafViaInter.key}}}, dockerHandler())
 	badParent := tlsServer(t, &tls.Config{Certificates: []tls.Certificate{w.leafBadParent.tls}}, dockerHandler())
 	plain := plainServer(t, dockerHandler())
@@ -283,9 +311,14 @@ func TestProbeDaemonOutcomes(t *testing.T) {
 			opts: Options{Now: func() time.Time { return time.Now().Add(-48 * time.Hour) }}, want: OutcomeServerNotYetValid,
 			cause: []string{"this machine's clock is 4"}},
 		{name: "server cert without serverAuth", port: wrongEKU, client: daemonClient(t, w.caA.Cert, w.cliA), want: OutcomeServerWrongEKU,
-			docker: []string{"x509: certificate specifies an incompatible key usage"}},
+			docker: []string{"x509: certificate specifies an incompatible key usage"},
+			// Every SAN once: the host the client uses is already one.
+			fix: []string{"docker tls issue server --san " + strings.Join(append(append([]string{}, w.srvClientEK.Cert.DNSNames...), ipStrings(w.srvClientEK.Cert)...), ",") + " --ca-cert ca.pem --ca-key <the key of ca.pem> --out <dir>"}},
 		{name: "missing intermediate", port: leafOnly, client: daemonClient(t, w.root.Cert), want: OutcomeServerChainIncomplete,
 			cause: []string{"CN=Acme Intermediate,O=Acme looks like an intermediate CA the server must send"}},
+		{name: "CA of the same organisation is not an intermediate", port: siblingCA, client: daemonClient(t, w.root.Cert), want: OutcomeServerUnknownCA,
+			cause: []string{"issued by CN=Acme Other CA,O=Acme, but the client trusts only CN=Acme Root,O=Acme", "if that issuer is an intermediate, the server must also send it"},
+			notIn: []string{"looks like an intermediate"}},
 		{name: "full chain", port: fullChain, client: daemonClient(t, w.root.Cert), want: OutcomeOK},
 		{name: "CA cannot sign", port: badParent, client: daemonClient(t, w.badParent.Cert), want: OutcomeServerCACannotSign,
 			docker: []string{"parent certificate cannot sign this kind of certificate"}},
@@ -418,6 +451,14 @@ func TestParseTarget(t *testing.T) {
 			t.Errorf("ParseTarget(%q) = %v, want %q", in, err, want)
 		}
 	}
+}
+
+func ipStrings(c *x509.Certificate) []string {
+	var out []string
+	for _, ip := range c.IPAddresses {
+		out = append(out, ip.String())
+	}
+	return out
 }
 
 func TestDistributionError(t *testing.T) {

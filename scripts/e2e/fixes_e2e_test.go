@@ -1,0 +1,187 @@
+//go:build linux
+
+package e2e
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/docker-tls/docker-tls/pki"
+)
+
+// Fixes that work: for each way a daemon setup breaks, the user's docker
+// fails; `docker tls doctor` run bare (the environment as it was, no
+// flags) leads with the root cause, quotes docker's line as the installed
+// CLI printed it, and the fix it prints, applied as printed, makes
+// `docker version` succeed. The dockerd runs with flags only, so the
+// doctor learns its files from the running process.
+func TestDoctorFixesWork(t *testing.T) {
+	Require(t)
+	ForEachCell(t, doctorFixesWork)
+}
+
+type fixCase struct {
+	name string
+	// prepare breaks the setup: pk is the daemon's PKI (init output),
+	// other another CA's, cl the client's DOCKER_CERT_PATH.
+	prepare func(t *testing.T, pk, other, cl string)
+	plain   bool   // the daemon listens without TLS
+	cause   string // the finding that leads
+	live    string // the live finding right after it
+	// apply runs the printed fix; env is the client's environment, which
+	// it may change (an unset variable).
+	apply   func(t *testing.T, ns *Namespace, fix string, env []string) []string
+	restart bool
+}
+
+func doctorFixesWork(t *testing.T, c *Cell) {
+	cmdBefore := func(sep string) func(t *testing.T, ns *Namespace, fix string, env []string) []string {
+		return func(t *testing.T, ns *Namespace, fix string, env []string) []string {
+			cmd, _, ok := strings.Cut(fix, sep)
+			if !ok {
+				t.Fatalf("fix %q lacks %q", fix, sep)
+			}
+			runFix(t, ns, cmd)
+			return env
+		}
+	}
+	copyTo := func(t *testing.T, src, dst string) { copyFile(t, src, dst, 0o600) }
+	cases := []fixCase{
+		{name: "expired server cert", cause: "cert-expired", live: "probe-server-expired", restart: true,
+			prepare: func(t *testing.T, pk, other, cl string) {
+				ca, err := pki.LoadCA("ca.pem", mustRead(t, filepath.Join(pk, "ca.pem")), "ca-key.pem", mustRead(t, filepath.Join(pk, "ca-key.pem")))
+				if err != nil {
+					t.Fatal(err)
+				}
+				dns, ips, _ := pki.ParseSANs([]string{"localhost", "127.0.0.1"})
+				old, err := ca.Issue(pki.Request{Role: pki.RoleServer, DNSNames: dns, IPs: ips, Now: time.Now().AddDate(0, 0, -10), Days: 2})
+				if err != nil {
+					t.Fatal(err)
+				}
+				key, _ := old.KeyPEM()
+				writeFile(t, filepath.Join(pk, "server-cert.pem"), old.CertPEM())
+				writeFile(t, filepath.Join(pk, "server-key.pem"), key)
+				for _, n := range []string{"ca.pem", "cert.pem", "key.pem"} {
+					copyTo(t, filepath.Join(pk, n), filepath.Join(cl, n))
+				}
+			},
+			apply: cmdBefore(", then restart dockerd")},
+		{name: "server CA not trusted", cause: "ca-mismatch-server", live: "probe-server-unknown-authority",
+			prepare: func(t *testing.T, pk, other, cl string) {
+				copyTo(t, filepath.Join(other, "ca.pem"), filepath.Join(cl, "ca.pem"))
+				copyTo(t, filepath.Join(pk, "cert.pem"), filepath.Join(cl, "cert.pem"))
+				copyTo(t, filepath.Join(pk, "key.pem"), filepath.Join(cl, "key.pem"))
+			},
+			apply: cmdBefore(" (the daemon's CA)")},
+		{name: "client cert from another CA", cause: "ca-mismatch-client", live: "probe-client-cert-not-accepted",
+			prepare: func(t *testing.T, pk, other, cl string) {
+				copyTo(t, filepath.Join(pk, "ca.pem"), filepath.Join(cl, "ca.pem"))
+				copyTo(t, filepath.Join(other, "cert.pem"), filepath.Join(cl, "cert.pem"))
+				copyTo(t, filepath.Join(other, "key.pem"), filepath.Join(cl, "key.pem"))
+			},
+			apply: func(t *testing.T, ns *Namespace, fix string, env []string) []string { runFix(t, ns, fix); return env }},
+		{name: "no client cert", cause: "tls-file-missing", live: "probe-client-cert-missing",
+			prepare: func(t *testing.T, pk, other, cl string) {
+				copyTo(t, filepath.Join(pk, "ca.pem"), filepath.Join(cl, "ca.pem"))
+			},
+			apply: func(t *testing.T, ns *Namespace, fix string, env []string) []string { runFix(t, ns, fix); return env }},
+		{name: "TLS client to plain port", plain: true, cause: "probe-plain-http-server",
+			prepare: func(t *testing.T, pk, other, cl string) {
+				for _, n := range []string{"ca.pem", "cert.pem", "key.pem"} {
+					copyTo(t, filepath.Join(pk, n), filepath.Join(cl, n))
+				}
+			},
+			apply: func(t *testing.T, ns *Namespace, fix string, env []string) []string {
+				if !strings.Contains(fix, "unset DOCKER_TLS_VERIFY") {
+					t.Fatalf("fix %q does not say to unset DOCKER_TLS_VERIFY", fix)
+				}
+				var out []string
+				for _, kv := range env {
+					if !strings.HasPrefix(kv, "DOCKER_TLS_VERIFY=") {
+						out = append(out, kv)
+					}
+				}
+				return out
+			}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) { fixCaseRun(t, c, tc) })
+	}
+}
+
+func fixCaseRun(t *testing.T, c *Cell, tc fixCase) {
+	dir := t.TempDir()
+	pk, other, cl := filepath.Join(dir, "pki"), filepath.Join(dir, "other"), filepath.Join(dir, "client")
+	mustDockerTLS(t, nil, "init", "--san", "localhost,127.0.0.1", "--out", pk)
+	mustDockerTLS(t, nil, "init", "--san", "localhost,127.0.0.1", "--out", other)
+	if err := os.Mkdir(cl, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	tc.prepare(t, pk, other, cl)
+	p := func(n string) string { return filepath.Join(pk, n) }
+	ns := NewNamespace(t)
+	writeFile(t, ns.HostPath("/etc/docker/daemon.json"), []byte("{\"log-level\": \"info\"}\n"))
+	target := fmt.Sprintf("tcp://127.0.0.1:%d", FreePort(t, "127.0.0.1"))
+	args := []string{"-H", target}
+	if !tc.plain {
+		args = append(args, "--tlsverify", "--tlscacert", p("ca.pem"), "--tlscert", p("server-cert.pem"), "--tlskey", p("server-key.pem"))
+	}
+	d := StartDockerd(t, DockerdOpts{Cell: c, Namespace: ns, Args: args})
+
+	env := []string{"DOCKER_HOST=" + target, "DOCKER_TLS_VERIFY=1", "DOCKER_CERT_PATH=" + cl}
+	_, dockerErr, code := ns.RunDocker(t, env, "version")
+	if code == 0 {
+		t.Fatal("docker version succeeded; the case is not broken")
+	}
+	out, stderr, code := dockerTLSInNamespace(t, ns, env, "doctor", "--format", "json")
+	if code != 1 {
+		t.Fatalf("doctor: exit %d\n%s\n%s", code, out, stderr)
+	}
+	rep := parseReport(t, out)
+	if len(rep.Findings) == 0 || rep.Findings[0].ID != tc.cause || rep.Summary == nil || rep.Summary.CheckID != tc.cause {
+		t.Fatalf("the root cause %s does not lead: summary %+v\n%+v", tc.cause, rep.Summary, rep.Findings)
+	}
+	liveIdx := 0
+	if tc.live != "" {
+		if len(rep.Findings) < 2 || rep.Findings[1].ID != tc.live || !strings.HasSuffix(rep.Findings[1].Message, "(explained by "+tc.cause+", above)") {
+			t.Fatalf("the live finding %s does not follow its cause: %+v", tc.live, rep.Findings)
+		}
+		liveIdx = 1
+	}
+	if got, want := normaliseDockerError(rep.Findings[liveIdx].Docker), normaliseDockerError(lastLine(dockerErr)); got != want {
+		t.Errorf("doctor quotes %q, docker printed %q", got, want)
+	}
+	fix := rep.Summary.Fix
+	t.Logf("printed fix: %s", fix)
+	env = tc.apply(t, ns, fix, env)
+	if tc.restart {
+		d.Stop()
+		StartDockerd(t, DockerdOpts{Cell: c, Namespace: ns, Args: args})
+	}
+	if _, stderr, code := ns.RunDocker(t, env, "version"); code != 0 {
+		t.Fatalf("docker version after the printed fix %q: exit %d\n%s", fix, code, stderr)
+	}
+}
+
+func mustRead(t *testing.T, p string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+func writeFile(t *testing.T, p string, data []byte) {
+	t.Helper()
+	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(p, data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+}
