@@ -74,6 +74,7 @@ func (r *runner) scanCertsDirs(cfg *clientConfig, d *daemonInfo) {
 			}
 			continue
 		}
+		r.askLoaderFacts()
 		sc := &certsScan{root: root, known: known, daemonKey: d.serverKey, dockerd: dockerdSelection(r.o, d)}
 		n, err := r.scanRoot(sc)
 		src := Source{Kind: root.kind, Path: r.disp(root.dir), Status: StatusFound, Detail: plural(n, "registry directory")}

@@ -52,6 +52,19 @@ type dirModel struct {
 	tomlActive bool
 }
 
+// askLoaderFacts fills in the loaders' versions the caller left to be
+// asked, once: only runs with a certs.d root to judge pay for them.
+func (r *runner) askLoaderFacts() {
+	r.factsOnce.Do(func() {
+		if r.o.Containerd == 0 && r.o.AskContainerd != nil {
+			r.o.Containerd = r.o.AskContainerd()
+		}
+		if r.o.Dockerd == (loader.DockerdFacts{}) && r.o.AskDockerd != nil {
+			r.o.Dockerd = r.o.AskDockerd()
+		}
+	})
+}
+
 // containerdVersions are the containerd versions whose rules apply.
 func (r *runner) containerdVersions() []loader.ContainerdVersion {
 	if v := r.o.Containerd; v != 0 {

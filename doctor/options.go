@@ -64,6 +64,11 @@ type Options struct {
 	// store), which picks moby's or containerd's rules for
 	// /etc/docker/certs.d; daemon.json's features are read by the doctor.
 	Dockerd loader.DockerdFacts
+	// AskContainerd and AskDockerd, when set and Containerd / Dockerd are
+	// not, are asked the first time a check needs them (a certs.d root is
+	// there to judge): they run processes that most runs do not need.
+	AskContainerd func() loader.ContainerdVersion
+	AskDockerd    func() loader.DockerdFacts
 	// Dockerds are the dockerd processes running on this machine (the
 	// caller lists /proc when the doctor reads the real root; nil
 	// otherwise). The one serving the targets is read as it runs: its

@@ -32,6 +32,8 @@ type runner struct {
 	// models maps a registry directory being scanned to its loader
 	// model's reads (*modelFS), so each file is read once.
 	models sync.Map
+	// factsOnce guards asking the caller for the loaders' versions.
+	factsOnce sync.Once
 	// pairs memoises tls.X509KeyPair by content (at most maxPairCache).
 	pairMu sync.Mutex
 	pairs  map[[64]byte]pairResult

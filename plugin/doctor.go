@@ -214,15 +214,14 @@ func runDoctor(ctx context.Context, dockerCli command.Cli, cmd *cobra.Command, o
 		dopts.LocalTargets = doctor.LocalTargets(inputs, isThisMachine)
 	}
 	// containerd's version (containerd --version, a process) picks the
-	// hosts.toml rules: the static checks need it, and the intake only for
-	// registry targets; asked once, in the background.
+	// hosts.toml rules: the static checks need it when there is a certs.d
+	// root to judge, the intake only for registry targets; asked once.
 	containerdVersion := sync.OnceValue(func() loader.ContainerdVersion {
 		if opts.root == "" || opts.root == "/" {
 			return installedContainerd()
 		}
 		return 0
 	})
-	go containerdVersion()
 	// What dockerd is (/info of the daemon the CLI talks to, else
 	// dockerd --version) picks its certs.d rules: the same.
 	base := dopts
@@ -232,7 +231,6 @@ func runDoctor(ctx context.Context, dockerCli command.Cli, cmd *cobra.Command, o
 		}
 		return loader.DockerdFacts{}
 	})
-	go dockerdFacts()
 	onlyDaemons := opts.daemon && len(fleet) == 0
 	if !opts.registry && len(fleet) == 0 {
 		onlyDaemons = true
@@ -242,6 +240,11 @@ func runDoctor(ctx context.Context, dockerCli command.Cli, cmd *cobra.Command, o
 			}
 		}
 	}
+	if !onlyDaemons {
+		// A registry target needs both: ask while the static checks run.
+		go containerdVersion()
+		go dockerdFacts()
+	}
 	// The static checks run while the targets are probed: neither needs
 	// the other's answers until the report is put together.
 	type staticResult struct {
@@ -250,7 +253,7 @@ func runDoctor(ctx context.Context, dockerCli command.Cli, cmd *cobra.Command, o
 	}
 	staticDone := make(chan staticResult, 1)
 	go func(o doctor.Options) {
-		o.Containerd, o.Dockerd = containerdVersion(), dockerdFacts()
+		o.AskContainerd, o.AskDockerd = containerdVersion, dockerdFacts
 		if opts.root == "" || opts.root == "/" {
 			// The daemon as it runs: the dockerd serving a target on
 			// this machine is read from its command line and config file.

@@ -15,6 +15,8 @@
 //     /etc/docker never touch the real /etc/docker;
 //   - /etc/hosts is a bind mount of a temp copy of the real one
 //     (Namespace.HostsFile), so registries can get a test host name;
+//   - /etc/systemd/system is an empty tmpfs, so a drop-in that a test makes
+//     docker-tls write (install daemon, provision) never reaches the host;
 //   - /run (and so /var/run) is an empty tmpfs, so nothing in the namespace can
 //     reach the host's /var/run/docker.sock or /run/containerd, and files that
 //     dockerd/containerd insist on creating there (/run/docker/plugins, shim
@@ -476,6 +478,9 @@ const nsSetupScript = `set -e
 mount -n -t tmpfs -o mode=0755 e2e-run /run
 mount -n --bind "$1" /etc/docker
 mount -n --bind "$2" /etc/hosts
+# systemd units and drop-ins that a test writes (install daemon --write-dropin,
+# provision resolving -H fd://) land in the namespace, never on the host.
+if [ -d /etc/systemd/system ]; then mount -n -t tmpfs -o mode=0755 e2e-units /etc/systemd/system; fi
 if [ -n "$3" ]; then
   "$3" link set lo up
   "$3" -6 addr add "$4/128" dev lo nodad
