@@ -9,6 +9,7 @@ import (
 	"path"
 	"slices"
 	"strings"
+	"sync"
 	"syscall"
 
 	"github.com/docker-tls/docker-tls/pki/fsutil"
@@ -189,6 +190,10 @@ type rootFS struct {
 	// directory inside it ("." for top itself).
 	top    *os.Root
 	prefix string
+	// mu guards a directory root (nil for top) against close while an
+	// operation uses it; after close, operations go through top.
+	mu     *sync.RWMutex
+	closed bool
 }
 
 // RootFS returns the file system the doctor should read root through.
@@ -257,6 +262,8 @@ func resolveLinks(top *os.Root, name string) (string, error) {
 // the top root with the links resolved. follow is false for operations
 // that do not follow a link in the last component (Lstat, Readlink).
 func retry[T any](f *rootFS, name string, follow bool, op func(*os.Root, string) (T, error)) (T, error) {
+	f, name, done := f.use(name)
+	defer done()
 	v, err := op(f.r, name)
 	if err == nil || !escapes(err) {
 		return v, err
@@ -337,10 +344,36 @@ func (f *rootFS) sub(dir string) (*rootFS, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &rootFS{r: r, top: f.top, prefix: prefix}, nil
+	return &rootFS{r: r, top: f.top, prefix: prefix, mu: new(sync.RWMutex)}, nil
 }
 
-func (f *rootFS) close() { f.r.Close() }
+// use returns the root to run one operation on, and the function that
+// ends the operation. A directory root's scan can end, and close it, while
+// another worker still reads a path in that directory (a hosts.toml
+// elsewhere naming ../shared/ca.pem): that read then goes through top.
+func (f *rootFS) use(name string) (*rootFS, string, func()) {
+	if f.mu == nil {
+		return f, name, func() {}
+	}
+	f.mu.RLock()
+	if f.closed {
+		f.mu.RUnlock()
+		return &rootFS{r: f.top, top: f.top, prefix: "."}, path.Join(f.prefix, name), func() {}
+	}
+	return f, name, f.mu.RUnlock
+}
+
+// close closes a directory root once no operation uses it.
+func (f *rootFS) close() {
+	if f.mu == nil {
+		f.r.Close()
+		return
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.closed = true
+	f.r.Close()
+}
 
 func (f *rootFS) readFile(name, p string) (fileInfo, []byte) {
 	st, err := f.Stat(name)

@@ -52,6 +52,12 @@ func Intake(ctx context.Context, opts Options, inputs []string, io IntakeOptions
 	// A fleet shares its client material: parse each distinct setup once.
 	prepared := map[string]probe.Client{}
 	cache := &setupCache{}
+	// dockerd's registry rules and configuration, read at the first
+	// registry target.
+	var dockerd *struct {
+		sel loader.Selection
+		d   *daemonInfo
+	}
 	for _, in := range inputs {
 		t, kind, why, err := decideKind(ctx, opts, in, io, identified)
 		if err != nil {
@@ -62,15 +68,16 @@ func Intake(ctx context.Context, opts Options, inputs []string, io IntakeOptions
 		case KindNotDocker:
 			info.Target = "tcp://" + t.HostPort()
 		case KindRegistry:
-			regs := RegistryTargets(opts, t, io.Rootless)
-			if id := identified[t.Addr()]; id != nil && !id.TLS && isLoopback(t.Host) {
-				// dockerd treats loopback registries as insecure: plain
-				// HTTP, no certificate checks, certs.d not read.
-				regs = []LiveTarget{{Target: t, Profile: ProfileDocker,
-					Client: probe.Client{Source: "dockerd (a loopback registry is insecure: plain HTTP)"},
-					Setup:  "dockerd, which uses plain HTTP for a loopback registry"}}
+			// dockerd's insecure registries (loopback by default,
+			// insecure-registries) are RegistryTargets' to model.
+			if dockerd == nil {
+				sel, d := liveSelection(opts)
+				dockerd = &struct {
+					sel loader.Selection
+					d   *daemonInfo
+				}{sel, d}
 			}
-			live = append(live, regs...)
+			live = append(live, registryTargets(opts, t, io.Rootless, dockerd.sel, dockerd.d)...)
 		default:
 			for _, s := range cache.daemonSetups(opts, t, io.Alternatives) {
 				k := s.ep.Context + "\x00" + setupKey(s.ep)
@@ -135,6 +142,10 @@ func decideKind(ctx context.Context, opts Options, in string, io IntakeOptions, 
 	}
 	id := probe.Identify(ctx, t.Host, t.Port, io.Probe)
 	identified[t.Addr()] = &id
+	if id.NeedsClientCert && id.Role == probe.RoleRegistry {
+		rt, err := probe.ParseTarget(s, true)
+		return rt, KindRegistry, id.Answer, err
+	}
 	if id.NeedsClientCert {
 		// Registries that demand client certificates have a registry
 		// directory (above); the client setups' probes tell the rest.

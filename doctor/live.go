@@ -251,11 +251,49 @@ const (
 // loader that has material for it: dockerd's certs.d always; containerd's
 // hosts directory and containers/image's certs.d when they have a directory
 // for this host.
+//
+// dockerd's material is read with the rules its image store applies
+// (liveSelection): moby's classic certs.d reader, or, with the containerd
+// image store, containerd's hosts loader on the same directory (hosts.toml
+// honoured), whose errors the probe then words as containerd's resolver.
 func RegistryTargets(opts Options, t probe.Target, rootless bool) []LiveTarget {
-	c, _, err := RegistryClientFor(opts, t, rootless)
-	if err != nil {
-		c.ConfigErr = err
+	sel, d := liveSelection(opts)
+	return registryTargets(opts, t, rootless, sel, d)
+}
+
+// registryTargets is RegistryTargets with dockerd's rules and
+// configuration already read (once for all of an intake's targets).
+func registryTargets(opts Options, t probe.Target, rootless bool, sel loader.Selection, d *daemonInfo) []LiveTarget {
+	in := registryInsecurity(&opts, d, sel, t.HostPort())
+	var c probe.Client
+	if in.Insecure && !in.ReadsCertsD {
+		// moby's classic store: no certs.d for an insecure registry
+		// (registry.newTLSConfig), no verification, plain HTTP fallback.
+		c = probe.Client{TLS: true, SkipVerify: true, SystemRoots: true,
+			Source: "dockerd, which treats " + t.HostPort() + " as an insecure registry (" + in.Why + ") and reads no certs.d for it"}
+	} else if sel.Rules == loader.RulesContainerd && !rootless {
+		var ok bool
+		var err error
+		c, ok, err = containerdClientIn(opts, t, layout.DockerCertsDir)
+		if !ok {
+			c = probe.Client{TLS: true, SystemRoots: true, Source: path.Join(layout.DockerCertsDir, t.HostPort()) + " (missing: system roots only)"}
+		}
+		if err != nil {
+			c.ConfigErr = err
+		}
+		c.ContainerdStore = true
+	} else {
+		var err error
+		c, _, err = RegistryClientFor(opts, t, rootless)
+		if err != nil {
+			c.ConfigErr = err
+		}
 	}
+	if in.Insecure {
+		c.Insecure, c.SkipVerify = in.Why, true
+	}
+	c.LegacyErrors = sel.Moby == loader.Moby20
+	c.Source += "; read with " + dockerdRulesName(sel)
 	out := []LiveTarget{{Target: t, Client: c, Profile: ProfileDocker}}
 	if c, ok, err := containerdClientFor(opts, t); ok {
 		if err != nil {
@@ -280,6 +318,25 @@ func RegistryTargets(opts Options, t probe.Target, rootless bool) []LiveTarget {
 // localhost gets skip_verify. The host entry probed is the one for t (a
 // mirror entry otherwise), else the default server entry.
 func containerdClientFor(opts Options, t probe.Target) (probe.Client, bool, error) {
+	return containerdClientIn(opts, t, layout.ContainerdCertsDir)
+}
+
+// dockerdRulesName says which rules dockerd's material was read with, and
+// why, for the live result.
+func dockerdRulesName(sel loader.Selection) string {
+	switch sel.Rules {
+	case loader.RulesContainerd:
+		return "containerd's hosts loader, as dockerd with the containerd image store reads it (" + sel.Why + ")"
+	case loader.RulesMoby:
+		return "moby's classic certs.d loader (" + sel.Why + ")"
+	}
+	return "moby's classic certs.d loader (" + sel.Why + "; with the containerd image store, Docker 29's default, containerd's rules apply)"
+}
+
+// containerdClientIn is containerdClientFor on the hosts directory root
+// root (/etc/containerd/certs.d, or /etc/docker/certs.d for dockerd with
+// the containerd image store: moby daemon/hosts.go HostDirFromRoot).
+func containerdClientIn(opts Options, t probe.Target, root string) (probe.Client, bool, error) {
 	_ = opts.normalise()
 	r := &runner{o: &opts}
 	rh := layout.RegistryHost{Host: t.Host, Port: t.Port}
@@ -288,7 +345,7 @@ func containerdClientFor(opts Options, t probe.Target) (probe.Client, bool, erro
 	}
 	host := rh.String()
 	tree := r.modelTree()
-	dir, err := loader.ContainerdHostDir(tree, fsPath(layout.ContainerdCertsDir), host, "linux")
+	dir, err := loader.ContainerdHostDir(tree, fsPath(root), host, "linux")
 	if err != nil {
 		return probe.Client{}, true, err
 	}

@@ -205,6 +205,7 @@ func runDoctor(ctx context.Context, dockerCli command.Cli, cmd *cobra.Command, o
 	}
 	if opts.root == "" || opts.root == "/" {
 		dopts.Containerd = installedContainerd()
+		dopts.Dockerd = localDockerd(ctx, dopts)
 	}
 	rep, err := doctor.Run(dopts)
 	if err != nil {
@@ -397,4 +398,27 @@ func installedContainerd() loader.ContainerdVersion {
 		}
 	}
 	return 0
+}
+
+// localDockerd is what picks the rules dockerd reads certs.d with: the
+// daemon the CLI talks to answers /info (version, image store); when it
+// does not, the installed dockerd's version (`dockerd --version`), and the
+// doctor reads daemon.json's features itself.
+func localDockerd(ctx context.Context, dopts doctor.Options) loader.DockerdFacts {
+	if f, ok := doctor.DaemonFacts(ctx, dopts, 2*time.Second); ok {
+		return f
+	}
+	cctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
+	out, err := exec.CommandContext(cctx, "dockerd", "--version").Output()
+	if err != nil {
+		return loader.DockerdFacts{}
+	}
+	// "Docker version 28.5.2, build 89c5e8f"
+	v := strings.TrimPrefix(strings.TrimSpace(string(out)), "Docker version ")
+	v, _, _ = strings.Cut(v, ",")
+	if m := doctor.MajorVersion(v); m > 0 {
+		return loader.DockerdFacts{Major: m, Version: v, Source: "dockerd --version: " + v}
+	}
+	return loader.DockerdFacts{}
 }

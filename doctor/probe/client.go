@@ -43,6 +43,20 @@ type Client struct {
 	// ConfigErr is an error the client itself meets before connecting (a
 	// missing ca.pem): the probe reports it and connects nowhere.
 	ConfigErr error
+	// ContainerdStore: the client is a dockerd with the containerd image
+	// store, which reaches registries through containerd's resolver: no
+	// /v2/ ping, and its errors read `failed to do request: Head
+	// "https://HOST/v2/REPO/blobs/sha256:…": …` (a push's first request).
+	ContainerdStore bool
+	// Insecure says why dockerd treats the registry as insecure ("" when
+	// it does not): it then skips verification (SkipVerify) and, when the
+	// registry answers plain HTTP, falls back to it.
+	Insecure string
+	// LegacyErrors: the dockerd is 20.10 or older, whose vendored
+	// distribution client words a registry's non-JSON error body as a JSON
+	// parse error ("error parsing HTTP 400 response body: …"); newer ones
+	// say "unknown: BODY".
+	LegacyErrors bool
 
 	prep *prepared
 }

@@ -51,11 +51,18 @@ func (r *Result) diagnose(o Options) {
 		if r.Evidence.ServerVersion != "" {
 			r.Cause += " (Docker " + r.Evidence.ServerVersion + ")"
 		}
+		if t.Role == RoleRegistry && r.client.Insecure != "" {
+			r.Cause += "; dockerd treats it as an insecure registry and does not verify its certificate (" + r.client.Insecure + ")"
+		}
 	case OutcomeOKPlain:
 		r.Cause = fmt.Sprintf("%s answered over plain HTTP: the connection is not encrypted", describeRole(t.Role))
 		r.Fix = "protect the daemon with TLS: docker tls init --san " + t.Host
 		if t.Role == RoleRegistry {
-			r.Cause += " (dockerd uses plain HTTP for a registry on a loopback address, which it treats as insecure)"
+			why := "dockerd uses plain HTTP for a registry on a loopback address, which it treats as insecure"
+			if r.client.Insecure != "" {
+				why = "dockerd falls back to plain HTTP for an insecure registry: " + r.client.Insecure
+			}
+			r.Cause += " (" + why + ")"
 			r.Fix = "nothing to do for pulls and pushes from this machine; to serve it to other machines, enable TLS on the registry (http.tls) and install its CA: docker tls install-registry " + t.HostPort()
 		}
 	case OutcomeClientConfig:
@@ -157,6 +164,13 @@ func (r *Result) diagnose(o Options) {
 		r.Fix = reissue()
 	case OutcomeClientCertMissing:
 		r.Cause = fmt.Sprintf("the server requires a client certificate (tlsverify) and %s has none", src)
+		if t.Role == RoleRegistry && r.client.Insecure != "" && !r.client.ContainerdStore {
+			// moby registry.newTLSConfig reads certs.d only for a secure
+			// registry: an insecure one never gets a client certificate.
+			r.Cause = fmt.Sprintf("the registry requires a client certificate, but dockerd treats %s as insecure (%s), and for an insecure registry it reads no certs.d directory, so it never sends one", hp, r.client.Insecure)
+			r.Fix = fmt.Sprintf("remove %s from \"insecure-registries\" (daemon.json or --insecure-registry) and restart dockerd, then install the client pair: docker tls install-registry %s --issue-client; a loopback address is always insecure: reach the registry by a name that resolves to another address, or use the containerd image store, which reads certs.d for it", hp, hp)
+			break
+		}
 		if t.Role == RoleRegistry {
 			r.Fix = fmt.Sprintf("install a client pair as /etc/docker/certs.d/%s/client.cert and client.key: docker tls install-registry %s --issue-client (signed by a CA the registry accepts: %s)", hp, hp, orNone(clientCA))
 		} else {

@@ -51,10 +51,35 @@ func Identify(ctx context.Context, host string, port int, o Options) Identity {
 		return Identity{Answer: "nothing answered: " + err.Error()}
 	}
 	conn.SetDeadline(time.Now().Add(o.Timeout))
-	tc := tls.Client(conn, &tls.Config{InsecureSkipVerify: true, ServerName: host})
+	// ALPN is offered as any HTTP client offers it: the protocol the
+	// server picks is read from the handshake even when the server then
+	// rejects the absent client certificate.
+	alpn := ""
+	tc := tls.Client(conn, &tls.Config{InsecureSkipVerify: true, ServerName: host, NextProtos: []string{"h2", "http/1.1"},
+		VerifyConnection: func(cs tls.ConnectionState) error {
+			alpn = cs.NegotiatedProtocol
+			return nil
+		}})
 	herr := tc.Handshake()
 	conn.Close()
 	id := Identity{}
+	// clientCertRole decides the kind of an endpoint that will not answer
+	// without a client certificate. dockerd serves its API through
+	// go-connections' sockets.NewTCPSocket, which pins NextProtos to
+	// http/1.1 (the API hijacks connections for attach and exec: never
+	// HTTP/2); the distribution registry (2.7+) offers h2 and http/1.1.
+	// An endpoint that picks h2 is therefore not dockerd: for a bare
+	// host:port, a registry. http/1.1 or none says nothing (a registry
+	// behind a proxy without HTTP/2 picks http/1.1 as well).
+	clientCertRole := func(answer string) Identity {
+		id.TLS, id.NeedsClientCert = true, true
+		id.Answer = answer
+		if alpn == "h2" {
+			id.Role = RoleRegistry
+			id.Answer += "; it negotiated HTTP/2 (ALPN h2), which dockerd's API never does: a registry"
+		}
+		return id
+	}
 	scheme := "http"
 	var rh tls.RecordHeaderError
 	switch {
@@ -63,10 +88,12 @@ func Identify(ctx context.Context, host string, port int, o Options) Identity {
 	case errors.As(herr, &rh):
 		// Not TLS: ask over plain HTTP.
 	case isAlert(herr):
+		a := alertText(herr)
+		if a == "certificate required" || a == "bad certificate" || a == "handshake failure" {
+			return clientCertRole("a TLS endpoint that refused the handshake (" + herr.Error() + ")")
+		}
 		id.TLS = true
 		id.Answer = "a TLS endpoint that refused the handshake (" + herr.Error() + ")"
-		a := alertText(herr)
-		id.NeedsClientCert = a == "certificate required" || a == "bad certificate" || a == "handshake failure"
 		return id
 	default:
 		id.Answer = "the endpoint answered neither TLS nor HTTP: " + herr.Error()
@@ -93,9 +120,7 @@ func Identify(ctx context.Context, host string, port int, o Options) Identity {
 			if a := alertText(err); a != "" {
 				// TLS 1.3: the server judges the (absent) client
 				// certificate after the handshake.
-				id.Answer = "a TLS endpoint that demands a client certificate (remote error: tls: " + a + ")"
-				id.NeedsClientCert = true
-				return id
+				return clientCertRole("a TLS endpoint that demands a client certificate (remote error: tls: " + a + ")")
 			}
 			seen = append(seen, fmt.Sprintf("%s: %v", p, err))
 			continue

@@ -60,13 +60,20 @@ func TestIdentify(t *testing.T) {
 		{"plain registry", registry, false, false, RoleRegistry, "/v2/ answered with Docker-Distribution-Api-Version registry/2.0", false},
 		{"TLS registry", registry, true, false, RoleRegistry, "https://", true},
 		{"web server", other, false, false, "", "/_ping: 404 Not Found from nginx/1.25; /v2/: 404 Not Found from nginx/1.25", false},
-		{"mTLS", daemon, true, true, "", "demands a client certificate", true},
+		// A server that demands a client certificate and speaks HTTP/2
+		// (the distribution registry) is a registry; one that picks
+		// http/1.1 (dockerd, below) stays open.
+		{"mTLS HTTP/2 server", registry, true, true, RoleRegistry, "demands a client certificate (remote error: tls: certificate required); it negotiated HTTP/2 (ALPN h2), which dockerd's API never does: a registry", true},
+		{"mTLS HTTP/1.1 server", registry, true, true, "", "demands a client certificate", true},
 	}
 	for _, c := range cases {
 		srv := httptest.NewUnstartedServer(c.h)
 		if c.tls {
 			if c.mtls {
 				srv.TLS = &tls.Config{ClientAuth: tls.RequireAndVerifyClientCert}
+				if c.role == RoleRegistry {
+					srv.EnableHTTP2 = true
+				}
 			}
 			srv.StartTLS()
 		} else {
@@ -77,6 +84,28 @@ func TestIdentify(t *testing.T) {
 		srv.Close()
 		if id.Role != c.role || id.TLS != c.wantTLS || !strings.Contains(id.Answer, c.answer) {
 			t.Errorf("%s: got %+v, want role %q TLS %v answer containing %q", c.name, id, c.role, c.wantTLS, c.answer)
+		}
+	}
+	// dockerd's API listener (go-connections sockets.NewTCPSocket:
+	// NextProtos http/1.1) demanding a client certificate, with TLS 1.3
+	// and 1.2: the kind stays open.
+	for _, maxV := range []uint16{tls.VersionTLS13, tls.VersionTLS12} {
+		ref := httptest.NewUnstartedServer(daemon)
+		ref.StartTLS()
+		cert := ref.TLS.Certificates
+		ref.Close()
+		raw, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		ln := tls.NewListener(raw, &tls.Config{Certificates: cert, ClientAuth: tls.RequireAndVerifyClientCert, MaxVersion: maxV, NextProtos: []string{"http/1.1"}})
+		hs := &http.Server{Handler: daemon, ErrorLog: log.New(io.Discard, "", 0)}
+		go hs.Serve(ln)
+		h, p := hostPort(t, "https://"+raw.Addr().String())
+		id := Identify(context.Background(), h, p, Options{Timeout: 2 * time.Second})
+		hs.Close()
+		if id.Role != "" || !id.TLS || !id.NeedsClientCert || strings.Contains(id.Answer, "ALPN") {
+			t.Errorf("dockerd-like listener (max TLS %x): %+v", maxV, id)
 		}
 	}
 	// Nothing listening.

@@ -5,11 +5,13 @@ import (
 	"context"
 	"crypto/tls"
 	"crypto/x509"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
+	"net/url"
 	"strings"
 	"sync"
 	"time"
@@ -178,8 +180,74 @@ func Probe(ctx context.Context, t Target, c Client, o Options) *Result {
 	r := &Result{Target: t, client: c, now: o.Now}
 	defer o.step(t, "")
 	r.run(ctx, o)
+	if c.Insecure != "" && !c.ContainerdStore && t.Role == RoleRegistry && !r.Outcome.OK() && (r.Evidence.CertRequested || r.Evidence.TLSVersion != "") {
+		// moby's classic store tries an insecure registry's https
+		// endpoint, then its http one: docker prints the last error.
+		if line := r.insecureFallbackLine(ctx, o); line != "" {
+			r.DockerError = line
+		}
+	}
 	r.diagnose(o)
 	return r
+}
+
+// insecureFallbackLine is docker's error from an insecure registry's http
+// endpoint (moby registry/service_v2.go lookupV2Endpoints adds it after
+// https): the registry's answer to plain HTTP, worded by the daemon's
+// vendored distribution client (registry/client/errors.go
+// parseHTTPErrorResponse).
+func (r *Result) insecureFallbackLine(ctx context.Context, o Options) string {
+	ctx, cancel := context.WithTimeout(ctx, o.Timeout)
+	defer cancel()
+	hc := &http.Client{Timeout: o.Timeout, Transport: &http.Transport{Proxy: nil, DisableKeepAlives: true}}
+	defer hc.CloseIdleConnections()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+r.Target.HostPort()+"/v2/", nil)
+	if err != nil {
+		return ""
+	}
+	resp, err := hc.Do(req)
+	if err != nil {
+		return "Error response from daemon: " + err.Error()
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<16))
+	if resp.StatusCode < 400 {
+		return ""
+	}
+	if line := distributionError(resp.StatusCode, resp.Header.Get("Content-Type"), body, r.client.LegacyErrors); line != "" {
+		return "Error response from daemon: " + line
+	}
+	return ""
+}
+
+// distributionError words a registry's non-JSON error response as the
+// distribution client dockerd vendors does: 20.10's parses every body as
+// JSON; later ones (distribution 2.8.2+) take a body without a JSON
+// content type as the message of an error code chosen by the status.
+func distributionError(status int, contentType string, body []byte, legacy bool) string {
+	// A JSON body is parsed into the registry's error codes: not
+	// modelled here ("": the caller keeps the https endpoint's line).
+	if legacy {
+		var v any
+		if err := json.Unmarshal(body, &v); err != nil {
+			return fmt.Sprintf("error parsing HTTP %d response body: %s: %q", status, err.Error(), string(body))
+		}
+		return ""
+	}
+	mt, _, _ := strings.Cut(contentType, ";")
+	if mt = strings.TrimSpace(mt); mt == "application/json" || mt == "application/vnd.api+json" {
+		return ""
+	}
+	code := "unknown"
+	switch status {
+	case http.StatusUnauthorized:
+		code = "unauthorized"
+	case http.StatusForbidden:
+		code = "denied"
+	case http.StatusTooManyRequests:
+		code = "toomanyrequests"
+	}
+	return code + ": " + string(body)
 }
 
 func (r *Result) run(ctx context.Context, o Options) {
@@ -298,6 +366,11 @@ func (r *Result) run(ctx context.Context, o Options) {
 	r.stage(StageHandshake, start, herr)
 	if herr != nil {
 		r.classifyHandshake(herr)
+		if r.Outcome == OutcomePlainHTTPServer && r.Target.Role == RoleRegistry && c.Insecure != "" {
+			// dockerd's fallback for an insecure registry: plain HTTP.
+			r.plainRegistry(ctx, o)
+			return
+		}
 		if r.Outcome == OutcomeHandshakeFailed || r.Outcome == OutcomeTLSVersion {
 			r.retryVersions(ctx, addrs, cfg, o)
 		}
@@ -571,7 +644,7 @@ func (r *Result) registryGet(ctx context.Context, o Options, hc *http.Client) er
 	}
 	resp, err := hc.Do(req)
 	if err != nil {
-		r.DockerError = "Error response from daemon: " + err.Error()
+		r.DockerError = r.registryLine(err)
 		return err
 	}
 	defer resp.Body.Close()
@@ -650,7 +723,7 @@ func (r *Result) dockerLine(ctx context.Context, o Options, conn net.Conn, cause
 		}
 		resp, err := hc.Do(req)
 		if err != nil {
-			return "Error response from daemon: " + err.Error()
+			return r.registryLine(err)
 		}
 		resp.Body.Close()
 		return ""
@@ -669,6 +742,59 @@ func (r *Result) dockerLine(ctx context.Context, o Options, conn net.Conn, cause
 	}
 	return ""
 }
+
+// plainRegistry asks an insecure registry that answered TLS with plain
+// HTTP for /v2/ over plain HTTP, as dockerd's fallback endpoint does.
+func (r *Result) plainRegistry(ctx context.Context, o Options) {
+	ctx, cancel := context.WithTimeout(ctx, o.Timeout)
+	defer cancel()
+	hc := &http.Client{Timeout: o.Timeout, Transport: &http.Transport{Proxy: nil, DisableKeepAlives: true}}
+	defer hc.CloseIdleConnections()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+r.Target.HostPort()+"/v2/", nil)
+	if err != nil {
+		return
+	}
+	resp, err := hc.Do(req)
+	if err != nil {
+		r.Outcome, r.Stage, r.Err = "", "", ""
+		r.fail(StageHTTP, OutcomeHTTPError, err)
+		r.DockerError = "Error response from daemon: " + err.Error()
+		return
+	}
+	resp.Body.Close()
+	r.Evidence.HTTPStatus = resp.StatusCode
+	r.Evidence.RegistryAPI = resp.Header.Get("Docker-Distribution-Api-Version")
+	r.Outcome, r.Stage, r.Err = "", "", ""
+	if r.Evidence.RegistryAPI == "" {
+		r.fail(StageHTTP, OutcomeNotRegistry, fmt.Errorf("GET /v2/ answered %s without a Docker-Distribution-Api-Version header: not a registry", resp.Status))
+		return
+	}
+	r.Outcome = OutcomeOKPlain
+}
+
+// registryLine is what docker push prints when dockerd's request to the
+// registry fails with err (a *url.Error from GET /v2/): moby's classic
+// store pings /v2/ first; with the containerd image store, containerd's
+// resolver (core/remotes/docker/pusher.go, fetcher) pings nothing, a push
+// starts with HEAD on its first layer's blob, and the resolver wraps the
+// transport's error as "failed to do request: " (the repository and digest
+// are the user's image's: placeholders).
+func (r *Result) registryLine(err error) string {
+	var ue *url.Error
+	if r.client.ContainerdStore && errors.As(err, &ue) {
+		u := "https://" + r.Target.HostPort() + "/v2/" + RepoPlaceholder + "/blobs/sha256:" + DigestPlaceholder
+		return "Error response from daemon: failed to do request: " + (&url.Error{Op: "Head", URL: u, Err: ue.Err}).Error()
+	}
+	return "Error response from daemon: " + err.Error()
+}
+
+// RepoPlaceholder and DigestPlaceholder stand in a containerd-store line
+// for the repository and layer digest of the image being pushed, which a
+// probe of the registry cannot know.
+const (
+	RepoPlaceholder   = "REPOSITORY"
+	DigestPlaceholder = "DIGEST"
+)
 
 // pinnedLine is docker's line for a request that failed before the
 // client could negotiate, with the installed CLI's API version in the URL:

@@ -352,6 +352,15 @@ func TestProbeRegistryOutcomes(t *testing.T) {
 			docker: []string{"Error response from daemon: Get \"https://127.0.0.1:", "/v2/\": tls: failed to verify certificate: x509: certificate signed by unknown authority"}},
 		{name: "not a registry", role: RoleRegistry, port: notReg, client: caOnly, want: OutcomeNotRegistry},
 	})
+	// dockerd with the containerd image store: containerd's resolver's line.
+	caOnlyCtd, noneCtd := caOnly, none
+	caOnlyCtd.ContainerdStore, noneCtd.ContainerdStore = true, true
+	runCases(t, []probeCase{
+		{name: "containerd store, no client pair", role: RoleRegistry, port: reg, client: caOnlyCtd, want: OutcomeClientCertMissing,
+			docker: []string{"Error response from daemon: failed to do request: Head \"https://127.0.0.1:", "/v2/REPOSITORY/blobs/sha256:DIGEST\": remote error: tls: certificate required"}},
+		{name: "containerd store, no certs.d", role: RoleRegistry, port: reg, client: noneCtd, want: OutcomeServerUnknownCA,
+			docker: []string{"Error response from daemon: failed to do request: Head \"https://127.0.0.1:", "/v2/REPOSITORY/blobs/sha256:DIGEST\": tls: failed to verify certificate: x509: certificate signed by unknown authority"}},
+	})
 	// The classic loader's own errors for broken certs.d contents.
 	_, err := ClientFromCertsDir(certsd(map[string][]byte{"ca.cert": pki.EncodeCert(w.caA.Cert)}))
 	if err == nil || err.Error() != "missing key ca.key for client certificate ca.cert. CA certificates must use the extension .crt" {
@@ -411,6 +420,29 @@ func TestParseTarget(t *testing.T) {
 	} {
 		if _, err := ParseTarget(in, false); err == nil || err.Error() != want {
 			t.Errorf("ParseTarget(%q) = %v, want %q", in, err, want)
+		}
+	}
+}
+
+func TestDistributionError(t *testing.T) {
+	body := []byte("Client sent an HTTP request to an HTTPS server.\n")
+	for _, c := range []struct {
+		status int
+		ct     string
+		legacy bool
+		want   string
+	}{
+		// As docker push prints them in the e2e matrix (dockerd 28.5, 20.10).
+		{400, "", false, "unknown: Client sent an HTTP request to an HTTPS server.\n"},
+		{400, "", true, `error parsing HTTP 400 response body: invalid character 'C' looking for beginning of value: "Client sent an HTTP request to an HTTPS server.\n"`},
+		{401, "text/plain", false, "unauthorized: Client sent an HTTP request to an HTTPS server.\n"},
+		{403, "", false, "denied: Client sent an HTTP request to an HTTPS server.\n"},
+		{429, "", false, "toomanyrequests: Client sent an HTTP request to an HTTPS server.\n"},
+		// JSON bodies are the registry's error codes: not modelled.
+		{400, "application/json; charset=utf-8", false, ""},
+	} {
+		if got := distributionError(c.status, c.ct, body, c.legacy); got != c.want {
+			t.Errorf("%d %q legacy %v: %q, want %q", c.status, c.ct, c.legacy, got, c.want)
 		}
 	}
 }

@@ -3,6 +3,7 @@ package loader
 import (
 	"crypto/x509"
 	"fmt"
+	"strings"
 )
 
 // DockerdRules names which loader a dockerd uses for a registry's certs.d.
@@ -41,6 +42,31 @@ type DockerdFacts struct {
 	// is set when /info was read at all.
 	DriverType string
 	InfoKnown  bool
+	// Version and Driver are /info's ServerVersion and Driver, for
+	// messages ("" when unknown).
+	Version, Driver string
+	// Registry is the running daemon's registry configuration (/info
+	// RegistryConfig), nil when not asked.
+	Registry *DockerdRegistryConfig
+	// Source says where the facts came from when not from /info
+	// ("dockerd --version"), for messages.
+	Source string
+}
+
+// daemon names the daemon for a reason: "the daemon (Docker 28.5.2,
+// overlayfs)".
+func (f DockerdFacts) daemon() string {
+	var parts []string
+	if f.Version != "" {
+		parts = append(parts, "Docker "+f.Version)
+	}
+	if f.Driver != "" {
+		parts = append(parts, "storage driver "+f.Driver)
+	}
+	if len(parts) == 0 {
+		return "the daemon"
+	}
+	return "the daemon (" + strings.Join(parts, ", ") + ")"
 }
 
 // Selection is the loader chosen for a dockerd, and why.
@@ -72,9 +98,9 @@ func SelectDockerd(f DockerdFacts) Selection {
 	}
 	if f.InfoKnown {
 		if f.DriverType == "io.containerd.snapshotter.v1" {
-			return Selection{RulesContainerd, mv, "the daemon reports the containerd image store (driver-type io.containerd.snapshotter.v1)"}
+			return Selection{RulesContainerd, mv, f.daemon() + " reports the containerd image store (driver-type io.containerd.snapshotter.v1 in /info)"}
 		}
-		return Selection{RulesMoby, mv, "the daemon reports a graphdriver image store"}
+		return Selection{RulesMoby, mv, f.daemon() + " reports a graphdriver image store in /info"}
 	}
 	if f.Snapshotter != nil {
 		if *f.Snapshotter {
@@ -82,11 +108,15 @@ func SelectDockerd(f DockerdFacts) Selection {
 		}
 		return Selection{RulesMoby, mv, `daemon.json sets "features": {"containerd-snapshotter": false}`}
 	}
+	from := ""
+	if f.Source != "" {
+		from = " (" + f.Source + ")"
+	}
 	switch {
 	case f.Major >= 29:
-		return Selection{RulesContainerd, mv, fmt.Sprintf("Docker %d uses the containerd image store by default (unless upgraded from a graphdriver install)", f.Major)}
+		return Selection{RulesContainerd, mv, fmt.Sprintf("Docker %d"+from+" uses the containerd image store by default (unless upgraded from a graphdriver install)", f.Major)}
 	case f.Major > 0:
-		return Selection{RulesMoby, mv, fmt.Sprintf("Docker %d uses the graphdriver image store unless containerd-snapshotter is enabled", f.Major)}
+		return Selection{RulesMoby, mv, fmt.Sprintf("Docker %d"+from+" uses the graphdriver image store unless containerd-snapshotter is enabled", f.Major)}
 	}
 	return Selection{RulesUnknown, mv, "the daemon version and image store are unknown"}
 }

@@ -145,6 +145,16 @@ func TestSelectDockerd(t *testing.T) {
 			t.Errorf("%+v: %v (%s), want %v", c.f, got.Rules, got.Why, c.want)
 		}
 	}
+	// The reason names the daemon's answer, or where the version came from.
+	for f, want := range map[*DockerdFacts]string{
+		{Major: 28, Version: "28.5.2", Driver: "overlayfs", InfoKnown: true, DriverType: "io.containerd.snapshotter.v1"}: "the daemon (Docker 28.5.2, storage driver overlayfs) reports the containerd image store (driver-type io.containerd.snapshotter.v1 in /info)",
+		{Major: 20, Version: "20.10.24", Driver: "overlay2", InfoKnown: true}:                                            "the daemon (Docker 20.10.24, storage driver overlay2) reports a graphdriver image store in /info",
+		{Major: 29, Source: "dockerd --version: 29.0.1"}:                                                                 "Docker 29 (dockerd --version: 29.0.1) uses the containerd image store by default (unless upgraded from a graphdriver install)",
+	} {
+		if got := SelectDockerd(*f).Why; got != want {
+			t.Errorf("%+v: why %q, want %q", *f, got, want)
+		}
+	}
 	if SelectDockerd(DockerdFacts{Major: 20}).Moby != Moby20 {
 		t.Error("20.10 wording")
 	}

@@ -450,10 +450,20 @@ type Namespace struct {
 	// network, and listeners on 127.0.0.1 are reachable from the test.
 	IP string
 
-	holder   *process
-	mntNS    string // readlink of /proc/PID/ns/mnt, e.g. "mnt:[4026532201]"
-	hostMu   sync.Mutex
-	nextPort int // for servers inside a network namespace
+	holder *process
+	// mntNS is the readlink of /proc/PID/ns/mnt, e.g. "mnt:[4026532201]".
+	// The number alone does not name a namespace for ever: the kernel frees
+	// it when the namespace's last process exits and hands the same number
+	// to the next namespace created on the host (the lowest free one). nsPin
+	// is an open file of the namespace, which keeps it, and so its number,
+	// alive until close has finished killing what was left in it; without
+	// it, close could kill another test's (or another test run's) processes
+	// whose new namespace got the number.
+	mntNS     string
+	nsPin     *os.File
+	closeOnce sync.Once
+	hostMu    sync.Mutex
+	nextPort  int // for servers inside a network namespace
 }
 
 // nsSetupScript runs as "sh -c SCRIPT sh ETC_DOCKER HOSTS_FILE CMD ARGS..." in
@@ -556,7 +566,17 @@ func newNamespace(t testing.TB, network bool) *Namespace {
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
-	ns.mntNS, err = os.Readlink(fmt.Sprintf("/proc/%d/ns/mnt", ns.holder.pid()))
+	// Pin the namespace before reading its number (see Namespace.nsPin).
+	// The holder is not reaped before its Wait goroutine closes done, so
+	// while it has not exited the PID is still the holder's.
+	ns.nsPin, err = os.Open(fmt.Sprintf("/proc/%d/ns/mnt", ns.holder.pid()))
+	if err == nil && ns.holder.exited() {
+		err = errors.New("the holder exited")
+	}
+	if err != nil {
+		t.Fatalf("e2e: pinning the test mount namespace: %v", err)
+	}
+	ns.mntNS, err = os.Readlink(fmt.Sprintf("/proc/self/fd/%d", ns.nsPin.Fd()))
 	if err != nil {
 		t.Fatalf("e2e: %v", err)
 	}
@@ -572,12 +592,19 @@ func newNamespace(t testing.TB, network bool) *Namespace {
 	return ns
 }
 
-// close stops the holder and kills every process left in the namespace.
+// close stops the holder and kills every process left in the namespace,
+// then releases the namespace (nsPin). Only the first call does anything:
+// once the pin is released the number may belong to another namespace.
 func (ns *Namespace) close(t testing.TB) {
+	ns.closeOnce.Do(func() { ns.closeNow(t) })
+}
+
+func (ns *Namespace) closeNow(t testing.TB) {
 	ns.holder.stop(t, stopGrace)
-	if ns.mntNS == "" {
+	if ns.nsPin == nil {
 		return
 	}
+	defer ns.nsPin.Close()
 	deadline := time.Now().Add(10 * time.Second)
 	for {
 		pids := pidsInMountNS(ns.mntNS)
@@ -1032,8 +1059,6 @@ func (d *Dockerd) Stop() {
 	d.containerd.stop(d.t, stopGrace)
 }
 
-// startContainerd runs a containerd whose state, root, socket and opt dirs are
-// all below dir.
 // dockerdFlags are the cell's own dockerd flags: the image store and what
 // the daemon version needs to stay off the host's network configuration.
 func (c *Cell) dockerdFlags() []string {
@@ -1052,6 +1077,8 @@ func (c *Cell) dockerdFlags() []string {
 	return args
 }
 
+// startContainerd runs a containerd whose state, root, socket and opt dirs are
+// all below dir.
 func startContainerd(t testing.TB, ns *Namespace, cell *Cell, dir, logPath string) *process {
 	t.Helper()
 	if err := os.MkdirAll(dir, 0o711); err != nil {
@@ -1123,6 +1150,9 @@ type RegistryOpts struct {
 	// Plain serves plain HTTP on 127.0.0.1 of the namespace's network (the
 	// usual CI registry on localhost); no certificate is needed.
 	Plain bool
+	// Loopback serves TLS on 127.0.0.1 of the namespace's network, where
+	// dockerd treats the registry as insecure.
+	Loopback bool
 }
 
 // Registry is a running distribution registry serving HTTPS.
@@ -1173,7 +1203,7 @@ func StartRegistry(t testing.TB, opts RegistryOpts) *Registry {
 	ns.nextPort++
 	ns.hostMu.Unlock()
 	ip := ns.IP
-	if opts.Plain {
+	if opts.Plain || opts.Loopback {
 		ip = "127.0.0.1"
 	}
 	r := &Registry{

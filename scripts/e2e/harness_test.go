@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 // hostFootprint lists host paths that dockerd, containerd or mount would
@@ -289,6 +290,33 @@ func TestNamespaceView(t *testing.T) {
 	}
 	if _, err := os.Stat("/run/x"); err == nil {
 		t.Fatal("the namespace's /run is the host's")
+	}
+}
+
+// TestNamespaceCloseSparesReusedNumber: the kernel frees a mount
+// namespace's number when its last process exits and gives the same number
+// to the next namespace created on the host. A namespace that another test
+// (or another test run on the machine) creates while a closing namespace
+// looks for leftovers must not be mistaken for it: close once SIGKILLed such
+// holders ("setting up the mount namespace failed: signal: killed",
+// "nsenter: cannot open /proc/PID/ns/mnt") whenever two e2e runs shared the
+// machine.
+func TestNamespaceCloseSparesReusedNumber(t *testing.T) {
+	first := NewNamespace(t)
+	// Where close stands after stopping the holder: no process is left in
+	// the first namespace.
+	first.holder.stop(t, stopGrace)
+	second := NewNamespace(t)
+	if second.mntNS == first.mntNS {
+		t.Fatalf("a new namespace got %s, the number of a namespace that is still being closed", first.mntNS)
+	}
+	first.close(t)
+	time.Sleep(100 * time.Millisecond) // SIGKILL would have been delivered
+	if second.holder.exited() {
+		t.Fatalf("closing the first namespace killed the second one's holder: %v", second.holder.waitErr)
+	}
+	if pids := pidsInMountNS(second.mntNS); len(pids) != 1 || pids[0] != second.HolderPID() {
+		t.Fatalf("processes in the second namespace: %v, want only its holder %d", pids, second.HolderPID())
 	}
 }
 

@@ -71,7 +71,7 @@ func doctorIntakeAsUsersType(t *testing.T, c *Cell) {
 	out, _, code = dockerTLS(t, env, "doctor", bare, "--format", "json")
 	rep = parseReport(t, out)
 	if len(rep.Findings) < 2 || !strings.Contains(rep.Findings[0].Setup, "--tlsverify") || rep.Findings[0].ID != "probe-ok" {
-		t.Fatalf("the TLS setup does not lead: %+v", rep.Findings)
+		t.Fatalf("the TLS setup does not lead: %+v (targets %+v)", rep.Findings, rep.Targets)
 	}
 	var plain *struct{ id, docker string }
 	for _, f := range rep.Findings[1:] {

@@ -177,21 +177,7 @@ func TestProbeReproducesDockerErrors(t *testing.T) {
 // that daemon, and how. The tests assert docker's own line; the doctor's
 // line must equal it unless a gap is recorded here, and a recorded gap that
 // is gone fails too, so this list stays true.
-var doctorGaps = map[string]string{
-	// The containerd image store pushes through containerd's resolver: no
-	// /v2/ ping, the first request is a blob HEAD, and the error reads
-	// `failed to do request: Head "https://HOST/v2/REPO/blobs/sha256:…": …`.
-	// The doctor (doctor/probe's registry error) always quotes moby's
-	// classic-store line, `Get "https://HOST/v2/": …`; the cause after the
-	// colon is the same.
-	"dockerd-28.5-containerd/push/no certs.d":  "quotes the classic store's /v2/ ping, not containerd's blob HEAD",
-	"dockerd-28.5-containerd/push/ca.crt only": "quotes the classic store's /v2/ ping, not containerd's blob HEAD",
-	// /etc/docker/certs.d/HOST/ holds only a hosts.toml whose ca and client
-	// point elsewhere: the containerd image store pushes fine; the doctor
-	// reads certs.d the classic store's way (*.crt, *.cert, *.key only),
-	// finds no CA and reports probe-server-unknown-authority.
-	"dockerd-28.5-containerd/hosts.toml only: verdict": "ignores hosts.toml in /etc/docker/certs.d, which the containerd image store reads",
-}
+var doctorGaps = map[string]string{}
 
 func compareDoctorLine(t *testing.T, c *Cell, caseName, doctorLine, dockerLine string) {
 	t.Helper()
@@ -245,13 +231,24 @@ func TestProbeRegistryMatchesPush(t *testing.T) {
 				if want := step.docker(c, reg.Host, "probe"); dockerLine != want {
 					t.Errorf("cell %s: docker push printed\n  %q\nwant\n  %q", c.Name, dockerLine, want)
 				}
-				out, _, _ := dockerTLSInNamespace(t, ns, []string{"HOME=" + t.TempDir()}, "doctor", "--registry", reg.Host, "--format", "json")
+				// The doctor as the user runs it: docker's environment.
+				out, _, _ := dockerTLSInNamespace(t, ns, append(d.Env(), "HOME="+t.TempDir()), "doctor", "--registry", reg.Host, "--format", "json")
 				rep := parseReport(t, out)
 				i, ok := rep.find(string(step.want))
 				if !ok {
 					t.Fatalf("cell %s: no %s finding: %+v", c.Name, step.want, rep.Findings)
 				}
-				got := normalisePushError(strings.TrimPrefix(rep.Findings[i].Docker, "Error response from daemon: "))
+				// The doctor cannot know the repository pushed; it names
+				// the loader it judged with.
+				got := strings.ReplaceAll(rep.Findings[i].Docker, "/v2/"+probe.RepoPlaceholder+"/", "/v2/probe/")
+				got = normalisePushError(strings.TrimPrefix(got, "Error response from daemon: "))
+				wantRules := "moby's classic certs.d loader (the daemon (Docker "
+				if c.ContainerdStore {
+					wantRules = "containerd's hosts loader, as dockerd with the containerd image store reads it (the daemon (Docker "
+				}
+				if !strings.Contains(out, wantRules) {
+					t.Errorf("cell %s: the doctor does not say it read certs.d with %q:\n%s", c.Name, wantRules, out)
+				}
 				compareDoctorLine(t, c, "push/"+step.name, got, dockerLine)
 			})
 		}

@@ -232,7 +232,7 @@ func registryInstall(t *testing.T, c *Cell) {
 		if code != 0 {
 			pushVerdict = string(probe.OutcomeServerUnknownCA)
 		}
-		out, _, _ := dockerTLSInNamespace(t, ns, []string{"HOME=" + t.TempDir()}, "doctor", "--registry", reg3.Host, "--format", "json")
+		out, _, _ := dockerTLSInNamespace(t, ns, append(d.Env(), "HOME="+t.TempDir()), "doctor", "--registry", reg3.Host, "--format", "json")
 		compareDoctorLine(t, c, "hosts.toml only: verdict", doctorVerdict(parseReport(t, out)), pushVerdict)
 		if err := os.RemoveAll(reg3.CertsDir()); err != nil {
 			t.Fatal(err)
