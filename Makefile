@@ -6,7 +6,7 @@ BIN      := bin/docker-tls
 # Docker looks for CLI plugins in $DOCKER_CONFIG/cli-plugins (~/.docker/cli-plugins).
 PLUGIN_DIR ?= $(if $(DOCKER_CONFIG),$(DOCKER_CONFIG),$(HOME)/.docker)/cli-plugins
 
-.PHONY: all build install test unit oracle oracle-cli e2e lint bench fuzz fixtures clean cross cross-check release deb-e2e
+.PHONY: all build install test unit race oracle oracle-cli e2e lint bench fuzz fixtures clean cross cross-check release deb-e2e
 
 # The six release targets: make cross builds bin/docker-tls-GOOS-GOARCH[.exe].
 CROSS_TARGETS := linux/amd64 linux/arm64 darwin/amd64 darwin/arm64 windows/amd64 windows/arm64
@@ -28,10 +28,11 @@ install:
 	install -m 0755 $(BIN) $(PLUGIN_DIR)/docker-tls
 	@echo "installed $(PLUGIN_DIR)/docker-tls: run 'docker tls doctor'"
 
-# Unit tests, the differential suites against the loaders' own code, the
-# other OSes' vet and test builds, then the end-to-end harness against real
-# dockerd and registries.
-test: build unit oracle oracle-cli cross-check e2e
+# Lint (gofmt, vet, staticcheck), unit tests, the unit tests again under
+# the race detector, the differential suites against the loaders' own code,
+# the other OSes' vet and test builds, then the end-to-end harness against
+# real dockerd and registries.
+test: build lint unit race oracle oracle-cli cross-check e2e
 
 cross:
 	@set -e; for t in $(CROSS_TARGETS); do \
@@ -75,6 +76,11 @@ unit:
 	$(GO) vet ./...
 	$(GO) test -count=1 $$($(GO) list ./... | grep -v /scripts/e2e)
 
+# The unit packages under the race detector (needs cgo: a C compiler). The
+# e2e harness is left out: it drives whole processes, not goroutines.
+race:
+	$(GO) test -race -count=1 $$($(GO) list ./... | grep -v /scripts/e2e)
+
 # Differential tests: the registry loaders' own code (containerd, moby,
 # containers/image) against pki/loader, in a test-only module.
 ORACLE_FUZZTIME ?= 3s
@@ -104,9 +110,20 @@ e2e: build
 		echo "make e2e: continuing without them: the cells that need them will fail"; fi
 	DOCKER_TLS_BIN=$(CURDIR)/$(BIN) E2E_CACHE='$(E2E_CACHE)' E2E_CELLS='$(CELL)' $(GO) test -count=1 -timeout 45m ./scripts/e2e/
 
-lint:
+# staticcheck is pinned and installed into bin/tools (git-ignored), like
+# goreleaser; it checks the module and the test-only oracle modules.
+STATICCHECK_VERSION := v0.8.2
+STATICCHECK := bin/tools/staticcheck
+$(STATICCHECK).$(STATICCHECK_VERSION):
+	GOBIN=$(CURDIR)/bin/tools $(GO) install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)
+	touch $@
+
+lint: $(STATICCHECK).$(STATICCHECK_VERSION)
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
+	$(STATICCHECK) ./...
+	cd scripts/oracle/registry && $(CURDIR)/$(STATICCHECK) ./...
+	cd scripts/oracle/cli && $(CURDIR)/$(STATICCHECK) ./...
 
 bench: build
 	BENCH_BUILD_FLAGS="-trimpath -ldflags='$(LDFLAGS)'" bash scripts/bench/run.sh

@@ -198,20 +198,6 @@ func (m *dirModel) otherCAsLoad(p string) bool {
 	return false
 }
 
-// clientLoaded reports whether the loader loaded the pair whose
-// certificate is at logical path p.
-func (m *dirModel) clientLoaded(p string) bool {
-	if m.flat == nil {
-		return false
-	}
-	for _, c := range m.flat.Clients {
-		if logical(c.Cert) == p {
-			return true
-		}
-	}
-	return false
-}
-
 // checkHostsTOML reports what containerd does with a hosts.toml: drops it
 // (decode or validation error, with containerd's text), fails pulls
 // (TLS file errors), or ignores some hosts (2.x) — per containerd version

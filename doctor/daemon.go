@@ -41,8 +41,6 @@ type daemonInfo struct {
 	serverKey   any // public key of the server certificate
 }
 
-var boolDirectives = map[string]bool{"tls": true, "tlsverify": true}
-
 func (r *runner) inspectDaemon() *daemonInfo {
 	d := &daemonInfo{flagVals: map[string][]string{}}
 	r.readSystemd(d)

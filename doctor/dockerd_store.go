@@ -31,7 +31,7 @@ func DaemonFacts(ctx context.Context, opts Options, timeout time.Duration) (load
 	if ep.Err != nil || ep.Host == "" || strings.HasPrefix(ep.Host, "ssh://") {
 		return loader.DockerdFacts{}, false
 	}
-	copts := []client.Opt{client.WithHost(ep.Host), client.WithTimeout(timeout), client.WithAPIVersionNegotiation(), noTracingOpt}
+	copts := []client.Opt{client.WithHost(ep.Host), client.WithTimeout(timeout), noTracingOpt} // API-version negotiation is the client's default
 	if ep.TLS {
 		cfg := &tls.Config{InsecureSkipVerify: ep.SkipTLSVerify}
 		if len(ep.CA) > 0 {

@@ -338,13 +338,6 @@ func registryTargets(opts Options, t probe.Target, rootless bool, sel loader.Sel
 	return out
 }
 
-func hostPath(opts Options, p string) string {
-	if root := opts.Root; root != "" && root != "/" {
-		return path.Join(root, p)
-	}
-	return p
-}
-
 // containerdClientFor is the client containerd builds for t, from the
 // model of core/remotes/docker/config/hosts.go (pki/loader): the first of
 // host_port_, host:port and _default under /etc/containerd/certs.d;

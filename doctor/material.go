@@ -7,7 +7,6 @@ import (
 	"crypto/x509"
 	"fmt"
 	"io/fs"
-	"path"
 	"runtime"
 	"strings"
 
@@ -33,8 +32,6 @@ func danglingPEM(data []byte) bool {
 	i := bytes.LastIndex(data, []byte("-----BEGIN "))
 	return i >= 0 && !bytes.Contains(data[i:], []byte("-----END "))
 }
-
-func (t *tlsFile) name() string { return path.Base(t.fi.Path) }
 
 func (r *runner) load(p string) *tlsFile {
 	fi, data := r.readFile(p)

@@ -2,6 +2,7 @@ package doctor
 
 import (
 	"bytes"
+	"encoding/json"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -19,11 +20,17 @@ import (
 func officialSARIFSchema(t *testing.T) *jsonschema.Schema {
 	t.Helper()
 	_ = sarif.NewReport // keeps the module required by go.mod
-	out, err := exec.Command("go", "list", "-m", "-f", "{{.Dir}}", "github.com/owenrumney/go-sarif/v3").Output()
+	// go mod download (not go list -m, which names no directory when the
+	// module cache lacks the module, e.g. for another user).
+	out, err := exec.Command("go", "mod", "download", "-json", "github.com/owenrumney/go-sarif/v3").Output()
 	if err != nil {
-		t.Fatalf("locating go-sarif: %v", err)
+		t.Fatalf("locating go-sarif (go mod download): %v", err)
 	}
-	src, err := os.ReadFile(filepath.Join(strings.TrimSpace(string(out)), "pkg", "report", "v210", "sarif", "schema.go"))
+	var mod struct{ Dir, Error string }
+	if err := json.Unmarshal(out, &mod); err != nil || mod.Dir == "" {
+		t.Fatalf("locating go-sarif: go mod download -json gave %q (%v)", out, err)
+	}
+	src, err := os.ReadFile(filepath.Join(mod.Dir, "pkg", "report", "v210", "sarif", "schema.go"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -120,6 +120,7 @@ func ParseSANs(values []string) (dns []string, ips []net.IP, err error) {
 				continue
 			}
 			if forceIP {
+				//lint:ignore ST1005 the text names the "IP:" prefix the user typed
 				return nil, nil, fmt.Errorf("invalid SAN %q: expected an IP address after IP:", raw)
 			}
 			name := strings.ToLower(strings.TrimSuffix(s, "."))

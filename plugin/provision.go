@@ -870,6 +870,7 @@ func (j *provisionJob) rollback(ctx context.Context, w io.Writer, t *remote.Targ
 	if daemonErr != "" {
 		msg += "\ndockerd's own error:\n" + indent(daemonErr)
 	}
+	//lint:ignore ST1005 a message for the user, printed as the command's last lines (wording is tested)
 	return notDone(fmt.Errorf("%s\nThe previous files and daemon.json were restored; %s.", msg, restarted))
 }
 

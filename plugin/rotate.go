@@ -277,6 +277,7 @@ func rotateCA(ctx context.Context, dockerCli command.Cli, o *rotateOptions, recs
 			job.quiet = n < 3
 			job.locked = true
 			if err := job.run(ctx, dockerCli); err != nil {
+				//lint:ignore ST1005 a message for the user, printed as the command's last lines (wording is tested)
 				return fmt.Errorf("step %d/3 (%s) failed for %s: %w\nThe CA rotation stopped here; every daemon still trusts the CAs of the previous step. Fix the problem and run 'docker tls rotate --ca' again: it resumes with the same new CA (%s).", n, title, rec.Context, err, nextCert)
 			}
 		}

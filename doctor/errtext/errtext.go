@@ -74,7 +74,6 @@ func patterns() [][]*regexp.Regexp {
 var (
 	urlHostRE  = regexp.MustCompile(`(?i)(?:https?|tcp)://(\[[0-9a-f:.]+\]|[a-z0-9._-]+)(?::(\d+))?`)
 	dockerAtRE = regexp.MustCompile(`(?i)docker daemon at (?:tcp://)?(\[[0-9a-f:.]+\]|[a-z0-9._-]+)(?::(\d+))?`)
-	notForRE   = regexp.MustCompile(`(?i)(?:valid for .*, not |certificate for |wanted to match )(\[[0-9a-f:.]+\]|[a-z0-9._:-]+)`)
 	registryRE = regexp.MustCompile(`(?i)/v2/|push|pull|certs\.d|registry|manifest|hosts\.toml|failed to resolve source|failed to do request|buildkit|buildx`)
 )
 

@@ -84,12 +84,11 @@ const (
 
 // Journal is the undo record of one --fix run.
 type Journal struct {
-	Version int       `json:"version"`
-	Created string    `json:"created"`
-	Actions []Action  `json:"actions"`
-	Undone  string    `json:"undone,omitempty"`
-	path    string    `json:"-"`
-	now     time.Time `json:"-"`
+	Version int      `json:"version"`
+	Created string   `json:"created"`
+	Actions []Action `json:"actions"`
+	Undone  string   `json:"undone,omitempty"`
+	path    string   `json:"-"`
 }
 
 // Now is the clock for journal names and times (tests pin it).

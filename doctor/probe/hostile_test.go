@@ -127,6 +127,12 @@ func TestProbeHostileEndpoints(t *testing.T) {
 	for _, role := range []Role{RoleDaemon, RoleRegistry} {
 		for _, s := range hostileServers(t) {
 			t.Run(string(role)+"/"+s.name, func(t *testing.T) {
+				if raceDetector && strings.HasPrefix(s.name, "10 MB") {
+					// Parsing 10 MB of handshake takes longer than the 1 s
+					// timeout under the race detector's instrumentation; make
+					// unit runs it without -race.
+					t.Skip("timing: a 10 MB handshake does not fit the 1 s timeout under -race (run without -race by make unit)")
+				}
 				start := time.Now()
 				r := Probe(context.Background(), Target{Role: role, Host: "127.0.0.1", Port: s.port}, daemonClient(t, w.caA.Cert, w.cliA), Options{Timeout: timeout})
 				took := time.Since(start)

@@ -832,7 +832,7 @@ func (r *Result) plainHTTP(ctx context.Context, o Options, conn net.Conn) (strin
 	hc := r.httpClient(o, nil, func(context.Context) (net.Conn, error) { return conn, nil })
 	defer hc.CloseIdleConnections()
 	cli, err := client.New(client.WithHost("tcp://"+r.Target.Addr()), client.WithHTTPClient(hc), client.WithScheme("http"), noTracing,
-		client.WithResponseHook(func(resp *http.Response) { status = resp.StatusCode }))
+		client.WithHTTPResponseHook(func(resp *http.Response) { status = resp.StatusCode }))
 	if err != nil {
 		return err.Error(), 0
 	}

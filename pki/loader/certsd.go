@@ -123,6 +123,7 @@ func MobyCertsDir(t Tree, dir string, v MobyVersion) Result {
 			certName := name[:len(name)-4] + ".cert"
 			if !has(certName) {
 				if v < Moby24 {
+					//lint:ignore ST1005 moby v20.10's own text, capital included
 					r.Err = fmt.Errorf("Missing client certificate %s for key %s", certName, name)
 				} else {
 					r.Err = fmt.Errorf("missing client certificate %s for key %s", certName, name)

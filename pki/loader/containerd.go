@@ -452,9 +452,7 @@ func (t Tree) parseHostsFile(dir string, b []byte, v ContainerdVersion) ([]Conta
 func (t Tree) parseHostConfig(server, base string, c config.HostFile, v ContainerdVersion) (ContainerdHost, error) {
 	var h ContainerdHost
 	if server != "" {
-		if !strings.HasPrefix(server, "http") {
-			server = "https://" + server
-		}
+		server = ContainerdServerURL(server)
 		u, err := url.Parse(server)
 		if err != nil {
 			return ContainerdHost{}, fmt.Errorf("unable to parse server %v: %w", server, err)
@@ -601,14 +599,30 @@ func makeStringSlice(slice []any, cb func(string) string) ([]string, error) {
 // empty key there names the directory (read fails: "is a directory"); only
 // a bare string client entry means "the key is in the cert file".
 func (t Tree) absFS(p, base string) string {
-	osp := p
-	if !filepath.IsAbs(p) {
-		osp = filepath.Join(base, p)
-	}
+	osp := ContainerdAbsPath(p, base)
 	if f, ok := t.FSPath(osp); ok {
 		return f
 	}
 	return outsidePrefix + osp
+}
+
+// ContainerdAbsPath is containerd's makeAbsPath: a relative ca or client
+// path of a hosts.toml joins base, the OS path of the hosts.toml's
+// directory; an absolute one is kept as written.
+func ContainerdAbsPath(p, base string) string {
+	if filepath.IsAbs(p) {
+		return p
+	}
+	return filepath.Join(base, p)
+}
+
+// ContainerdServerURL is how parseHostConfig reads a server or host key
+// before url.Parse: https:// is implied when no http(s) scheme is written.
+func ContainerdServerURL(s string) string {
+	if !strings.HasPrefix(s, "http") {
+		return "https://" + s
+	}
+	return s
 }
 
 // VariantError is a loader error whose text containerd picks at random

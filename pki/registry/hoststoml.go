@@ -86,20 +86,16 @@ func FreshHostsTOML(e HostsEntry) []byte {
 		strings.TrimPrefix(e.Server, "https://"), tomlString(e.Server), hostTable(e)))
 }
 
-// normServer is containerd's reading of a server or host key: https:// is
-// implied, a trailing slash does not matter.
+// normServer is containerd's reading of a server or host key (pki/loader):
+// https:// is implied; for comparing, a trailing slash does not matter.
 func normServer(s string) string {
-	if !strings.HasPrefix(s, "http") {
-		s = "https://" + s
-	}
-	return strings.TrimSuffix(s, "/")
+	return strings.TrimSuffix(loader.ContainerdServerURL(s), "/")
 }
 
+// absIn is the path containerd reads for a ca or client entry p of the
+// hosts.toml in base (pki/loader), cleaned for comparing.
 func absIn(p, base string) string {
-	if filepath.IsAbs(p) {
-		return filepath.Clean(p)
-	}
-	return filepath.Join(base, p)
+	return filepath.Clean(loader.ContainerdAbsPath(p, base))
 }
 
 // hasCA reports whether a ca value (string or list) names path.

@@ -297,6 +297,7 @@ func encryptedKeyPEM(i *issued) []byte {
 	}
 	der, err := x509.MarshalECPrivateKey(k)
 	must(err)
+	//lint:ignore SA1019 the fixture is legacy RFC 1423 encryption on purpose (docker/cli refuses it)
 	b, err := x509.EncryptPEMBlock(newDet("pem-iv"), "EC PRIVATE KEY", der, []byte("fixture-passphrase"), x509.PEMCipherAES256)
 	must(err)
 	return pem.EncodeToMemory(b)

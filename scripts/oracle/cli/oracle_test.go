@@ -288,7 +288,7 @@ func genMaterial(t testing.TB) material {
 		kDER, _ := x509.MarshalECPrivateKey(k)
 		ok, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 		okDER, _ := x509.MarshalECPrivateKey(ok)
-		//nolint:staticcheck // an encrypted key as users still have them
+		//lint:ignore SA1019 an encrypted key as users still have them
 		enc, err := x509.EncryptPEMBlock(rand.Reader, "EC PRIVATE KEY", kDER, []byte("pw"), x509.PEMCipherAES256)
 		if err != nil {
 			panic(err)

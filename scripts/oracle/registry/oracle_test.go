@@ -119,14 +119,6 @@ func errText(err error) string {
 	return err.Error()
 }
 
-// tlsAnswer is what a tls.Config holds, comparable between loader and model.
-type tlsAnswer struct {
-	Err        string
-	RootsNil   bool
-	Clients    []string
-	SkipVerify bool
-}
-
 func fps(cs []tls.Certificate) []string {
 	var out []string
 	for _, c := range cs {

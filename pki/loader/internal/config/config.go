@@ -43,7 +43,7 @@ type hostFileConfig struct {
 }
 
 func (c hostFileConfig) out() HostFile {
-	return HostFile{c.Capabilities, c.CACert, c.Client, c.SkipVerify, c.Header, c.OverridePath, c.DialTimeout}
+	return HostFile(c)
 }
 
 // DecodeV2 is containerd 2.x parseHostsFile's decoding: host order from
