@@ -146,6 +146,7 @@ func rotateLocalCA(ctx context.Context, dockerCli command.Cli, o *rotateOptions)
 	}
 	for n := r.done + 1; n <= 3; n++ {
 		if err := r.step(ctx, n); err != nil {
+			//lint:ignore ST1005 printed to the user as it is: sentences, ending with the next step
 			return notDone(fmt.Errorf("step %d/3 failed: %w\nThe CA rotation stopped here; everything still trusts the CAs of the previous step. Fix the problem and run the same command again: it resumes at step %d with the same new CA (%s).", n, err, n, r.nextCert))
 		}
 	}

@@ -150,7 +150,7 @@ func TestRotateLocalCA(t *testing.T) {
 		t.Errorf("the cert path's client certificate lost its subject: %s", c.Subject)
 	}
 	// The old CA is retired: its clients are refused.
-	_, stderr, code = RunDocker(t, []string{"DOCKER_HOST=" + host, "DOCKER_TLS_VERIFY=1", "DOCKER_CERT_PATH=" + oldClient}, "version")
+	_, _, code = RunDocker(t, []string{"DOCKER_HOST=" + host, "DOCKER_TLS_VERIFY=1", "DOCKER_CERT_PATH=" + oldClient}, "version")
 	if code == 0 {
 		t.Error("a client of the retired CA still reaches dockerd")
 	}
