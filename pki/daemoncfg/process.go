@@ -65,6 +65,11 @@ func RunningDockerds(procDir string) []Process {
 		if err != nil || strings.TrimSpace(string(comm)) != "dockerd" {
 			continue
 		}
+		if parentPID(dir) == os.Getpid() {
+			// The caller's own child (`dockerd --version`, asked for the
+			// installed version) is no daemon, and has the caller's env.
+			continue
+		}
 		cmdline, err := os.ReadFile(filepath.Join(dir, "cmdline"))
 		if err != nil || len(cmdline) == 0 {
 			continue
@@ -85,6 +90,26 @@ func RunningDockerds(procDir string) []Process {
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].PID < out[j].PID })
 	return out
+}
+
+// parentPID is the PPid of the process whose /proc directory is dir, from
+// its stat file ("pid (comm) state ppid …"; comm may hold spaces and
+// parentheses), or 0 when it cannot be read.
+func parentPID(dir string) int {
+	b, err := os.ReadFile(filepath.Join(dir, "stat"))
+	if err != nil {
+		return 0
+	}
+	i := strings.LastIndexByte(string(b), ')')
+	if i < 0 {
+		return 0
+	}
+	f := strings.Fields(string(b[i+1:]))
+	if len(f) < 2 {
+		return 0
+	}
+	ppid, _ := strconv.Atoi(f[1])
+	return ppid
 }
 
 // SameMountNS keeps the processes that see this process's files: those in

@@ -1,6 +1,7 @@
 package daemoncfg
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -26,6 +27,11 @@ func TestRunningDockerds(t *testing.T) {
 	put("9", "comm", "dockerd\n")
 	put("9", "cmdline", "dockerd\x00")
 	put("self", "comm", "dockerd\n")
+	// The caller's own `dockerd --version` child is no daemon.
+	put("77", "comm", "dockerd\n")
+	put("77", "cmdline", "dockerd\x00--version\x00")
+	put("77", "stat", fmt.Sprintf("77 (dockerd) R %d 77 1 0 -1", os.Getpid()))
+	put("9", "stat", "9 (dockerd) S 1 9 9 0 -1")
 	got := RunningDockerds(proc)
 	if len(got) != 2 || got[0].PID != 9 || got[1].PID != 42 {
 		t.Fatalf("RunningDockerds = %+v", got)
