@@ -6,10 +6,13 @@ import (
 	"os/exec"
 	"regexp"
 	"strings"
+	"sync"
 	"time"
 )
 
-var apiVersionRE = regexp.MustCompile(`^[0-9]+\.[0-9]+$`)
+// apiVersionRE is compiled on first use: docker runs every plugin at each
+// docker help, and start-up is measured.
+var apiVersionRE = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[0-9]+\.[0-9]+$`) })
 
 // InstalledAPIVersion is the API version the docker CLI on this machine
 // uses before it negotiates (what its error lines carry in URLs, /v1.50/
@@ -46,7 +49,7 @@ func InstalledAPIVersion(ctx context.Context) string {
 	cmd.Env = env
 	out, _ := cmd.Output() // exits 1: no daemon there
 	v := strings.TrimSpace(string(out))
-	if !apiVersionRE.MatchString(v) {
+	if !apiVersionRE().MatchString(v) {
 		return ""
 	}
 	return v

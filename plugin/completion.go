@@ -4,6 +4,7 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+	"sync"
 
 	"github.com/docker-tls/docker-tls/doctor"
 	"github.com/docker-tls/docker-tls/pki"
@@ -60,10 +61,13 @@ func fixed(values ...string) cobra.CompletionFunc {
 // valuesFromUsage reads the accepted values a flag's help lists after its
 // last colon ("Output format: text, json, sarif or junit"), so the help
 // and the completion cannot disagree.
-var usageList = regexp.MustCompile(`:\s*([a-z0-9-]+(?:(?:,\s*|\s+or\s+)[a-z0-9-]+)+)`)
+// usageList is compiled on first use (plugin start-up is measured).
+var usageList = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`:\s*([a-z0-9-]+(?:(?:,\s*|\s+or\s+)[a-z0-9-]+)+)`)
+})
 
 func valuesFromUsage(usage string) []string {
-	m := usageList.FindAllStringSubmatch(usage, -1)
+	m := usageList().FindAllStringSubmatch(usage, -1)
 	if m == nil {
 		return nil
 	}

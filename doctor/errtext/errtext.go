@@ -71,10 +71,16 @@ func patterns() [][]*regexp.Regexp {
 	return compiled
 }
 
+// lazyRE compiles a pattern on first use, not at plugin start-up (docker
+// runs every plugin at each docker help).
+func lazyRE(pattern string) func() *regexp.Regexp {
+	return sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(pattern) })
+}
+
 var (
-	urlHostRE  = regexp.MustCompile(`(?i)(?:https?|tcp)://(\[[0-9a-f:.]+\]|[a-z0-9._-]+)(?::(\d+))?`)
-	dockerAtRE = regexp.MustCompile(`(?i)docker daemon at (?:tcp://)?(\[[0-9a-f:.]+\]|[a-z0-9._-]+)(?::(\d+))?`)
-	registryRE = regexp.MustCompile(`(?i)/v2/|push|pull|certs\.d|registry|manifest|hosts\.toml|failed to resolve source|failed to do request|buildkit|buildx`)
+	urlHostRE  = lazyRE(`(?i)(?:https?|tcp)://(\[[0-9a-f:.]+\]|[a-z0-9._-]+)(?::(\d+))?`)
+	dockerAtRE = lazyRE(`(?i)docker daemon at (?:tcp://)?(\[[0-9a-f:.]+\]|[a-z0-9._-]+)(?::(\d+))?`)
+	registryRE = lazyRE(`(?i)/v2/|push|pull|certs\.d|registry|manifest|hosts\.toml|failed to resolve source|failed to do request|buildkit|buildx`)
 )
 
 // Explain returns the entries that match text, most specific first.
@@ -131,8 +137,8 @@ func rankCauses(causes []string, registry, known bool) []string {
 }
 
 func extractHost(text string) (host string, registry bool) {
-	registry = registryRE.MatchString(text)
-	for _, m := range urlHostRE.FindAllStringSubmatch(text, -1) {
+	registry = registryRE().MatchString(text)
+	for _, m := range urlHostRE().FindAllStringSubmatch(text, -1) {
 		if strings.EqualFold(m[1], "docs.docker.com") {
 			continue // a link to the docs, not an endpoint
 		}
@@ -145,7 +151,7 @@ func extractHost(text string) (host string, registry bool) {
 		}
 		return host, registry
 	}
-	if m := dockerAtRE.FindStringSubmatch(text); m != nil {
+	if m := dockerAtRE().FindStringSubmatch(text); m != nil {
 		host = m[1]
 		if m[2] != "" {
 			host += ":" + m[2]
