@@ -29,6 +29,17 @@ var (
 // fileArgCommands take files as arguments.
 var fileArgCommands = map[string]bool{"inspect": true}
 
+// completionRequest reports whether args ask cobra for completions
+// (docker runs `docker-tls __complete tls …` for a plugin).
+func completionRequest(args []string) bool {
+	for _, a := range args {
+		if a == cobra.ShellCompRequestCmd || a == cobra.ShellCompNoDescRequestCmd {
+			return true
+		}
+	}
+	return false
+}
+
 func addCompletions(root *cobra.Command, dockerCli command.Cli) {
 	var walk func(c *cobra.Command)
 	walk = func(c *cobra.Command) {

@@ -64,7 +64,11 @@ TLS connection fails.`,
 	)
 	cmd.AddCommand(hooksCmds(dockerCli)...)
 	setUsageErrors(cmd)
-	addCompletions(cmd, dockerCli)
+	if completionRequest(os.Args) {
+		// Only docker's completion asks for these; building them costs
+		// start-up on every docker help, which runs every plugin.
+		addCompletions(cmd, dockerCli)
+	}
 	addExamples(cmd)
 	return cmd
 }
