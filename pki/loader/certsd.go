@@ -66,14 +66,6 @@ func MobyCertsDir(t Tree, dir string, v MobyVersion) Result {
 		r.Err = err
 		return r
 	}
-	has := func(n string) bool {
-		for _, e := range es {
-			if e.Name() == n {
-				return true
-			}
-		}
-		return false
-	}
 	for _, e := range es {
 		name := e.Name()
 		p := joinFS(dir, name)
@@ -104,7 +96,7 @@ func MobyCertsDir(t Tree, dir string, v MobyVersion) Result {
 			r.CAs = append(r.CAs, t.caFile(p, data))
 		case ".cert":
 			keyName := name[:len(name)-5] + ".key"
-			if !has(keyName) {
+			if !hasEntry(es, keyName) {
 				if v < Moby24 {
 					r.Err = fmt.Errorf("missing key %s for client certificate %s. Note that CA certificates should use the extension .crt", keyName, name)
 				} else {
@@ -121,7 +113,7 @@ func MobyCertsDir(t Tree, dir string, v MobyVersion) Result {
 			r.Clients = append(r.Clients, pair)
 		case ".key":
 			certName := name[:len(name)-4] + ".cert"
-			if !has(certName) {
+			if !hasEntry(es, certName) {
 				if v < Moby24 {
 					//lint:ignore ST1005 moby v20.10's own text, capital included
 					r.Err = fmt.Errorf("Missing client certificate %s for key %s", certName, name)
@@ -161,4 +153,15 @@ func (t Tree) loadX509KeyPair(certFile, keyFile string) (ClientPair, error) {
 		return ClientPair{}, err
 	}
 	return ClientPair{Cert: certFile, Key: keyFile, Pair: pair, Leaf: leafOf(pair), CertData: c, KeyData: k}, nil
+}
+
+// hasEntry reports whether a directory listing holds name (both the moby
+// and the containers/image reader look for a pair's other half this way).
+func hasEntry(es []fs.DirEntry, name string) bool {
+	for _, e := range es {
+		if e.Name() == name {
+			return true
+		}
+	}
+	return false
 }

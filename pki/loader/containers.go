@@ -61,14 +61,6 @@ func ContainersCertsDir(t Tree, dir string) Result {
 		r.Err = err
 		return r
 	}
-	has := func(n string) bool {
-		for _, e := range es {
-			if e.Name() == n {
-				return true
-			}
-		}
-		return false
-	}
 	for _, e := range es {
 		name := e.Name()
 		p := joinFS(dir, name)
@@ -88,7 +80,7 @@ func ContainersCertsDir(t Tree, dir string) Result {
 		case strings.HasSuffix(name, ".cert"):
 			base := strings.TrimSuffix(name, ".cert")
 			keyName := base + ".key"
-			if !has(keyName) {
+			if !hasEntry(es, keyName) {
 				r.Err = fmt.Errorf("missing key %s for client certificate %s. Note that CA certificates should use the extension .crt", keyName, name)
 				return r
 			}
@@ -101,7 +93,7 @@ func ContainersCertsDir(t Tree, dir string) Result {
 			r.Clients = append(r.Clients, pair)
 		case strings.HasSuffix(name, ".key"):
 			certName := strings.TrimSuffix(name, ".key") + ".cert"
-			if !has(certName) {
+			if !hasEntry(es, certName) {
 				r.Err = fmt.Errorf("missing client certificate %s for key %s", certName, name)
 				return r
 			}
