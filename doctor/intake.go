@@ -142,6 +142,12 @@ func decideKind(ctx context.Context, opts Options, in string, io IntakeOptions, 
 	}
 	id := probe.Identify(ctx, t.Host, t.Port, io.Probe)
 	identified[t.Addr()] = &id
+	if id.Unreached {
+		// Nothing to ask: the live probe's connect outcome is the story,
+		// with docker -H's line (a bare host:port is docker -H's syntax).
+		t.Unasked = true
+		return t, KindDaemon, id.Answer + "; nothing could be asked, so it is taken for a daemon as docker -H " + s + " takes it (pass --registry for a registry)", nil
+	}
 	if id.NeedsClientCert && id.Role == probe.RoleRegistry {
 		rt, err := probe.ParseTarget(s, true)
 		return rt, KindRegistry, id.Answer, err

@@ -87,8 +87,18 @@ func (r *Result) diagnose(o Options) {
 		r.Cause = fmt.Sprintf("the name %s does not resolve", t.Host)
 		r.Fix = "check the host name (and /etc/hosts or DNS on this machine)"
 	case OutcomeConnectRefused:
-		r.Cause = fmt.Sprintf("nothing listens on %s", t.Addr())
-		r.Fix = fmt.Sprintf("start %s, or check that it listens on port %d (daemon.json \"hosts\")", describeRole(t.Role), t.Port)
+		r.Cause = fmt.Sprintf("nothing listens on %s (connection refused)", t.Addr())
+		daemonFix := fmt.Sprintf("start dockerd, or check which address it listens on: \"hosts\" in daemon.json or -H on its command line must include tcp://%s (tcp://0.0.0.0:%d for every address)", t.HostPort(), t.Port)
+		registryFix := fmt.Sprintf("start the registry, or check which address it listens on (http.addr in its config.yml, REGISTRY_HTTP_ADDR, or the port a container publishes) and use that in the image reference (%s/IMAGE)", t.HostPort())
+		switch {
+		case t.Unasked:
+			r.Cause += ": the doctor could not ask whether a daemon or a registry belongs there"
+			r.Fix = "is the daemon or registry running and listening there? For a daemon: " + daemonFix + ". For a registry: " + registryFix
+		case t.Role == RoleRegistry:
+			r.Fix = registryFix
+		default:
+			r.Fix = daemonFix
+		}
 	case OutcomeConnectTimeout, OutcomeConnectFailed:
 		r.Cause = fmt.Sprintf("%s cannot be reached: %s", t.Addr(), r.Err)
 		r.Fix = "check the address, routing and firewalls between this machine and the server"

@@ -26,6 +26,10 @@ type Identity struct {
 	// Answer says what answered, in words ("/_ping answered with
 	// Api-Version 1.41", "HTTP 404 from nginx/1.25 to /_ping and /v2/").
 	Answer string
+	// Unreached: the connection failed (nothing listens, no route, a
+	// timeout), so nothing could be asked: the kind is unknown, not
+	// "not a Docker endpoint".
+	Unreached bool
 }
 
 // Identify asks host:port what it is, as the doctor's intake does when the
@@ -48,7 +52,7 @@ func Identify(ctx context.Context, host string, port int, o Options) Identity {
 	defer cancel()
 	conn, err := d.DialContext(ctx, "tcp", addr)
 	if err != nil {
-		return Identity{Answer: "nothing answered: " + err.Error()}
+		return Identity{Unreached: true, Answer: "nothing answered: " + err.Error()}
 	}
 	conn.SetDeadline(time.Now().Add(o.Timeout))
 	// ALPN is offered as any HTTP client offers it: the protocol the

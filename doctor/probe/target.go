@@ -33,6 +33,10 @@ type Target struct {
 	Host  string
 	Port  int
 	Input string
+	// Unasked: the kind was taken, not learnt: nothing answered when the
+	// intake asked (connection refused), so the fixes speak of a daemon
+	// or a registry.
+	Unasked bool
 }
 
 // Addr is host:port for dialing.
