@@ -4,8 +4,11 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"net"
+	"net/url"
 	"path"
 	"runtime"
+	"strconv"
 	"strings"
 
 	dopts "github.com/docker/cli/opts"
@@ -114,6 +117,14 @@ func decideKind(ctx context.Context, opts Options, in string, io IntakeOptions, 
 	case hasScheme && scheme == "tcp":
 		t, err := daemonTarget(s)
 		return t, KindDaemon, "tcp:// names a daemon", err
+	case hasScheme && scheme == "http":
+		// Only an http:// registry mirror is a plain-HTTP registry dockerd
+		// is configured with; anything else gets ParseTarget's error.
+		if t, m, ok := httpMirrorTarget(opts, s); ok {
+			return t, KindRegistry, mirrorReason(m), nil
+		}
+		t, err := probe.ParseTarget(s, false)
+		return t, KindDaemon, "", err
 	case hasScheme:
 		t, err := probe.ParseTarget(s, false)
 		return t, KindDaemon, "", err
@@ -136,6 +147,17 @@ func decideKind(ctx context.Context, opts Options, in string, io IntakeOptions, 
 			why = "no port: docker -H " + s + " connects to port 2375"
 		}
 		return t, KindDaemon, why, nil
+	}
+	if rt, err := probe.ParseTarget(s, true); err == nil {
+		if m, ok := mirrorOf(&opts, (&runner{o: &opts}).inspectDaemon(), rt.HostPort()); ok {
+			if m.Scheme == "http" {
+				rt.PlainHTTP = true
+				if _, _, err := net.SplitHostPort(m.Host); err != nil {
+					rt.Port = 80
+				}
+			}
+			return rt, KindRegistry, mirrorReason(m), nil
+		}
 	}
 	if !io.Identify {
 		return t, KindDaemon, "taken for a daemon (not asked: a fleet)", nil
@@ -165,6 +187,30 @@ func decideKind(ctx context.Context, opts Options, in string, io IntakeOptions, 
 		return rt, KindRegistry, id.Answer, err
 	}
 	return t, KindNotDocker, id.Answer, nil
+}
+
+func mirrorReason(m loader.Mirror) string {
+	return "dockerd's registry-mirrors lists " + m.URL + ": a registry (a pull-through mirror of Docker Hub)"
+}
+
+// httpMirrorTarget is the registry target for http://host[:port][/path]
+// when dockerd's registry-mirrors lists it (port 80 when none is given).
+func httpMirrorTarget(opts Options, s string) (probe.Target, loader.Mirror, bool) {
+	u, err := url.Parse(s)
+	if err != nil || u.Host == "" {
+		return probe.Target{}, loader.Mirror{}, false
+	}
+	m, ok := mirrorOf(&opts, (&runner{o: &opts}).inspectDaemon(), u.Host)
+	if !ok || m.Scheme != "http" {
+		return probe.Target{}, loader.Mirror{}, false
+	}
+	port := 80
+	if p := u.Port(); p != "" {
+		if port, err = strconv.Atoi(p); err != nil {
+			return probe.Target{}, loader.Mirror{}, false
+		}
+	}
+	return probe.Target{Role: probe.RoleRegistry, Host: u.Hostname(), Port: port, Input: s, PlainHTTP: true}, m, true
 }
 
 // daemonTarget parses a daemon host as docker does (-H host:port, a bare

@@ -242,6 +242,37 @@ func (r *Result) diagnose(o Options) {
 		r.Cause = fmt.Sprintf("%s answered GET /v2/ but is not a Docker registry (no Docker-Distribution-Api-Version header)", hp)
 		r.Fix = "check the registry address and port"
 	}
+	if r.client.Mirror != "" && t.Role == RoleRegistry {
+		r.mirrorWording()
+	}
+}
+
+// mirrorWording says what a result means for a pull-through mirror of
+// Docker Hub (registry-mirrors): dockerd uses it only for Docker Hub's
+// images, and a failing mirror does not fail the pull, so docker prints
+// nothing of its error.
+func (r *Result) mirrorWording() {
+	m, hp := r.client.Mirror, r.Target.HostPort()
+	lists := fmt.Sprintf("registry-mirrors lists %s (a mirror of Docker Hub)", m)
+	switch r.Outcome {
+	case OutcomeOK:
+		r.Cause += "; " + lists
+		return
+	case OutcomeOKPlain:
+		r.Cause = fmt.Sprintf("the mirror answered over plain HTTP: %s, so dockerd speaks no TLS to it and no certificate applies; pulls of Docker Hub's images through it are not encrypted", lists)
+		r.Fix = fmt.Sprintf("nothing to do for pulls to work; to encrypt them, serve the mirror over TLS and list it as https://%s in registry-mirrors (daemon.json or --registry-mirror), then restart dockerd", hp)
+		return
+	case OutcomePlainClientToTLS:
+		r.Cause = fmt.Sprintf("%s, plain HTTP, but %s speaks TLS: dockerd's requests to the mirror fail", lists, hp)
+		r.Fix = fmt.Sprintf("write https://%s in registry-mirrors (daemon.json or --registry-mirror) and restart dockerd; the CA that signed the mirror's certificate then goes in /etc/docker/certs.d/%s/ca.crt: docker tls install-registry %s --ca <that CA>", hp, hp, hp)
+	default:
+		r.Cause += "; " + lists
+	}
+	if r.client.MirrorFallback != "" {
+		r.Cause += "; " + r.client.MirrorFallback
+	}
+	// docker pull does not print the mirror's error.
+	r.DockerError = ""
 }
 
 // contextArg is the context a fix names: the client's own context when it

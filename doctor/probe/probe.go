@@ -180,7 +180,7 @@ func Probe(ctx context.Context, t Target, c Client, o Options) *Result {
 	r := &Result{Target: t, client: c, now: o.Now}
 	defer o.step(t, "")
 	r.run(ctx, o)
-	if c.Insecure != "" && !c.ContainerdStore && t.Role == RoleRegistry && !r.Outcome.OK() && (r.Evidence.CertRequested || r.Evidence.TLSVersion != "") {
+	if c.Insecure != "" && !c.ContainerdStore && c.Mirror == "" && t.Role == RoleRegistry && !r.Outcome.OK() && (r.Evidence.CertRequested || r.Evidence.TLSVersion != "") {
 		// moby's classic store tries an insecure registry's https
 		// endpoint, then its http one: docker prints the last error.
 		if line := r.insecureFallbackLine(ctx, o); line != "" {
@@ -343,6 +343,17 @@ func (r *Result) run(ctx context.Context, o Options) {
 		o.step(t, StageHTTP)
 		speaks := r.speaksTLS(ctx, addrs, o)
 		r.Evidence.SpeaksTLS = &speaks
+		if t.Role == RoleRegistry {
+			// dockerd speaks plain HTTP to the registry (an http://
+			// mirror): GET /v2/ as it does.
+			pc.Close()
+			if speaks {
+				r.fail(StageHTTP, OutcomePlainClientToTLS, fmt.Errorf("%s speaks TLS; dockerd speaks plain HTTP to it", t.Addr()))
+				return
+			}
+			r.plainRegistry(ctx, o)
+			return
+		}
 		line, status := r.plainHTTP(ctx, o, pc)
 		r.DockerError = line
 		r.Evidence.HTTPStatus = status
@@ -366,7 +377,9 @@ func (r *Result) run(ctx context.Context, o Options) {
 	r.stage(StageHandshake, start, herr)
 	if herr != nil {
 		r.classifyHandshake(herr)
-		if r.Outcome == OutcomePlainHTTPServer && r.Target.Role == RoleRegistry && c.Insecure != "" {
+		if r.Outcome == OutcomePlainHTTPServer && r.Target.Role == RoleRegistry && c.Insecure != "" && (c.Mirror == "" || c.ContainerdStore) {
+			// (moby's classic store has no http endpoint for an https://
+			// mirror: lookupV2Endpoints adds one endpoint per mirror.)
 			// dockerd's fallback for an insecure registry: plain HTTP.
 			r.plainRegistry(ctx, o)
 			return
