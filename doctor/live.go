@@ -395,6 +395,7 @@ func mirrorTarget(opts Options, t probe.Target, rootless bool, sel loader.Select
 		}
 		c.Source += "; dockerd with the containerd image store reaches a mirror with docker.io's configuration, not the mirror's own certs.d"
 		c.ContainerdStore = true
+		c.MirrorCertsDir = path.Join(layout.DockerCertsDir, "docker.io")
 	default:
 		return nil, false // moby's classic store: as for any registry
 	}

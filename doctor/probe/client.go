@@ -70,6 +70,10 @@ type Client struct {
 	// the cause ("dockerd logs … and tries the next mirror, then Docker
 	// Hub").
 	MirrorFallback string
+	// MirrorCertsDir is the certs.d directory dockerd reads for the
+	// mirror when it is not the mirror's own (the containerd image store
+	// reads docker.io's).
+	MirrorCertsDir string
 
 	prep *prepared
 }

@@ -267,6 +267,16 @@ func (r *Result) mirrorWording() {
 		r.Fix = fmt.Sprintf("write https://%s in registry-mirrors (daemon.json or --registry-mirror) and restart dockerd; the CA that signed the mirror's certificate then goes in /etc/docker/certs.d/%s/ca.crt: docker tls install-registry %s --ca <that CA>", hp, hp, hp)
 	default:
 		r.Cause += "; " + lists
+		if d := r.client.MirrorCertsDir; d != "" {
+			r.Cause += "; with the containerd image store dockerd reaches a mirror with docker.io's configuration (" + d + "), not with the mirror's own certs.d directory"
+			if r.Outcome == OutcomeServerUnknownCA || r.Outcome == OutcomeServerChainIncomplete {
+				ca := "the CA that signed the mirror's certificate"
+				if len(r.Evidence.ServerChain) > 0 {
+					ca += " (" + r.Evidence.ServerChain[0].Issuer + ")"
+				}
+				r.Fix = "put " + ca + " in " + d + "/ca.crt (for example cp <that CA>.pem " + d + "/ca.crt); no restart is needed"
+			}
+		}
 	}
 	if r.client.MirrorFallback != "" {
 		r.Cause += "; " + r.client.MirrorFallback

@@ -186,6 +186,24 @@ type MirrorAccess struct {
 	Insecure Insecurity
 }
 
+// sharedTransportInsecure: with the containerd image store, docker.io's
+// mirror hosts are copies of docker.io's host and share its *http.Client;
+// mergeLegacyConfig walks them in order and, at the first one whose host
+// is insecure, sets InsecureSkipVerify on that shared transport and wraps
+// it in containerd's HTTP fallback. So one insecure mirror (an http://
+// one on 127.0.0.1 included) turns verification off for every mirror and
+// for docker.io itself.
+func sharedTransportInsecure(cfg DockerdRegistryConfig, lookup func(string) ([]net.IP, error)) Insecurity {
+	ms, _ := LoadMirrors("", cfg.Mirrors)
+	for _, o := range ms {
+		if in := MobyInsecure(cfg, o.Host, lookup); in.Insecure {
+			in.Why = "mirror " + o.URL + " is insecure (" + in.Why + "), and with the containerd image store docker.io and all its mirrors share one transport, which dockerd then sets to skip verification"
+			return in
+		}
+	}
+	return Insecurity{}
+}
+
 // MirrorAccessFor is dockerd's treatment of mirror m: moby's classic store
 // (registry/service.go lookupV2Endpoints: one endpoint per mirror, its TLS
 // configuration from newTLSConfig for the mirror's host, no plain-HTTP
@@ -196,6 +214,9 @@ func MirrorAccessFor(cfg DockerdRegistryConfig, m Mirror, containerdStore bool, 
 		return MirrorAccess{Plain: true, Insecure: in}
 	}
 	if containerdStore {
+		if !in.Insecure {
+			in = sharedTransportInsecure(cfg, lookup)
+		}
 		return MirrorAccess{CertsDirHost: "docker.io", Insecure: in}
 	}
 	if in.Insecure {

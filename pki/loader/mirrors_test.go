@@ -95,3 +95,20 @@ func TestMirrorAccess(t *testing.T) {
 		}
 	}
 }
+
+// With the containerd image store one insecure mirror turns verification
+// off for the others (they share docker.io's transport): proven in e2e
+// TestRegistryMirrorsDoctor by a pull through a mirror whose CA dockerd
+// does not have.
+func TestMirrorAccessSharedTransport(t *testing.T) {
+	cfg := DockerdRegistryConfig{Major: 28, Mirrors: []string{"https://m.example:5000", "http://127.0.0.1:5001"}}
+	ms, _ := LoadMirrors("", cfg.Mirrors)
+	noLookup := func(string) ([]net.IP, error) { return nil, fmt.Errorf("no DNS in tests") }
+	if a := MirrorAccessFor(cfg, ms[0], false, noLookup); a.Insecure.Insecure || a.CertsDirHost != "m.example:5000" {
+		t.Errorf("classic: %+v", a)
+	}
+	a := MirrorAccessFor(cfg, ms[0], true, noLookup)
+	if !a.Insecure.Insecure || a.Insecure.Why != "mirror http://127.0.0.1:5001/ is insecure (dockerd treats 127.0.0.0/8 as insecure by default), and with the containerd image store docker.io and all its mirrors share one transport, which dockerd then sets to skip verification" {
+		t.Errorf("containerd store: %+v", a)
+	}
+}
