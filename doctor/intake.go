@@ -175,9 +175,24 @@ func decideKind(ctx context.Context, opts Options, in string, io IntakeOptions, 
 		return rt, KindRegistry, id.Answer, err
 	}
 	if id.NeedsClientCert {
-		// Registries that demand client certificates have a registry
-		// directory (above); the client setups' probes tell the rest.
-		return t, KindDaemon, id.Answer + "; no registry directory names it, so it is taken for a daemon", nil
+		// ALPN said nothing (dockerd pins http/1.1, and so does a registry
+		// behind an HTTP/1.1-only proxy): ask again with the client
+		// certificate of a setup the user has, instead of guessing.
+		for _, st := range daemonSetups(opts, t, true) {
+			if !st.ep.TLS || st.ep.Err != nil || !st.ep.ClientCert() {
+				continue
+			}
+			asked := probe.IdentifyWith(ctx, t.Host, t.Port, ClientFor(opts, endpointOf(st.ep)), io.Probe)
+			why := id.Answer + "; asked again with the client certificate of " + st.name + ": " + asked.Answer
+			switch asked.Role {
+			case probe.RoleDaemon:
+				return t, KindDaemon, why, nil
+			case probe.RoleRegistry:
+				rt, err := probe.ParseTarget(s, true)
+				return rt, KindRegistry, why, err
+			}
+		}
+		return t, KindDaemon, id.Answer + "; no registry directory names it and no client setup of yours gets past its handshake to ask it, so the kind is guessed from ALPN: " + alpnWords(id.ALPN) + " and is taken for a daemon (a registry behind an HTTP/1.1-only proxy looks the same: pass --registry for one)", nil
 	}
 	switch id.Role {
 	case probe.RoleDaemon:
@@ -187,6 +202,13 @@ func decideKind(ctx context.Context, opts Options, in string, io IntakeOptions, 
 		return rt, KindRegistry, id.Answer, err
 	}
 	return t, KindNotDocker, id.Answer, nil
+}
+
+func alpnWords(p string) string {
+	if p == "" {
+		return "it picked no protocol by ALPN (dockerd picks http/1.1; HTTP/2 would mean a registry)"
+	}
+	return "it picked " + p + " by ALPN, as dockerd does"
 }
 
 func mirrorReason(m loader.Mirror) string {

@@ -70,6 +70,11 @@ func doctorIntakeAsUsersType(t *testing.T, c *Cell) {
 	}
 	out, _, code = dockerTLS(t, env, "doctor", bare, "--format", "json")
 	rep = parseReport(t, out)
+	// The port is not 2376 and dockerd demands a client certificate and
+	// picks http/1.1: the intake asks again with the material it found.
+	if len(rep.Targets) != 1 || rep.Targets[0].Kind != "daemon" || !strings.Contains(rep.Targets[0].KindReason, "asked again with the client certificate of docker -H "+host+" --tlsverify: https://"+bare+"/_ping answered with Api-Version ") {
+		t.Errorf("kind not asked with the material in ~/.docker: %+v", rep.Targets)
+	}
 	if len(rep.Findings) < 2 || !strings.Contains(rep.Findings[0].Setup, "--tlsverify") || rep.Findings[0].ID != "probe-ok" {
 		t.Fatalf("the TLS setup does not lead: %+v (targets %+v)", rep.Findings, rep.Targets)
 	}

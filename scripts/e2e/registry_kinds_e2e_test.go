@@ -159,3 +159,38 @@ func TestInsecureClientCertRegistry(t *testing.T) {
 		}
 	})
 }
+
+// TestClientCertRegistryHTTP1: a real registry that demands a client
+// certificate with HTTP/2 turned off picks http/1.1 by ALPN, as dockerd
+// does. Without client material the doctor can only guess (a daemon) and
+// says that it guessed from ALPN; with the material in DOCKER_CERT_PATH
+// it asks /_ping and /v2/ over a connection with that certificate and
+// finds the registry. A real dockerd asked the same way stays a daemon.
+func TestClientCertRegistryHTTP1(t *testing.T) {
+	Require(t)
+	ForEachCell(t, func(t *testing.T, c *Cell) {
+		ns := NewNetNamespace(t)
+		dir := t.TempDir()
+		mustDockerTLS(t, nil, "ca", "create", "--out", dir)
+		mustDockerTLS(t, nil, "issue", "server", "--san", DefaultRegistryHostname, "--out", dir,
+			"--ca-cert", filepath.Join(dir, "ca.pem"), "--ca-key", filepath.Join(dir, "ca-key.pem"))
+		mustDockerTLS(t, nil, "issue", "client", "--out", dir, "--ca-cert", filepath.Join(dir, "ca.pem"), "--ca-key", filepath.Join(dir, "ca-key.pem"))
+		reg := StartRegistry(t, RegistryOpts{Cell: c, Namespace: ns, CertFile: filepath.Join(dir, "server-cert.pem"), KeyFile: filepath.Join(dir, "server-key.pem"),
+			ClientCAs: []string{filepath.Join(dir, "ca.pem")}, NoHTTP2: true})
+
+		out, _, _ := dockerTLSInNamespace(t, ns, []string{"HOME=" + t.TempDir()}, "doctor", reg.Host, "--format", "json")
+		rep := parseReport(t, out)
+		if len(rep.Targets) != 1 || rep.Targets[0].Kind != "daemon" || !strings.Contains(rep.Targets[0].KindReason, "the kind is guessed from ALPN: it picked http/1.1 by ALPN, as dockerd does") {
+			t.Errorf("cell %s: without material: %+v", c.Name, rep.Targets)
+		}
+		out, _, _ = dockerTLSInNamespace(t, ns, []string{"HOME=" + t.TempDir(), "DOCKER_CERT_PATH=" + dir}, "doctor", reg.Host, "--format", "json")
+		rep = parseReport(t, out)
+		if len(rep.Targets) != 1 || rep.Targets[0].Kind != "registry" ||
+			!strings.Contains(rep.Targets[0].KindReason, "asked again with the client certificate of DOCKER_CERT_PATH="+dir+" docker -H tcp://"+reg.Host+" --tlsverify: https://"+reg.Host+"/v2/ answered with Docker-Distribution-Api-Version registry/2.0") {
+			t.Errorf("cell %s: with material in DOCKER_CERT_PATH: %+v", c.Name, rep.Targets)
+		}
+		if got := doctorVerdict(rep); got != "probe-server-unknown-authority" {
+			t.Errorf("cell %s: verdict %s (no certs.d yet: dockerd does not trust the registry's CA):\n%s", c.Name, got, out)
+		}
+	})
+}
