@@ -69,6 +69,23 @@ func (r *Result) diagnose(o Options) {
 		if t.Role == RoleRegistry && r.client.Insecure != "" {
 			r.Cause += "; dockerd treats it as an insecure registry and does not verify its certificate (" + r.client.Insecure + ")"
 		}
+		if a := r.registryAnswer; a != "" {
+			r.Cause += fmt.Sprintf("; GET /v2/ answered HTTP %d, which dockerd's registry client words as %q", r.Evidence.HTTPStatus, a)
+			if r.Evidence.HTTPStatus == 401 {
+				r.Cause += ": the registry asks for credentials"
+				if r.registryChallenge == "basic" {
+					// distribution's registry/client/auth
+					// ErrNoBasicAuthCredentials; containerd's pusher wraps it
+					// (checked with a real registry in every e2e cell).
+					line := "no basic auth credentials"
+					if r.client.ContainerdStore {
+						line = "push access denied, repository does not exist or may require authorization: authorization failed: no basic auth credentials"
+					}
+					r.Cause += fmt.Sprintf(" (Basic): without them docker push prints %q", line)
+				}
+				r.Fix = "docker login " + hp + " before pushing (and before pulling, unless the registry allows anonymous pulls)"
+			}
+		}
 	case OutcomeOKPlain:
 		r.Cause = fmt.Sprintf("%s answered over plain HTTP: the connection is not encrypted", describeRole(t.Role))
 		r.Fix = "protect the daemon with TLS: docker tls init --san " + t.Host
