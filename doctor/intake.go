@@ -10,6 +10,7 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
+	"sync"
 
 	dopts "github.com/docker/cli/opts"
 
@@ -32,6 +33,24 @@ type IntakeOptions struct {
 	// the user evidently has (TLS material, contexts for the target).
 	Alternatives bool
 	Probe        probe.Options
+
+	// daemon is dockerd's configuration as read once per intake (for
+	// registry-mirrors); nil reads it at each use.
+	daemon *lazyDaemon
+}
+
+// lazyDaemon reads dockerd's configuration at its first use.
+type lazyDaemon struct {
+	once sync.Once
+	d    *daemonInfo
+}
+
+func (io IntakeOptions) daemonInfo(opts Options) *daemonInfo {
+	if io.daemon == nil {
+		return (&runner{o: &opts}).inspectDaemon()
+	}
+	io.daemon.once.Do(func() { io.daemon.d = (&runner{o: &opts}).inspectDaemon() })
+	return io.daemon.d
 }
 
 // Kind reasons and names.
@@ -52,6 +71,7 @@ func Intake(ctx context.Context, opts Options, inputs []string, io IntakeOptions
 	var live []LiveTarget
 	var infos []TargetInfo
 	identified := map[string]*probe.Identity{}
+	io.daemon = &lazyDaemon{}
 	// A fleet shares its client material: parse each distinct setup once.
 	prepared := map[string]probe.Client{}
 	cache := &setupCache{}
@@ -120,7 +140,7 @@ func decideKind(ctx context.Context, opts Options, in string, io IntakeOptions, 
 	case hasScheme && scheme == "http":
 		// Only an http:// registry mirror is a plain-HTTP registry dockerd
 		// is configured with; anything else gets ParseTarget's error.
-		if t, m, ok := httpMirrorTarget(opts, s); ok {
+		if t, m, ok := httpMirrorTarget(opts, io.daemonInfo(opts), s); ok {
 			return t, KindRegistry, mirrorReason(m), nil
 		}
 		t, err := probe.ParseTarget(s, false)
@@ -149,7 +169,7 @@ func decideKind(ctx context.Context, opts Options, in string, io IntakeOptions, 
 		return t, KindDaemon, why, nil
 	}
 	if rt, err := probe.ParseTarget(s, true); err == nil {
-		if m, ok := mirrorOf(&opts, (&runner{o: &opts}).inspectDaemon(), rt.HostPort()); ok {
+		if m, ok := mirrorOf(&opts, io.daemonInfo(opts), rt.HostPort()); ok {
 			if m.Scheme == "http" {
 				rt.PlainHTTP = true
 				if _, _, err := net.SplitHostPort(m.Host); err != nil {
@@ -217,12 +237,12 @@ func mirrorReason(m loader.Mirror) string {
 
 // httpMirrorTarget is the registry target for http://host[:port][/path]
 // when dockerd's registry-mirrors lists it (port 80 when none is given).
-func httpMirrorTarget(opts Options, s string) (probe.Target, loader.Mirror, bool) {
+func httpMirrorTarget(opts Options, d *daemonInfo, s string) (probe.Target, loader.Mirror, bool) {
 	u, err := url.Parse(s)
 	if err != nil || u.Host == "" {
 		return probe.Target{}, loader.Mirror{}, false
 	}
-	m, ok := mirrorOf(&opts, (&runner{o: &opts}).inspectDaemon(), u.Host)
+	m, ok := mirrorOf(&opts, d, u.Host)
 	if !ok || m.Scheme != "http" {
 		return probe.Target{}, loader.Mirror{}, false
 	}
