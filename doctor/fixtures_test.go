@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/docker-tls/docker-tls/doctor/catalog"
 	"github.com/docker-tls/docker-tls/internal/fixturetree"
 )
 
@@ -76,12 +77,12 @@ func fixtureNames(t *testing.T) []string {
 
 // runFixture runs the doctor over one materialised fixture, failing if it
 // does not finish (a FIFO opened for reading would block forever).
-func runFixture(t *testing.T, root string, env map[string]string) *Report {
+func runFixture(t *testing.T, root string, env map[string]string) *catalog.Report {
 	t.Helper()
 	return runFixtureFS(t, root, env, true)
 }
 
-func runFixtureFS(t *testing.T, root string, env map[string]string, viaRoot bool) *Report {
+func runFixtureFS(t *testing.T, root string, env map[string]string, viaRoot bool) *catalog.Report {
 	t.Helper()
 	return runFixtureOpts(t, root, env, viaRoot, nil)
 }
@@ -120,7 +121,7 @@ func fixtureOptions(t *testing.T, name string) func(*Options) {
 }
 
 // runFixtureOpts is runFixtureFS with options changed by mod (nil: none).
-func runFixtureOpts(t *testing.T, root string, env map[string]string, viaRoot bool, mod func(*Options)) *Report {
+func runFixtureOpts(t *testing.T, root string, env map[string]string, viaRoot bool, mod func(*Options)) *catalog.Report {
 	t.Helper()
 	r, err := os.OpenRoot(root)
 	if err != nil {
@@ -128,7 +129,7 @@ func runFixtureOpts(t *testing.T, root string, env map[string]string, viaRoot bo
 	}
 	defer r.Close()
 	type result struct {
-		rep *Report
+		rep *catalog.Report
 		err error
 	}
 	done := make(chan result, 1)
@@ -225,7 +226,7 @@ func TestFixtures(t *testing.T) {
 				if err := RenderSARIF(&sarif, rep); err != nil {
 					t.Fatal(err)
 				}
-				if err := RenderJUnit(&junit, rep, DefaultFailOn); err != nil {
+				if err := RenderJUnit(&junit, rep, catalog.DefaultFailOn); err != nil {
 					t.Fatal(err)
 				}
 				golden(t, filepath.Join(fixturesDir, name, "expected.sarif"), sarif.Bytes())
@@ -235,7 +236,7 @@ func TestFixtures(t *testing.T) {
 			res.ids = map[string]bool{}
 			for _, f := range rep.Findings {
 				res.ids[f.CheckID] = true
-				if _, ok := Lookup(f.CheckID); !ok {
+				if _, ok := catalog.Lookup(f.CheckID); !ok {
 					t.Errorf("finding with unknown check ID %q", f.CheckID)
 				}
 				if f.Message == "" || f.Fix == "" || f.Subject == "" {
@@ -260,7 +261,7 @@ func TestFixtures(t *testing.T) {
 	}
 	// Every check fires in its own fixture, and stays silent in at least one
 	// healthy fixture.
-	for _, c := range List() {
+	for _, c := range catalog.List() {
 		if c.Live {
 			continue // live outcomes are proven by doctor/probe's loopback tests
 		}

@@ -23,6 +23,7 @@ import (
 	"time"
 
 	"github.com/docker-tls/docker-tls/doctor"
+	"github.com/docker-tls/docker-tls/doctor/catalog"
 	"github.com/docker-tls/docker-tls/doctor/probe"
 	"github.com/docker-tls/docker-tls/pki"
 	"github.com/docker-tls/docker-tls/pki/daemoncfg"
@@ -994,9 +995,9 @@ func runProvisionDoctor(ctx context.Context, dockerCli command.Cli, name, host s
 	if err != nil {
 		return
 	}
-	rep.AddLive(live, doctor.Probe(ctx, live, po, 1))
+	doctor.AddLive(rep, live, doctor.Probe(ctx, live, po, 1))
 	fmt.Fprintf(w, "\nDoctor (docker tls doctor --context %s):\n", name)
-	if doctor.ExitCode(rep, doctor.SeverityWarning) == 0 {
+	if catalog.ExitCode(rep, catalog.SeverityWarning) == 0 {
 		fmt.Fprintf(w, "  no problems found\n")
 		return
 	}
