@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/docker-tls/docker-tls/doctor/catalog"
+	"github.com/docker-tls/docker-tls/doctor/render"
 	"github.com/docker-tls/docker-tls/internal/fixturetree"
 )
 
@@ -203,10 +204,10 @@ func TestFixtures(t *testing.T) {
 				t.Errorf("the doctor changed the tree (content, mode or mtime)")
 			}
 			var txt, js bytes.Buffer
-			if err := RenderText(&txt, rep); err != nil {
+			if err := render.RenderText(&txt, rep); err != nil {
 				t.Fatal(err)
 			}
-			if err := RenderJSON(&js, rep); err != nil {
+			if err := render.RenderJSON(&js, rep); err != nil {
 				t.Fatal(err)
 			}
 			out := txt.String() + js.String()
@@ -223,10 +224,10 @@ func TestFixtures(t *testing.T) {
 			validateReportJSON(t, js.Bytes())
 			if formatGoldens[name] {
 				var sarif, junit bytes.Buffer
-				if err := RenderSARIF(&sarif, rep); err != nil {
+				if err := render.RenderSARIF(&sarif, rep); err != nil {
 					t.Fatal(err)
 				}
-				if err := RenderJUnit(&junit, rep, catalog.DefaultFailOn); err != nil {
+				if err := render.RenderJUnit(&junit, rep, catalog.DefaultFailOn); err != nil {
 					t.Fatal(err)
 				}
 				golden(t, filepath.Join(fixturesDir, name, "expected.sarif"), sarif.Bytes())
@@ -336,7 +337,7 @@ func TestJSONSchema(t *testing.T) {
 	root := materialise(t, "key-mismatch")
 	rep := runFixture(t, root, fixtureEnv(t, "key-mismatch"))
 	var b bytes.Buffer
-	if err := RenderJSON(&b, rep); err != nil {
+	if err := render.RenderJSON(&b, rep); err != nil {
 		t.Fatal(err)
 	}
 	var doc map[string]any

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/docker-tls/docker-tls/doctor/catalog"
+	"github.com/docker-tls/docker-tls/doctor/render"
 	"github.com/docker-tls/docker-tls/doctor/schema"
 	"github.com/santhosh-tekuri/jsonschema/v6"
 )
@@ -121,7 +122,7 @@ func TestFindingJSON(t *testing.T) {
 		t.Errorf("round trip: %+v", back)
 	}
 	var buf bytes.Buffer
-	RenderJSON(&buf, &catalog.Report{SchemaVersion: catalog.SchemaVersion, Now: "2026-01-01T00:00:00Z", Sources: []catalog.Source{}, Findings: []catalog.Finding{f}})
+	render.RenderJSON(&buf, &catalog.Report{SchemaVersion: catalog.SchemaVersion, Now: "2026-01-01T00:00:00Z", Sources: []catalog.Source{}, Findings: []catalog.Finding{f}})
 	if !strings.Contains(buf.String(), `"message": "<m> & more"`) {
 		t.Errorf("RenderJSON escapes HTML characters:\n%s", buf.String())
 	}
@@ -310,7 +311,7 @@ func checkSARIF(t *testing.T, rep *catalog.Report, data []byte) {
 		ids[r.ID] = i
 		c, _ := catalog.Lookup(r.ID)
 		if r.Name == "" || r.ShortDescription.Text != c.Title || r.FullDescription.Text != c.Doc ||
-			!strings.HasPrefix(r.Help.Text, "Fix: "+c.Fix) || r.HelpURI != catalog.DocsURL(r.ID) || r.DefaultConfiguration.Level != sarifLevel(c.Severity) {
+			!strings.HasPrefix(r.Help.Text, "Fix: "+c.Fix) || r.HelpURI != catalog.DocsURL(r.ID) || r.DefaultConfiguration.Level != render.SARIFLevel(c.Severity) {
 			t.Errorf("rule %s: %+v", r.ID, r)
 		}
 	}
@@ -319,7 +320,7 @@ func checkSARIF(t *testing.T, rep *catalog.Report, data []byte) {
 	}
 	for i, res := range run.Results {
 		f := rep.Findings[i]
-		if res.RuleID != f.CheckID || ids[res.RuleID] != res.RuleIndex || res.Level != sarifLevel(f.Severity) {
+		if res.RuleID != f.CheckID || ids[res.RuleID] != res.RuleIndex || res.Level != render.SARIFLevel(f.Severity) {
 			t.Errorf("result %d: %+v", i, res)
 		}
 		if want := f.Message + " Fix: " + f.Fix; res.Message.Text != want {
@@ -352,7 +353,7 @@ func TestSARIF(t *testing.T) {
 		root := materialise(t, name)
 		rep := runFixtureOpts(t, root, fixtureEnv(t, name), true, fixtureOptions(t, name))
 		var b bytes.Buffer
-		if err := RenderSARIF(&b, rep); err != nil {
+		if err := render.RenderSARIF(&b, rep); err != nil {
 			t.Fatal(err)
 		}
 		checkSARIF(t, rep, b.Bytes())
@@ -366,7 +367,7 @@ func TestSARIFRootAndURIs(t *testing.T) {
 		{CheckID: catalog.IDHostNotInSANs, Severity: catalog.SeverityError, Subject: "tcp://10.0.0.9:2376", Message: "m", Fix: "f"},
 	}}
 	var b bytes.Buffer
-	if err := RenderSARIF(&b, rep); err != nil {
+	if err := render.RenderSARIF(&b, rep); err != nil {
 		t.Fatal(err)
 	}
 	checkSARIF(t, rep, b.Bytes())
@@ -377,7 +378,7 @@ func TestSARIFRootAndURIs(t *testing.T) {
 			t.Errorf("SARIF lacks %s:\n%s", want, out)
 		}
 	}
-	if u, ok := SubjectURI(&catalog.Report{}, "/a:b/c"); !ok || u != "./a:b/c" {
+	if u, ok := render.SubjectURI(&catalog.Report{}, "/a:b/c"); !ok || u != "./a:b/c" {
 		t.Errorf("SubjectURI(/a:b/c) = %q, %v", u, ok)
 	}
 }
@@ -413,7 +414,7 @@ func TestJUnit(t *testing.T) {
 		rep := runFixtureOpts(t, root, fixtureEnv(t, name), true, fixtureOptions(t, name))
 		for _, failOn := range []catalog.Severity{catalog.SeverityError, catalog.SeverityWarning, catalog.SeverityInfo} {
 			var b bytes.Buffer
-			if err := RenderJUnit(&b, rep, failOn); err != nil {
+			if err := render.RenderJUnit(&b, rep, failOn); err != nil {
 				t.Fatal(err)
 			}
 			checkJUnit(t, name, rep, failOn, b.Bytes())
@@ -431,7 +432,7 @@ func checkJUnit(t *testing.T, name string, rep *catalog.Report, failOn catalog.S
 	if err := xml.Unmarshal(data, &d); err != nil {
 		t.Fatalf("%s: %v", name, err)
 	}
-	if len(d.Suites) != 1 || d.Errors == nil || d.Suites[0].Errors == nil || d.Suites[0].Name != JUnitSuiteName {
+	if len(d.Suites) != 1 || d.Errors == nil || d.Suites[0].Errors == nil || d.Suites[0].Name != render.JUnitSuiteName {
 		t.Fatalf("%s: %+v", name, d)
 	}
 	s := d.Suites[0]
@@ -454,7 +455,7 @@ func checkJUnit(t *testing.T, name string, rep *catalog.Report, failOn catalog.S
 			t.Errorf("%s: case %+v lacks classname, name or time", name, c)
 		}
 		k := key{c.Classname, c.Name}
-		if c.Name == NoFindingsCase {
+		if c.Name == render.NoFindingsCase {
 			if withFindings[c.Classname] || c.Failure != nil {
 				t.Errorf("%s: %s: a \"no findings\" case for a check with findings", name, c.Classname)
 			}
@@ -490,13 +491,13 @@ func TestRenderTextOpts(t *testing.T) {
 	root := materialise(t, "certsd-ignored-file")
 	rep := runFixture(t, root, fixtureEnv(t, "certsd-ignored-file"))
 	var plain, opts bytes.Buffer
-	RenderText(&plain, rep)
-	RenderTextOpts(&opts, rep, TextOptions{})
+	render.RenderText(&plain, rep)
+	render.RenderTextOpts(&opts, rep, render.TextOptions{})
 	if plain.String() != opts.String() {
 		t.Error("RenderTextOpts without options differs from RenderText")
 	}
 	var col bytes.Buffer
-	RenderTextOpts(&col, rep, TextOptions{Color: true})
+	render.RenderTextOpts(&col, rep, render.TextOptions{Color: true})
 	if !strings.Contains(col.String(), "\x1b[33;1m[warn] \x1b[0;22m") || !strings.Contains(col.String(), "\x1b[1m/etc/docker/certs.d/ca.crt\x1b[22m") {
 		t.Errorf("coloured output lacks the warning or subject colours:\n%q", col.String())
 	}
@@ -506,26 +507,26 @@ func TestRenderTextOpts(t *testing.T) {
 
 	// Quiet: only findings at warning or error, no header or footer.
 	var q bytes.Buffer
-	RenderTextOpts(&q, rep, TextOptions{Quiet: true})
+	render.RenderTextOpts(&q, rep, render.TextOptions{Quiet: true})
 	if want := strings.SplitN(plain.String(), "\n/etc/docker/certs.d/ca.crt\n", 2)[1]; q.String() != "/etc/docker/certs.d/ca.crt\n"+strings.TrimSuffix(want, "\nRun docker tls doctor --explain ID for what a check means.\n") {
 		t.Errorf("quiet output:\n%s", q.String())
 	}
 	q.Reset()
-	RenderTextOpts(&q, &catalog.Report{Findings: []catalog.Finding{{CheckID: "x", Severity: catalog.SeverityInfo, Subject: "/a", Message: "m"}}}, TextOptions{Quiet: true, Color: true})
+	render.RenderTextOpts(&q, &catalog.Report{Findings: []catalog.Finding{{CheckID: "x", Severity: catalog.SeverityInfo, Subject: "/a", Message: "m"}}}, render.TextOptions{Quiet: true, Color: true})
 	if q.Len() != 0 {
 		t.Errorf("quiet output with only info findings: %q", q.String())
 	}
 	q.Reset()
-	RenderTextOpts(&q, &catalog.Report{}, TextOptions{Quiet: true})
+	render.RenderTextOpts(&q, &catalog.Report{}, render.TextOptions{Quiet: true})
 	if q.Len() != 0 {
 		t.Errorf("quiet output with no findings: %q", q.String())
 	}
 	q.Reset()
-	RenderTextOpts(&q, &catalog.Report{Findings: []catalog.Finding{
+	render.RenderTextOpts(&q, &catalog.Report{Findings: []catalog.Finding{
 		{CheckID: "a", Severity: catalog.SeverityInfo, Subject: "/a", Message: "i"},
 		{CheckID: "b", Severity: catalog.SeverityError, Subject: "/b", Message: "e", Fix: "f"},
 		{CheckID: "c", Severity: catalog.SeverityWarning, Subject: "/b", Message: "w"},
-	}}, TextOptions{Quiet: true})
+	}}, render.TextOptions{Quiet: true})
 	if want := "/b\n  [error] b: e\n          fix: f\n  [warn]  c: w\n"; q.String() != want {
 		t.Errorf("quiet output:\n%q\nwant\n%q", q.String(), want)
 	}
@@ -589,7 +590,7 @@ func validateSARIFSchema(t *testing.T, data []byte) {
 		}
 	}
 	only("log", doc)
-	if doc["$schema"] != SARIFSchemaURI {
+	if doc["$schema"] != render.SARIFSchemaURI {
 		t.Errorf("$schema %v", doc["$schema"])
 	}
 	for _, r := range doc["runs"].([]any) {

@@ -22,6 +22,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/docker-tls/docker-tls/doctor/catalog"
+	"github.com/docker-tls/docker-tls/doctor/render"
 	"github.com/docker-tls/docker-tls/pki"
 	"github.com/docker-tls/docker-tls/pki/fsutil"
 )
@@ -303,7 +304,7 @@ func checkFindings(t *testing.T, rep *catalog.Report, want []wantFinding) {
 func dumpReport(t *testing.T, rep *catalog.Report) {
 	t.Helper()
 	var b bytes.Buffer
-	RenderText(&b, rep)
+	render.RenderText(&b, rep)
 	t.Logf("report:\n%s", b.String())
 }
 
@@ -507,10 +508,10 @@ func TestHostileFiles(t *testing.T) {
 
 	// Text and JSON output are valid UTF-8 and name the files exactly.
 	var txt, js bytes.Buffer
-	if err := RenderText(&txt, rep); err != nil {
+	if err := render.RenderText(&txt, rep); err != nil {
 		t.Fatal(err)
 	}
-	if err := RenderJSON(&js, rep); err != nil {
+	if err := render.RenderJSON(&js, rep); err != nil {
 		t.Fatal(err)
 	}
 	if !utf8.Valid(txt.Bytes()) {
@@ -683,7 +684,7 @@ func TestHostileUnprivilegedHelper(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := RenderJSON(out, rep); err != nil {
+	if err := render.RenderJSON(out, rep); err != nil {
 		t.Fatal(err)
 	}
 	out.Close()

@@ -17,6 +17,7 @@ import (
 	"github.com/docker-tls/docker-tls/doctor/catalog"
 	"github.com/docker-tls/docker-tls/doctor/fix"
 	"github.com/docker-tls/docker-tls/doctor/probe"
+	"github.com/docker-tls/docker-tls/doctor/render"
 	"github.com/docker-tls/docker-tls/pki/daemoncfg"
 	"github.com/docker-tls/docker-tls/pki/loader"
 	"github.com/docker/cli/cli"
@@ -124,11 +125,11 @@ or above it, 2 usage or input error, 3 the tool itself failed.`,
 func runDoctor(ctx context.Context, dockerCli command.Cli, cmd *cobra.Command, opts doctorOptions, args []string) error {
 	out := dockerCli.Out()
 	if opts.list {
-		_, err := fmt.Fprint(out, doctor.ListText())
+		_, err := fmt.Fprint(out, render.ListText())
 		return err
 	}
 	if opts.explain != "" {
-		text, err := doctor.Explain(opts.explain)
+		text, err := render.Explain(opts.explain)
 		if err != nil {
 			return asInputError(err)
 		}
@@ -327,13 +328,13 @@ func runDoctor(ctx context.Context, dockerCli command.Cli, cmd *cobra.Command, o
 	}
 	switch opts.format {
 	case "json":
-		err = doctor.RenderJSON(out, rep)
+		err = render.RenderJSON(out, rep)
 	case "sarif":
-		err = doctor.RenderSARIF(out, rep)
+		err = render.RenderSARIF(out, rep)
 	case "junit":
-		err = doctor.RenderJUnit(out, rep, failOn)
+		err = render.RenderJUnit(out, rep, failOn)
 	default:
-		err = doctor.RenderTextOpts(out, rep, doctor.TextOptions{Color: doctor.ColorDefault() && dockerCli.Out().IsTerminal(), Quiet: opts.quiet})
+		err = render.RenderTextOpts(out, rep, render.TextOptions{Color: render.ColorDefault() && dockerCli.Out().IsTerminal(), Quiet: opts.quiet})
 	}
 	if err != nil {
 		return err

@@ -25,6 +25,7 @@ import (
 	"github.com/docker-tls/docker-tls/doctor"
 	"github.com/docker-tls/docker-tls/doctor/catalog"
 	"github.com/docker-tls/docker-tls/doctor/probe"
+	"github.com/docker-tls/docker-tls/doctor/render"
 	"github.com/docker-tls/docker-tls/pki"
 	"github.com/docker-tls/docker-tls/pki/daemoncfg"
 	"github.com/docker-tls/docker-tls/pki/fsutil"
@@ -1001,7 +1002,7 @@ func runProvisionDoctor(ctx context.Context, dockerCli command.Cli, name, host s
 		fmt.Fprintf(w, "  no problems found\n")
 		return
 	}
-	_ = doctor.RenderTextOpts(w, rep, doctor.TextOptions{Quiet: true})
+	_ = render.RenderTextOpts(w, rep, render.TextOptions{Quiet: true})
 }
 
 // dockerVersionWorks runs the docker CLI against the context: the

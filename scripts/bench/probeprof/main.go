@@ -24,6 +24,7 @@ import (
 	"github.com/docker-tls/docker-tls/doctor"
 	"github.com/docker-tls/docker-tls/doctor/catalog"
 	"github.com/docker-tls/docker-tls/doctor/probe"
+	"github.com/docker-tls/docker-tls/doctor/render"
 )
 
 func main() {
@@ -108,7 +109,7 @@ func run() error {
 		}
 		rep := &catalog.Report{}
 		doctor.AddLive(rep, live, res)
-		if err := doctor.RenderJSON(io.Discard, rep); err != nil {
+		if err := render.RenderJSON(io.Discard, rep); err != nil {
 			return err
 		}
 	}

@@ -1,4 +1,4 @@
-package doctor
+package render
 
 import (
 	"crypto/sha256"
@@ -101,8 +101,8 @@ type sarifLogical struct {
 	Kind               string `json:"kind"`
 }
 
-// sarifLevel maps a severity to a SARIF level.
-func sarifLevel(s catalog.Severity) string {
+// SARIFLevel maps a severity to a SARIF level.
+func SARIFLevel(s catalog.Severity) string {
 	switch s {
 	case catalog.SeverityError:
 		return "error"
@@ -134,7 +134,7 @@ func sarifRuleFor(c catalog.Check) sarifRule {
 		FullDescription:      sarifText{Text: c.Doc},
 		Help:                 sarifText{Text: help, Markdown: "**Fix:** " + c.Fix + "\n\n**Source:** " + c.Citation + "\n\n[" + c.ID + " in CHECKS.md](" + catalog.DocsURL(c.ID) + ")"},
 		HelpURI:              catalog.DocsURL(c.ID),
-		DefaultConfiguration: sarifRuleCfg{Level: sarifLevel(c.Severity)},
+		DefaultConfiguration: sarifRuleCfg{Level: SARIFLevel(c.Severity)},
 		Properties:           map[string]any{"tags": []string{"docker", "tls"}},
 	}
 }
@@ -231,7 +231,7 @@ func RenderSARIF(w io.Writer, rep *catalog.Report) error {
 		results = append(results, sarifResult{
 			RuleID:              f.CheckID,
 			RuleIndex:           ri,
-			Level:               sarifLevel(f.Severity),
+			Level:               SARIFLevel(f.Severity),
 			Message:             sarifText{Text: msg},
 			Locations:           []sarifLocation{loc},
 			PartialFingerprints: map[string]string{"dockerTlsFinding/v1": fingerprint(f)},
