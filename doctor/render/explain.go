@@ -59,7 +59,7 @@ func ListText() string {
 func ChecksMarkdown() string {
 	var b strings.Builder
 	b.WriteString("# docker tls doctor checks\n\n")
-	b.WriteString("<!-- Generated from doctor/catalog.go by `go test ./doctor -update`. Do not edit. -->\n\n")
+	b.WriteString("<!-- Generated from doctor/catalog/catalog.go by `go test ./doctor -update`. Do not edit. -->\n\n")
 	b.WriteString("Each check has a stable ID; `docker tls doctor --explain ID` prints the same text.\n\n")
 	b.WriteString("| ID | Severity | Title |\n|---|---|---|\n")
 	for _, c := range catalog.List() {
