@@ -9,6 +9,7 @@ import (
 	"testing/fstest"
 	"time"
 
+	"github.com/docker-tls/docker-tls/doctor/catalog"
 	"github.com/docker-tls/docker-tls/doctor/probe"
 	"github.com/docker-tls/docker-tls/pki/loader"
 )
@@ -37,9 +38,9 @@ func TestMirrorInvalidStatic(t *testing.T) {
 		}
 		var got []string
 		for _, f := range rep.Findings {
-			if f.CheckID == IDDaemonMirrorInvalid {
+			if f.CheckID == catalog.IDDaemonMirrorInvalid {
 				got = append(got, f.Message)
-				if f.Severity != SeverityError || !strings.Contains(f.Fix, "write it as ") || !strings.HasSuffix(f.Fix, ", then restart dockerd") {
+				if f.Severity != catalog.SeverityError || !strings.Contains(f.Fix, "write it as ") || !strings.HasSuffix(f.Fix, ", then restart dockerd") {
 					t.Errorf("%s: %+v", c.version, f)
 				}
 				if strings.Contains(f.Message, "mirror.example:5000") && !strings.HasPrefix(f.Fix, "write it as https://mirror.example:5000 (http:// for a plain-HTTP mirror) in /etc/docker/daemon.json") {
