@@ -83,7 +83,7 @@ func (r *Result) diagnose(o Options) {
 					}
 					r.Cause += fmt.Sprintf(" (Basic): without them docker push prints %q", line)
 				}
-				r.Fix = "docker login " + hp + " before pushing (and before pulling, unless the registry allows anonymous pulls)"
+				r.Fix = "docker login " + hp + " before pushing, and before pulling unless the registry allows anonymous pulls (nothing to do when you have logged in: dockerd gets the credentials from the CLI)"
 			}
 		}
 	case OutcomeOKPlain:
