@@ -48,7 +48,8 @@ func (p Process) TLSVerifyFromEnv() bool { return p.Env["DOCKER_TLS_VERIFY"] != 
 
 // RunningDockerds lists the dockerd processes under procDir (/proc), in
 // PID order. Processes that cannot be read (another user's, gone) are
-// left out.
+// left out, and so are the children of a dockerd (forks about to exec a
+// helper) and of the caller.
 func RunningDockerds(procDir string) []Process {
 	entries, err := os.ReadDir(procDir)
 	if err != nil {
@@ -65,9 +66,17 @@ func RunningDockerds(procDir string) []Process {
 		if err != nil || strings.TrimSpace(string(comm)) != "dockerd" {
 			continue
 		}
-		if parentPID(dir) == os.Getpid() {
+		ppid := parentPID(dir)
+		if ppid == os.Getpid() {
 			// The caller's own child (`dockerd --version`, asked for the
 			// installed version) is no daemon, and has the caller's env.
+			continue
+		}
+		if ppid > 0 && isDockerd(procDir, ppid) {
+			// A child of a dockerd is no second daemon: dockerd forks to
+			// run helpers (runc --version and docker-init --version on
+			// every /info, a check at start), and between fork and exec
+			// the child has dockerd's comm, exe and command line.
 			continue
 		}
 		cmdline, err := os.ReadFile(filepath.Join(dir, "cmdline"))
@@ -90,6 +99,12 @@ func RunningDockerds(procDir string) []Process {
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].PID < out[j].PID })
 	return out
+}
+
+// isDockerd reports whether process pid under procDir is named dockerd.
+func isDockerd(procDir string, pid int) bool {
+	comm, err := os.ReadFile(filepath.Join(procDir, strconv.Itoa(pid), "comm"))
+	return err == nil && strings.TrimSpace(string(comm)) == "dockerd"
 }
 
 // parentPID is the PPid of the process whose /proc directory is dir, from

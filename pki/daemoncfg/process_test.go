@@ -32,6 +32,11 @@ func TestRunningDockerds(t *testing.T) {
 	put("77", "cmdline", "dockerd\x00--version\x00")
 	put("77", "stat", fmt.Sprintf("77 (dockerd) R %d 77 1 0 -1", os.Getpid()))
 	put("9", "stat", "9 (dockerd) S 1 9 9 0 -1")
+	// dockerd 9 forking to run `runc --version` (on /info): until the
+	// exec, the child has the daemon's comm and command line.
+	put("10", "comm", "dockerd\n")
+	put("10", "cmdline", "dockerd\x00")
+	put("10", "stat", "10 (dockerd) R 9 9 9 0 -1")
 	got := RunningDockerds(proc)
 	if len(got) != 2 || got[0].PID != 9 || got[1].PID != 42 {
 		t.Fatalf("RunningDockerds = %+v", got)
