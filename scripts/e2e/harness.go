@@ -17,6 +17,10 @@
 //     (Namespace.HostsFile), so registries can get a test host name;
 //   - /etc/systemd/system is an empty tmpfs, so a drop-in that a test makes
 //     docker-tls write (install daemon, provision) never reaches the host;
+//     /usr/local/lib/systemd/system, /lib/systemd/system and
+//     /usr/lib/systemd/system are empty tmpfs too, so the host's own
+//     docker.service is never what a test's docker-tls reads (a test that
+//     wants a unit mounts its own directory, see TestProvisionOwnCAAndClientCert);
 //   - /run (and so /var/run) is an empty tmpfs, so nothing in the namespace can
 //     reach the host's /var/run/docker.sock or /run/containerd, and files that
 //     dockerd/containerd insist on creating there (/run/docker/plugins, shim
@@ -479,8 +483,19 @@ mount -n -t tmpfs -o mode=0755 e2e-run /run
 mount -n --bind "$1" /etc/docker
 mount -n --bind "$2" /etc/hosts
 # systemd units and drop-ins that a test writes (install daemon --write-dropin,
-# provision resolving -H fd://) land in the namespace, never on the host.
-if [ -d /etc/systemd/system ]; then mount -n -t tmpfs -o mode=0755 e2e-units /etc/systemd/system; fi
+# provision resolving -H fd://) land in the namespace, never on the host; and
+# the host's own units (its docker.service) are not what a test reads: every
+# directory docker-tls reads units from is empty unless a test mounts one
+# (/run/systemd/system is under /run). /lib may be a link to /usr/lib: one
+# tmpfs per real directory.
+hidden=" "
+for d in /etc/systemd/system /usr/local/lib/systemd/system /lib/systemd/system /usr/lib/systemd/system; do
+  [ -d "$d" ] || continue
+  r=$(realpath "$d")
+  case "$hidden" in *" $r "*) continue;; esac
+  mount -n -t tmpfs -o mode=0755 e2e-units "$r"
+  hidden="$hidden$r "
+done
 if [ -n "$3" ]; then
   "$3" link set lo up
   "$3" -6 addr add "$4/128" dev lo nodad
