@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -89,6 +90,22 @@ func doctorFixesWork(t *testing.T, c *Cell) {
 				copyTo(t, filepath.Join(pk, "ca.pem"), filepath.Join(cl, "ca.pem"))
 			},
 			apply: func(t *testing.T, ns *Namespace, fix string, env []string) []string { runFix(t, ns, fix); return env }},
+		// The server sends its leaf without the intermediate that signed
+		// it; the client trusts the root. Without AIA in the leaf the
+		// probe sees only an unknown authority; with it, a chain the
+		// server left incomplete. The doctor reads the running dockerd's
+		// files and finds the intermediate next to its certificate, or,
+		// when it is nowhere around, fetches it from where the leaf says
+		// it is published.
+		{name: "leaf without intermediate", cause: "missing-intermediate", live: "probe-server-unknown-authority", restart: true,
+			prepare: func(t *testing.T, pk, other, cl string) { serveLeafAlone(t, pk, cl, true, false) },
+			apply:   cmdBefore(", then restart dockerd")},
+		{name: "leaf without intermediate, AIA", cause: "missing-intermediate", live: "probe-server-chain-incomplete", restart: true,
+			prepare: func(t *testing.T, pk, other, cl string) { serveLeafAlone(t, pk, cl, true, true) },
+			apply:   cmdBefore(", then restart dockerd")},
+		{name: "leaf without intermediate, AIA only", cause: "missing-intermediate", live: "probe-server-chain-incomplete", restart: true,
+			prepare: func(t *testing.T, pk, other, cl string) { serveLeafAlone(t, pk, cl, false, true) },
+			apply:   cmdBefore(", then restart dockerd")},
 		{name: "TLS client to plain port", plain: true, cause: "probe-plain-http-server",
 			prepare: func(t *testing.T, pk, other, cl string) {
 				for _, n := range []string{"ca.pem", "cert.pem", "key.pem"} {
@@ -137,7 +154,9 @@ func fixCaseRun(t *testing.T, c *Cell, tc fixCase) {
 	if code == 0 {
 		t.Fatal("docker version succeeded; the case is not broken")
 	}
-	out, stderr, code := dockerTLSInNamespace(t, ns, env, "doctor", "--format", "json")
+	// The doctor as the user types it after the failure: the target,
+	// bare, with the environment docker had.
+	out, stderr, code := dockerTLSInNamespace(t, ns, env, "doctor", target, "--format", "json")
 	if code != 1 {
 		t.Fatalf("doctor: exit %d\n%s\n%s", code, out, stderr)
 	}
@@ -152,10 +171,18 @@ func fixCaseRun(t *testing.T, c *Cell, tc fixCase) {
 		}
 		liveIdx = 1
 	}
-	if got, want := normaliseDockerError(rep.Findings[liveIdx].Docker), normaliseDockerError(lastLine(dockerErr)); got != want {
-		t.Errorf("doctor quotes %q, docker printed %q", got, want)
+	// docker's line, exactly as the installed CLI printed it above (same
+	// port, same API version).
+	if got, want := maskTimes(rep.Findings[liveIdx].Docker), maskTimes(lastLine(dockerErr)); got != want {
+		t.Errorf("doctor quotes\n  %q\ndocker printed\n  %q", got, want)
 	}
 	fix := rep.Summary.Fix
+	// The text report, as the user reads it, opens with the cause and its
+	// fix and quotes docker's line.
+	text, _, _ := dockerTLSInNamespace(t, ns, env, "doctor", target)
+	if first, _, _ := strings.Cut(text, "\n"); !strings.HasPrefix(first, "Root cause: "+tc.cause) || !strings.Contains(text, fix) || !strings.Contains(maskTimes(text), maskTimes(lastLine(dockerErr))) {
+		t.Errorf("the text report does not open with %s and its fix %q, or lacks docker's line %q:\n%s", tc.cause, fix, lastLine(dockerErr), text)
+	}
 	t.Logf("printed fix: %s", fix)
 	env = tc.apply(t, ns, fix, env)
 	if tc.restart {
@@ -166,6 +193,13 @@ func fixCaseRun(t *testing.T, c *Cell, tc fixCase) {
 		t.Fatalf("docker version after the printed fix %q: exit %d\n%s", fix, code, stderr)
 	}
 }
+
+var timeRE = regexp.MustCompile(`\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)`)
+
+// maskTimes masks the timestamps in docker's lines (Go's x509 error names
+// the current time), the only part of a line two runs a second apart may
+// differ in.
+func maskTimes(s string) string { return timeRE.ReplaceAllString(s, "TIME") }
 
 func mustRead(t *testing.T, p string) []byte {
 	t.Helper()
