@@ -315,7 +315,10 @@ func TestProbeDaemonOutcomes(t *testing.T) {
 			// Every SAN once: the host the client uses is already one.
 			fix: []string{"docker tls issue server --san " + strings.Join(append(append([]string{}, w.srvClientEK.Cert.DNSNames...), ipStrings(w.srvClientEK.Cert)...), ",") + " --ca-cert ca.pem --ca-key <the key of ca.pem> --out <dir>"}},
 		{name: "missing intermediate", port: leafOnly, client: daemonClient(t, w.root.Cert), want: OutcomeServerChainIncomplete,
-			cause: []string{"CN=Acme Intermediate,O=Acme looks like an intermediate CA the server must send"}},
+			cause: []string{"CN=Acme Intermediate,O=Acme looks like an intermediate CA the server must send"},
+			// Where the intermediate is, which file to append it to, and
+			// the restart.
+			fix: []string{"append the intermediate CN=Acme Intermediate,O=Acme (published at http://pki.acme.example/intermediate.crt) to the file dockerd's tlscert (--tlscert) names, then restart dockerd: curl -fsSL http://pki.acme.example/intermediate.crt | openssl x509 -inform der -out intermediate.pem && cat server-cert.pem intermediate.pem > server-cert.pem.chain && mv server-cert.pem.chain server-cert.pem"}},
 		{name: "CA of the same organisation is not an intermediate", port: siblingCA, client: daemonClient(t, w.root.Cert), want: OutcomeServerUnknownCA,
 			cause: []string{"issued by CN=Acme Other CA,O=Acme, but the client trusts only CN=Acme Root,O=Acme", "if that issuer is an intermediate, the server must also send it"},
 			notIn: []string{"looks like an intermediate"}},
