@@ -74,6 +74,9 @@ func findingText(f *Finding) string {
 	if f.DockerError != "" {
 		b.WriteString("Docker: " + f.DockerError + "\n")
 	}
+	if f.DockerPushError != "" {
+		b.WriteString("Docker push: " + f.DockerPushError + "\n")
+	}
 	b.WriteString("Docs: " + DocsURL(f.CheckID) + "\n")
 	return b.String()
 }

@@ -181,14 +181,14 @@ func (rep *Report) AddLive(targets []LiveTarget, results []*probe.Result) {
 			sev = SeverityInfo
 		}
 		f := Finding{CheckID: string(res.Outcome), Severity: sev, Subject: subject, Message: res.Cause, Fix: res.Fix,
-			Evidence: liveEvidence(res), DockerError: res.DockerError, Setup: targets[i].Setup}
+			Evidence: liveEvidence(res), DockerError: res.DockerError, DockerPushError: res.DockerPushError, Setup: targets[i].Setup}
 		if f.Setup != "" {
 			f.Message = "with " + f.Setup + ": " + f.Message
 		}
 		if p := targets[i].Profile; p != "" && p != ProfileDocker {
 			// Not what docker prints: containerd and containers/image word
 			// their errors themselves. The raw error stays in evidence.
-			f.DockerError = ""
+			f.DockerError, f.DockerPushError = "", ""
 		}
 		rep.Findings = append(rep.Findings, f)
 		if nf, ok := noClientAuth(targets[i], res, subject); ok {

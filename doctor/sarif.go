@@ -226,6 +226,9 @@ func RenderSARIF(w io.Writer, rep *Report) error {
 		if f.DockerError != "" {
 			props["dockerError"] = f.DockerError
 		}
+		if f.DockerPushError != "" {
+			props["dockerPushError"] = f.DockerPushError
+		}
 		results = append(results, sarifResult{
 			RuleID:              f.CheckID,
 			RuleIndex:           ri,

@@ -192,7 +192,7 @@ func (r *Result) diagnose(o Options) {
 			break
 		}
 		if t.Role == RoleRegistry {
-			r.Fix = fmt.Sprintf("install a client pair as /etc/docker/certs.d/%s/client.cert and client.key: docker tls install-registry %s --issue-client (signed by a CA the registry accepts: %s)", hp, hp, orNone(clientCA))
+			r.Fix = fmt.Sprintf("install a client pair signed by a CA the registry accepts (%s) as /etc/docker/certs.d/%s/client.cert and client.key: docker tls install-registry %s --issue-client --ca-cert <the certificate of %s> --ca-key <its key>", orNone(clientCA), hp, hp, orNone(clientCA))
 		} else {
 			r.Fix = fmt.Sprintf("give the client cert.pem and key.pem signed by the daemon's tlscacert (%s): docker tls install client --context %s --host %s --ca … --cert … --key …", orNone(clientCA), r.contextArg(), t)
 		}
