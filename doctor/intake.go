@@ -87,7 +87,7 @@ func Intake(ctx context.Context, opts Options, inputs []string, io IntakeOptions
 					c.Prepare(probe.RoleDaemon)
 					prepared[k] = c
 				}
-				live = append(live, LiveTarget{Target: t, Client: c, Setup: s.name})
+				live = append(live, LiveTarget{Target: t, Client: c, Setup: s.name, active: s.active, export: s.export})
 			}
 		}
 		infos = append(infos, info)
@@ -226,6 +226,12 @@ func registryDir(opts Options, t probe.Target, rootless bool) string {
 type setup struct {
 	name string
 	ep   loader.CLIEndpoint
+	// active: the user's docker, typed without flags, goes to this target
+	// this way (DOCKER_HOST, the context).
+	active bool
+	// export is, for a --tlsverify setup, the environment that makes
+	// docker typed without flags use it.
+	export string
 }
 
 // daemonSetups are the client setups that apply to t: the effective one
@@ -275,7 +281,7 @@ func (c *setupCache) daemonSetups(opts Options, t probe.Target, alternatives boo
 	active := c.resolveActive(opts)
 	var out []setup
 	if sameDaemon(active.Host, t) {
-		out = append(out, setup{name: describeActive(opts, active), ep: active})
+		out = append(out, setup{name: describeActive(opts, active), ep: active, active: true})
 	} else {
 		hf := f
 		hf.Host, hf.Context = t.String(), ""
@@ -292,13 +298,14 @@ func (c *setupCache) daemonSetups(opts Options, t probe.Target, alternatives boo
 		tf.TLSVerify = &v
 		ep := opts.resolveCLI(tf)
 		if ep.Err == nil || fileExists(opts, ep.Look.CA) {
-			out = append(out, setup{name: commandLine(opts, tf, "docker -H "+t.String()+" --tlsverify"), ep: ep})
+			out = append(out, setup{name: commandLine(opts, tf, "docker -H "+t.String()+" --tlsverify"), ep: ep, export: "export DOCKER_TLS_VERIFY=1"})
 		}
 		// Material in the config dir while DOCKER_CERT_PATH points elsewhere.
 		if cfgDir := path.Clean(ep.ConfigDir); path.Clean(ep.CertPath) != cfgDir && fileExists(opts, path.Join(cfgDir, layout.ClientCAFile)) {
 			cf := tf
 			cf.TLSCACert, cf.TLSCert, cf.TLSKey = path.Join(cfgDir, layout.ClientCAFile), path.Join(cfgDir, layout.ClientCertFile), path.Join(cfgDir, layout.ClientKeyFile)
-			out = append(out, setup{name: commandLine(opts, cf, "docker -H "+t.String()+" --tlsverify"), ep: opts.resolveCLI(cf)})
+			out = append(out, setup{name: commandLine(opts, cf, "docker -H "+t.String()+" --tlsverify"), ep: opts.resolveCLI(cf),
+				export: "export DOCKER_TLS_VERIFY=1 DOCKER_CERT_PATH=" + shq(cfgDir)})
 		}
 	}
 	for _, n := range loader.CLIContexts(opts.FS, active.ConfigDir) {
@@ -480,6 +487,11 @@ func OrderSetups(targets []LiveTarget, results []*probe.Result, infos []TargetIn
 			p.res.Cause = "the other setup: " + p.res.Cause
 			if group[0].res.Outcome.OK() && !p.res.Outcome.OK() {
 				p.res.Fix = "nothing to do: " + group[0].lt.Setup + " works"
+				if p.lt.active && !p.lt.Client.TLS && group[0].lt.export != "" {
+					// The user's docker without flags goes here in plain
+					// HTTP: say what makes it use the setup that works.
+					p.res.Fix = "nothing to do when you type --tlsverify: " + group[0].lt.Setup + " works; for docker without flags: " + group[0].lt.export
+				}
 			}
 		}
 		for _, p := range group {

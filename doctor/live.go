@@ -124,6 +124,9 @@ type LiveTarget struct {
 	// informational: another setup for the same target works; this
 	// setup's failure is reported as info.
 	informational bool
+	// active and export: see setup.
+	active bool
+	export string
 }
 
 // Subject is how findings name the target: with the loader profile when it
