@@ -106,6 +106,16 @@ func doctorFixesWork(t *testing.T, c *Cell) {
 		{name: "leaf without intermediate, AIA only", cause: "missing-intermediate", live: "probe-server-chain-incomplete", restart: true,
 			prepare: func(t *testing.T, pk, other, cl string) { serveLeafAlone(t, pk, cl, false, true) },
 			apply:   cmdBefore(", then restart dockerd")},
+		// The server certificate names localhost only; the client uses
+		// 127.0.0.1.
+		{name: "IP not in SANs", cause: "host-not-in-sans", live: "probe-server-name-mismatch", restart: true,
+			prepare: func(t *testing.T, pk, other, cl string) {
+				mustDockerTLS(t, nil, "issue", "server", "--san", "localhost", "--ca-cert", filepath.Join(pk, "ca.pem"), "--ca-key", filepath.Join(pk, "ca-key.pem"), "--out", pk, "--force")
+				for _, n := range []string{"ca.pem", "cert.pem", "key.pem"} {
+					copyTo(t, filepath.Join(pk, n), filepath.Join(cl, n))
+				}
+			},
+			apply: cmdBefore(", then restart dockerd")},
 		{name: "TLS client to plain port", plain: true, cause: "probe-plain-http-server",
 			prepare: func(t *testing.T, pk, other, cl string) {
 				for _, n := range []string{"ca.pem", "cert.pem", "key.pem"} {
