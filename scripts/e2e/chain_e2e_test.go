@@ -9,11 +9,14 @@ import (
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/pem"
+	"fmt"
 	"math/big"
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 )
@@ -117,4 +120,60 @@ func serveLeafAlone(t *testing.T, pk, cl string, nextTo, aia bool) hierarchy {
 	copyFile(t, filepath.Join(pk, "cert.pem"), filepath.Join(cl, "cert.pem"), 0o600)
 	copyFile(t, filepath.Join(pk, "key.pem"), filepath.Join(cl, "key.pem"), 0o600)
 	return h
+}
+
+// TestDoctorLeafAloneRemote: the doctor runs where it cannot read the
+// daemon (another machine; here another mount namespace): the live result
+// alone must lead and tell where the intermediate is published, which file
+// to append it to, and the restart. Its command, run where the daemon's
+// files are, then the restart, makes docker version work.
+func TestDoctorLeafAloneRemote(t *testing.T) {
+	Require(t)
+	ForEachCell(t, func(t *testing.T, c *Cell) {
+		dir := t.TempDir()
+		pk, cl := filepath.Join(dir, "pki"), filepath.Join(dir, "client")
+		mustDockerTLS(t, nil, "init", "--san", "localhost,127.0.0.1", "--out", pk)
+		if err := os.Mkdir(cl, 0o700); err != nil {
+			t.Fatal(err)
+		}
+		serveLeafAlone(t, pk, cl, false, true)
+		ns := NewNamespace(t)
+		writeFile(t, ns.HostPath("/etc/docker/daemon.json"), []byte("{}\n"))
+		target := fmt.Sprintf("tcp://127.0.0.1:%d", FreePort(t, "127.0.0.1"))
+		p := func(n string) string { return filepath.Join(pk, n) }
+		args := []string{"-H", target, "--tlsverify", "--tlscacert", p("ca.pem"), "--tlscert", p("server-cert.pem"), "--tlskey", p("server-key.pem")}
+		d := StartDockerd(t, DockerdOpts{Cell: c, Namespace: ns, Args: args})
+		env := []string{"DOCKER_HOST=" + target, "DOCKER_TLS_VERIFY=1", "DOCKER_CERT_PATH=" + cl}
+		_, dockerErr, code := ns.RunDocker(t, env, "version")
+		if code == 0 {
+			t.Fatal("docker version succeeded against a leaf sent alone")
+		}
+		remote := NewNamespace(t) // the client's machine: no dockerd, no /etc/docker
+		out, stderr, code := dockerTLSInNamespace(t, remote, env, "doctor", target, "--format", "json")
+		if code != 1 {
+			t.Fatalf("doctor: exit %d\n%s\n%s", code, out, stderr)
+		}
+		rep := parseReport(t, out)
+		if len(rep.Findings) == 0 || rep.Findings[0].ID != "probe-server-chain-incomplete" || rep.Summary == nil || rep.Summary.CheckID != "probe-server-chain-incomplete" {
+			t.Fatalf("the missing intermediate does not lead: summary %+v\n%+v", rep.Summary, rep.Findings)
+		}
+		f := rep.Findings[0]
+		if got, want := f.Docker, lastLine(dockerErr); got != want {
+			t.Errorf("doctor quotes\n  %q\ndocker printed\n  %q", got, want)
+		}
+		const lead = "serve the full chain: append the intermediate CN=Example Corp Issuing CA 1,O=Example Corp (published at http://127.0.0.1:"
+		_, cmd, ok := strings.Cut(f.Fix, "then restart dockerd: ")
+		if !strings.HasPrefix(f.Fix, lead) || !strings.Contains(f.Fix, ") to the file dockerd's tlscert (--tlscert) names, then restart dockerd: ") || !ok {
+			t.Fatalf("fix %q", f.Fix)
+		}
+		cmd, _, _ = strings.Cut(cmd, "; or add the intermediate")
+		// The user runs it where dockerd's certificate is, then restarts
+		// dockerd.
+		runFix(t, ns, "cd "+pk+" && "+cmd)
+		d.Stop()
+		StartDockerd(t, DockerdOpts{Cell: c, Namespace: ns, Args: args})
+		if _, stderr, code := ns.RunDocker(t, env, "version"); code != 0 {
+			t.Fatalf("docker version after the printed fix: %s", stderr)
+		}
+	})
 }
