@@ -10,6 +10,7 @@ import (
 
 	dopts "github.com/docker/cli/opts"
 
+	"github.com/docker-tls/docker-tls/doctor/catalog"
 	"github.com/docker-tls/docker-tls/doctor/probe"
 	"github.com/docker-tls/docker-tls/pki/layout"
 	"github.com/docker-tls/docker-tls/pki/loader"
@@ -42,12 +43,12 @@ const (
 // failure) the kind of endpoint and the client setups to probe it with,
 // leading with the one the user most likely runs. It is the doctor's one
 // intake: the plugin only parses flags.
-func Intake(ctx context.Context, opts Options, inputs []string, io IntakeOptions) ([]LiveTarget, []TargetInfo, error) {
+func Intake(ctx context.Context, opts Options, inputs []string, io IntakeOptions) ([]LiveTarget, []catalog.TargetInfo, error) {
 	if err := opts.normalise(); err != nil {
 		return nil, nil, err
 	}
 	var live []LiveTarget
-	var infos []TargetInfo
+	var infos []catalog.TargetInfo
 	identified := map[string]*probe.Identity{}
 	// A fleet shares its client material: parse each distinct setup once.
 	prepared := map[string]probe.Client{}
@@ -63,7 +64,7 @@ func Intake(ctx context.Context, opts Options, inputs []string, io IntakeOptions
 		if err != nil {
 			return nil, nil, err
 		}
-		info := TargetInfo{Input: in, Target: t.String(), Kind: kind, KindReason: why}
+		info := catalog.TargetInfo{Input: in, Target: t.String(), Kind: kind, KindReason: why}
 		switch kind {
 		case KindNotDocker:
 			info.Target = "tcp://" + t.HostPort()
@@ -401,13 +402,13 @@ func commandLine(opts Options, f ClientFlags, base string) string {
 
 // AddTargets records the intake's answers in the report; a target that is
 // not a Docker endpoint is an error finding naming what answered.
-func (rep *Report) AddTargets(infos []TargetInfo) {
+func AddTargets(rep *catalog.Report, infos []catalog.TargetInfo) {
 	rep.Targets = infos
 	for _, ti := range infos {
 		if ti.Kind != KindNotDocker {
 			continue
 		}
-		rep.Findings = append([]Finding{{CheckID: IDTargetNotDocker, Severity: SeverityError, Subject: ti.Target,
+		rep.Findings = append([]catalog.Finding{{CheckID: catalog.IDTargetNotDocker, Severity: catalog.SeverityError, Subject: ti.Target,
 			Message: fmt.Sprintf("%s is neither a Docker daemon nor a registry: %s", ti.Input, ti.KindReason),
 			Fix:     "check the host and port; pass --daemon or --registry to probe it as one anyway"}}, rep.Findings...)
 	}
@@ -435,7 +436,7 @@ func DefaultInputs(opts Options) []string {
 // user most likely runs leads: one that works; else, when the endpoint
 // speaks TLS, a TLS setup; else the effective one. When one setup works,
 // the others' failures become info: they say what the other setup does.
-func OrderSetups(targets []LiveTarget, results []*probe.Result, infos []TargetInfo) ([]LiveTarget, []*probe.Result) {
+func OrderSetups(targets []LiveTarget, results []*probe.Result, infos []catalog.TargetInfo) ([]LiveTarget, []*probe.Result) {
 	type pair struct {
 		lt  LiveTarget
 		res *probe.Result
@@ -503,7 +504,7 @@ func OrderSetups(targets []LiveTarget, results []*probe.Result, infos []TargetIn
 	for n := range infos {
 		for k, lt := range outT {
 			if lt.Target.String() == infos[n].Target && lt.Setup != "" {
-				infos[n].Setups = append(infos[n].Setups, SetupInfo{Name: lt.Setup, Outcome: string(outR[k].Outcome)})
+				infos[n].Setups = append(infos[n].Setups, catalog.SetupInfo{Name: lt.Setup, Outcome: string(outR[k].Outcome)})
 			}
 		}
 	}

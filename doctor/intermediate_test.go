@@ -13,6 +13,7 @@ import (
 	"testing"
 	"testing/fstest"
 
+	"github.com/docker-tls/docker-tls/doctor/catalog"
 	"github.com/docker-tls/docker-tls/pki"
 )
 
@@ -71,13 +72,13 @@ func TestMissingIntermediateFix(t *testing.T) {
 		interAt string // where the intermediate is, "" nowhere
 		id, fix string
 	}{
-		{"next to the certificate", leafPlain, "/etc/docker/tls/intermediate.pem", IDMissingIntermediate,
+		{"next to the certificate", leafPlain, "/etc/docker/tls/intermediate.pem", catalog.IDMissingIntermediate,
 			strings.Replace(chain, "%s", "/etc/docker/tls/intermediate.pem", 1)},
-		{"next to the client's CA", leafPlain, "/home/u/.docker/issuing-ca.crt", IDMissingIntermediate,
+		{"next to the client's CA", leafPlain, "/home/u/.docker/issuing-ca.crt", catalog.IDMissingIntermediate,
 			strings.Replace(chain, "%s", "/home/u/.docker/issuing-ca.crt", 1)},
-		{"nowhere, published", leafAIA, "", IDMissingIntermediate,
+		{"nowhere, published", leafAIA, "", catalog.IDMissingIntermediate,
 			"curl -fsSL " + aia + " | openssl x509 -inform der -out /etc/docker/tls/intermediate.pem && " + strings.Replace(chain, "%s", "/etc/docker/tls/intermediate.pem", 1)},
-		{"nowhere, unpublished", leafPlain, "", IDCAMismatchServer, "cp /etc/docker/tls/ca.pem /home/u/.docker/ca.pem (the daemon's CA)"},
+		{"nowhere, unpublished", leafPlain, "", catalog.IDCAMismatchServer, "cp /etc/docker/tls/ca.pem /home/u/.docker/ca.pem (the daemon's CA)"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			m := fstest.MapFS{
@@ -95,11 +96,11 @@ func TestMissingIntermediateFix(t *testing.T) {
 				t.Fatal(err)
 			}
 			for _, f := range rep.Findings {
-				if f.CheckID == IDMissingIntermediate || f.CheckID == IDCAMismatchServer {
+				if f.CheckID == catalog.IDMissingIntermediate || f.CheckID == catalog.IDCAMismatchServer {
 					if f.CheckID != tc.id || !strings.HasPrefix(f.Fix, tc.fix) {
 						t.Errorf("%s\n fix %s\nwant %s %s", f.CheckID, f.Fix, tc.id, tc.fix)
 					}
-					if f.CheckID == IDMissingIntermediate && tc.interAt == "" && !strings.Contains(f.Message, "published at "+aia) {
+					if f.CheckID == catalog.IDMissingIntermediate && tc.interAt == "" && !strings.Contains(f.Message, "published at "+aia) {
 						t.Errorf("message does not say where the intermediate is published: %s", f.Message)
 					}
 					return

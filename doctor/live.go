@@ -9,6 +9,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/docker-tls/docker-tls/doctor/catalog"
 	"github.com/docker-tls/docker-tls/doctor/probe"
 	"github.com/docker-tls/docker-tls/pki/layout"
 	"github.com/docker-tls/docker-tls/pki/loader"
@@ -164,7 +165,7 @@ func Probe(ctx context.Context, targets []LiveTarget, o probe.Options, workers i
 // for a healthy endpoint) and the targets as sources. Live findings come
 // first, in the order of targets (the intake leads with the most likely
 // client setup); the static findings follow in their own order.
-func (rep *Report) AddLive(targets []LiveTarget, results []*probe.Result) {
+func AddLive(rep *catalog.Report, targets []LiveTarget, results []*probe.Result) {
 	static := rep.Findings
 	rep.Findings = nil
 	for i, res := range results {
@@ -174,16 +175,16 @@ func (rep *Report) AddLive(targets []LiveTarget, results []*probe.Result) {
 		if targets[i].Profile != "" {
 			detail += ", " + targets[i].Profile + " material from " + targets[i].Client.Source
 		}
-		rep.Sources = append(rep.Sources, Source{Kind: "target", Path: subject, Status: statusOf(res), Detail: detail})
-		c, _ := Lookup(string(res.Outcome))
+		rep.Sources = append(rep.Sources, catalog.Source{Kind: "target", Path: subject, Status: statusOf(res), Detail: detail})
+		c, _ := catalog.Lookup(string(res.Outcome))
 		sev := c.Severity
 		if sev == "" {
-			sev = SeverityError
+			sev = catalog.SeverityError
 		}
 		if targets[i].informational {
-			sev = SeverityInfo
+			sev = catalog.SeverityInfo
 		}
-		f := Finding{CheckID: string(res.Outcome), Severity: sev, Subject: subject, Message: res.Cause, Fix: res.Fix,
+		f := catalog.Finding{CheckID: string(res.Outcome), Severity: sev, Subject: subject, Message: res.Cause, Fix: res.Fix,
 			Evidence: liveEvidence(res), DockerError: res.DockerError, DockerPushError: res.DockerPushError, Setup: targets[i].Setup}
 		if f.Setup != "" {
 			f.Message = "with " + f.Setup + ": " + f.Message
@@ -198,21 +199,21 @@ func (rep *Report) AddLive(targets []LiveTarget, results []*probe.Result) {
 			rep.Findings = append(rep.Findings, nf)
 		}
 	}
-	rep.Findings = orderByCause(append(rep.Findings, static...))
+	rep.Findings = catalog.OrderByCause(append(rep.Findings, static...))
 	rep.Summarize()
 }
 
 // noClientAuth is the warning for a daemon that completed a TLS handshake
 // without asking for a client certificate: whoever reaches the port
 // controls it.
-func noClientAuth(lt LiveTarget, res *probe.Result, subject string) (Finding, bool) {
+func noClientAuth(lt LiveTarget, res *probe.Result, subject string) (catalog.Finding, bool) {
 	if res.Target.Role != probe.RoleDaemon || lt.informational || res.Evidence.TLSVersion == "" || res.Evidence.CertRequested {
-		return Finding{}, false
+		return catalog.Finding{}, false
 	}
 	if !res.Outcome.OK() && res.Stage != probe.StageHTTP {
-		return Finding{}, false
+		return catalog.Finding{}, false
 	}
-	return Finding{CheckID: IDDaemonNoClientAuth, Severity: SeverityWarning, Subject: subject,
+	return catalog.Finding{CheckID: catalog.IDDaemonNoClientAuth, Severity: catalog.SeverityWarning, Subject: subject,
 		Message:  fmt.Sprintf("%s completed the TLS handshake without asking for a client certificate (dockerd without tlsverify): whoever reaches the port controls the daemon, root on that host", subject),
 		Fix:      "docker tls install daemon (writes tlsverify and tlscacert to daemon.json), restart dockerd, then docker tls install client on each client",
 		Evidence: map[string]string{"tlsVersion": res.Evidence.TLSVersion, "clientCertRequested": "false"}}, true

@@ -1,4 +1,4 @@
-package doctor
+package catalog
 
 import "github.com/docker-tls/docker-tls/doctor/probe"
 

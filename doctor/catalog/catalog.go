@@ -1,4 +1,4 @@
-package doctor
+package catalog
 
 // catalog is every check the doctor runs. CHECKS.md is generated from it
 // (go test ./doctor -update).
