@@ -89,7 +89,7 @@ func doctorReadsRunningDockerd(t *testing.T, c *Cell) {
 		t.Errorf("the live finding does not point at its cause: %q", rep.Findings[1].Message)
 	}
 	// docker's own line, quoted exactly as the installed CLI printed it.
-	if got, want := rep.Findings[1].Docker, lastLine(dockerErr); got != want {
+	if got, want := maskTimes(rep.Findings[1].Docker), maskTimes(lastLine(dockerErr)); got != want {
 		t.Errorf("doctor quotes %q, docker printed %q", got, want)
 	}
 	if rep.Summary == nil || rep.Summary.CheckID != "host-not-in-sans" || rep.Summary.Fix != cause.Fix {
