@@ -586,8 +586,21 @@ func (r *Result) speaksTLS(ctx context.Context, addrs []string, o Options) bool 
 	}
 	defer conn.Close()
 	conn.SetDeadline(time.Now().Add(o.Timeout))
-	tc := tls.Client(conn, &tls.Config{InsecureSkipVerify: true, ServerName: r.Target.Host})
+	// Whether the server asks for a client certificate is part of what
+	// it is: with TLS 1.3 the handshake completes on the client's side
+	// before the server refuses the empty certificate, and without this
+	// a daemon with tlsverify, seen from a plain client, would look like
+	// one that admits anyone.
+	requested := false
+	tc := tls.Client(conn, &tls.Config{InsecureSkipVerify: true, ServerName: r.Target.Host,
+		GetClientCertificate: func(*tls.CertificateRequestInfo) (*tls.Certificate, error) {
+			requested = true
+			return &tls.Certificate{}, nil
+		}})
 	err = tc.Handshake()
+	if requested {
+		r.Evidence.CertRequested = true
+	}
 	if err == nil {
 		r.Evidence.ServerChain = summarize(tc.ConnectionState().PeerCertificates)
 		r.Evidence.TLSVersion = tls.VersionName(tc.ConnectionState().Version)

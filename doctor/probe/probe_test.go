@@ -338,7 +338,16 @@ func TestProbeDaemonOutcomes(t *testing.T) {
 		{name: "plain client to TLS", port: serverOnly, client: Client{}, want: OutcomePlainClientToTLS,
 			docker: []string{"Error response from daemon: Client sent an HTTP request to an HTTPS server."},
 			evidence: func(t *testing.T, r *Result) {
-				if r.Evidence.SpeaksTLS == nil || !*r.Evidence.SpeaksTLS || r.Evidence.HTTPStatus != 400 {
+				if r.Evidence.SpeaksTLS == nil || !*r.Evidence.SpeaksTLS || r.Evidence.HTTPStatus != 400 || r.Evidence.CertRequested {
+					t.Errorf("evidence: %+v", r.Evidence)
+				}
+			}},
+		// A daemon with tlsverify seen from a plain client: it asks for a
+		// client certificate (TLS 1.3 completes the client's side of the
+		// handshake before the refusal), and the evidence says so.
+		{name: "plain client to TLS with client auth", port: good, client: Client{}, want: OutcomePlainClientToTLS,
+			evidence: func(t *testing.T, r *Result) {
+				if r.Evidence.TLSVersion != "TLS 1.3" || !r.Evidence.CertRequested {
 					t.Errorf("evidence: %+v", r.Evidence)
 				}
 			}},

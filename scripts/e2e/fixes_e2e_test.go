@@ -234,3 +234,52 @@ func writeFile(t *testing.T, p string, data []byte) {
 		t.Fatal(err)
 	}
 }
+
+// TestDoctorPlainClientNoMaterial: plain client to a TLS port, with no TLS
+// material anywhere: the cause leads, docker's line is quoted, the daemon
+// (which runs with --tlsverify) is not reported as admitting any client,
+// and the printed export, with a directory holding a client pair from the
+// daemon's CA (the part only the user can supply), makes docker work.
+func TestDoctorPlainClientNoMaterial(t *testing.T) {
+	Require(t)
+	ForEachCell(t, func(t *testing.T, c *Cell) {
+		dir := t.TempDir()
+		pk, cl := filepath.Join(dir, "pki"), filepath.Join(dir, "client")
+		mustDockerTLS(t, nil, "init", "--san", "localhost,127.0.0.1", "--out", pk)
+		p := func(n string) string { return filepath.Join(pk, n) }
+		ns := NewNamespace(t)
+		writeFile(t, ns.HostPath("/etc/docker/daemon.json"), []byte("{}\n"))
+		target := fmt.Sprintf("tcp://127.0.0.1:%d", FreePort(t, "127.0.0.1"))
+		StartDockerd(t, DockerdOpts{Cell: c, Namespace: ns,
+			Args: []string{"-H", target, "--tlsverify", "--tlscacert", p("ca.pem"), "--tlscert", p("server-cert.pem"), "--tlskey", p("server-key.pem")}})
+		env := []string{"DOCKER_HOST=" + target, "HOME=" + t.TempDir()}
+		_, dockerErr, code := ns.RunDocker(t, env, "version")
+		if code == 0 {
+			t.Fatal("plain docker version against the TLS port succeeded")
+		}
+		out, stderr, code := dockerTLSInNamespace(t, ns, env, "doctor", target, "--format", "json")
+		if code != 1 {
+			t.Fatalf("doctor: exit %d\n%s\n%s", code, out, stderr)
+		}
+		rep := parseReport(t, out)
+		if len(rep.Findings) == 0 || rep.Findings[0].ID != "probe-plain-client-to-tls" || rep.Summary == nil || rep.Summary.CheckID != "probe-plain-client-to-tls" {
+			t.Fatalf("the cause does not lead: summary %+v\n%+v", rep.Summary, rep.Findings)
+		}
+		if _, ok := rep.find("daemon-no-client-auth"); ok {
+			t.Errorf("a daemon running with --tlsverify is reported as admitting any client: %+v", rep.Findings)
+		}
+		if got, want := maskTimes(rep.Findings[0].Docker), maskTimes(lastLine(dockerErr)); got != want {
+			t.Errorf("doctor quotes %q, docker printed %q", got, want)
+		}
+		const export = "export DOCKER_TLS_VERIFY=1 DOCKER_CERT_PATH=<dir with ca.pem, cert.pem, key.pem>"
+		if !strings.HasPrefix(rep.Summary.Fix, export) {
+			t.Fatalf("fix %q", rep.Summary.Fix)
+		}
+		// The directory: a client pair from the daemon's CA, and the CA.
+		mustDockerTLS(t, nil, "issue", "client", "--ca-cert", p("ca.pem"), "--ca-key", p("ca-key.pem"), "--out", cl)
+		copyFile(t, p("ca.pem"), filepath.Join(cl, "ca.pem"), 0o644)
+		if _, stderr, code := ns.RunDocker(t, append(env, "DOCKER_TLS_VERIFY=1", "DOCKER_CERT_PATH="+cl), "version"); code != 0 {
+			t.Fatalf("docker version after the printed export: %s", stderr)
+		}
+	})
+}
