@@ -475,9 +475,15 @@ func isDaemonOnly(n string) bool {
 // checkDirName looks at the registry directory's name.
 func (r *runner) checkDirName(sc *certsScan, name, dir string) {
 	ddir := r.disp(dir)
-	if sc.root.loader == loaderMoby && dockerHubDirs[name] {
-		r.add(catalog.IDCertsDIgnoredFile, ddir,
-			fmt.Sprintf("%s is never read: Docker Hub (%s) uses fixed TLS settings and no certs.d directory", ddir, name),
+	// With the containerd image store dockerd reads it (ConfigureHosts for
+	// docker.io; its mirrors share that configuration): e2e
+	// TestRegistryMirrorsDoctor pulls through a mirror whose CA is there.
+	if sc.root.loader == loaderMoby && dockerHubDirs[name] && sc.dockerd.Rules != loader.RulesContainerd {
+		msg := fmt.Sprintf("%s is never read: Docker Hub (%s) uses fixed TLS settings and no certs.d directory", ddir, name)
+		if sc.dockerd.Rules == loader.RulesUnknown {
+			msg = fmt.Sprintf("%s is never read by the classic image store: Docker Hub (%s) uses fixed TLS settings there (with the containerd image store dockerd does read it)", ddir, name)
+		}
+		r.add(catalog.IDCertsDIgnoredFile, ddir, msg,
 			fmt.Sprintf("remove %s; for a TLS-intercepting proxy add its CA to the system store (update-ca-certificates) and restart dockerd", r.q(dir)), nil)
 		return
 	}

@@ -15,6 +15,7 @@ import (
 	"github.com/docker-tls/docker-tls/doctor/catalog"
 	"github.com/docker-tls/docker-tls/pki/daemoncfg"
 	"github.com/docker-tls/docker-tls/pki/layout"
+	"github.com/docker-tls/docker-tls/pki/loader"
 )
 
 // daemonInfo is dockerd's TLS configuration as far as files tell: the
@@ -54,8 +55,48 @@ func (r *runner) inspectDaemon() *daemonInfo {
 	r.daemonConflicts(d)
 	r.daemonEffective(d)
 	r.daemonTLSChecks(d)
+	r.daemonMirrorChecks(d)
 	r.daemonCertFixes(d)
 	return d
+}
+
+func orUnknownVersion(v string) string {
+	if v == "" {
+		return "unknown: Docker 28.3+'s words"
+	}
+	return v
+}
+
+// daemonMirrorChecks reports a registry-mirrors entry (daemon.json) or
+// --registry-mirror flag that dockerd refuses, with dockerd's own error
+// (pki/loader ValidateMirror, for the daemon's version when known).
+func (r *runner) daemonMirrorChecks(d *daemonInfo) {
+	for _, src := range []struct {
+		entries []string
+		subject string
+		line    func(e string) string
+	}{
+		{d.jsonStrings("registry-mirrors"), r.disp(d.jsonPath), func(string) string {
+			if maj := MajorVersion(r.o.Dockerd.Version); maj > 0 && maj < 28 {
+				return "" // checked when the daemon starts (20.10); wording around it not checked
+			}
+			return "unable to configure the Docker daemon with file " + d.jsonPath + ": merged configuration validation from file and command line flags failed: "
+		}},
+		{d.flagVals["registry-mirror"], r.disp(d.execFrom), func(e string) string { return "invalid argument \"" + e + "\" for \"--registry-mirror\" flag: " }},
+	} {
+		for _, e := range src.entries {
+			if _, err := loader.ValidateMirror(r.o.Dockerd.Version, e); err != nil {
+				suggest := "https://HOST[:PORT]"
+				if !strings.Contains(e, "://") && e != "" {
+					suggest = "https://" + e
+				}
+				r.add(catalog.IDDaemonMirrorInvalid, src.subject,
+					fmt.Sprintf("dockerd refuses the registry mirror %q and does not start: %s%v", e, src.line(e), err),
+					fmt.Sprintf("write it as %s (http:// for a plain-HTTP mirror) in %s, then restart dockerd", suggest, src.subject),
+					map[string]string{"mirror": e, "dockerdVersion": orUnknownVersion(r.o.Dockerd.Version)})
+			}
+		}
+	}
 }
 
 // daemonCertFixes makes the fixes of findings about the daemon's own

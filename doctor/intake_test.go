@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"path"
@@ -283,5 +284,49 @@ func TestLocalTargets(t *testing.T) {
 	want := "127.0.0.1:2376 localhost:2376 10.0.0.5:2375 [::1]:2376 myhost:9000"
 	if strings.Join(got, " ") != want {
 		t.Errorf("LocalTargets = %v, want %s", got, want)
+	}
+}
+
+// Nothing listening on a bare host:port: the kind cannot be asked, so it is
+// taken as docker -H takes it, and the live result is the connect-refused
+// outcome with docker's line and a fix for either kind, not
+// target-not-docker.
+func TestIntakeNothingListening(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := ln.Addr().String()
+	ln.Close()
+	opts := Options{FS: intakeFS(), Env: map[string]string{"HOME": "/home/u"}}
+	po := probe.Options{Timeout: 2 * time.Second, APIVersion: func() string { return "1.50" }}
+	live, infos, err := Intake(context.Background(), opts, []string{in}, IntakeOptions{Identify: true, Alternatives: true, Probe: po})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(infos) != 1 || infos[0].Kind != KindDaemon || !strings.Contains(infos[0].KindReason, "connect: connection refused; nothing could be asked, so it is taken for a daemon as docker -H "+in+" takes it (pass --registry for a registry)") {
+		t.Fatalf("kind: %+v", infos)
+	}
+	if len(live) != 1 || !live[0].Target.Unasked || live[0].Target.String() != "tcp://"+in {
+		t.Fatalf("live targets: %+v", live)
+	}
+	res := Probe(context.Background(), live, po, 1)[0]
+	if res.Outcome != probe.OutcomeConnectRefused {
+		t.Fatalf("outcome %s (%s)", res.Outcome, res.Err)
+	}
+	if want := "Cannot connect to the Docker daemon at tcp://" + in + ". Is the docker daemon running?"; res.DockerError != want {
+		t.Errorf("docker line %q, want %q", res.DockerError, want)
+	}
+	if !strings.HasPrefix(res.Cause, "nothing listens on "+in+" (connection refused): the doctor could not ask") ||
+		!strings.Contains(res.Fix, "is the daemon or registry running and listening there? For a daemon: start dockerd") ||
+		!strings.Contains(res.Fix, "-H on its command line must include tcp://"+in) || !strings.Contains(res.Fix, "For a registry: start the registry") {
+		t.Errorf("cause %q\nfix %q", res.Cause, res.Fix)
+	}
+	rep := &catalog.Report{}
+	AddTargets(rep, infos)
+	for _, f := range rep.Findings {
+		if f.CheckID == catalog.IDTargetNotDocker {
+			t.Errorf("target-not-docker for a port nobody listens on: %+v", f)
+		}
 	}
 }

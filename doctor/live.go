@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"path"
 	"strings"
 	"sync"
@@ -296,6 +297,9 @@ func RegistryTargets(opts Options, t probe.Target, rootless bool) []LiveTarget {
 // registryTargets is RegistryTargets with dockerd's rules and
 // configuration already read (once for all of an intake's targets).
 func registryTargets(opts Options, t probe.Target, rootless bool, sel loader.Selection, d *daemonInfo) []LiveTarget {
+	if lt, ok := mirrorTarget(opts, t, rootless, sel, d); ok {
+		return lt
+	}
 	in := registryInsecurity(&opts, d, sel, t.HostPort())
 	var c probe.Client
 	if in.Insecure && !in.ReadsCertsD {
@@ -326,6 +330,10 @@ func registryTargets(opts Options, t probe.Target, rootless bool, sel loader.Sel
 	}
 	c.LegacyErrors = sel.Moby == loader.Moby20
 	c.Source += "; read with " + dockerdRulesName(sel)
+	if m, ok := mirrorOf(&opts, d, t.HostPort()); ok {
+		c.Mirror = m.URL
+		c.MirrorFallback = `a failing mirror does not fail docker pull: dockerd logs "Attempting next endpoint for pull after error: …" and pulls from the next mirror or Docker Hub`
+	}
 	out := []LiveTarget{{Target: t, Client: c, Profile: ProfileDocker}}
 	if c, ok, err := containerdClientFor(opts, t); ok {
 		if err != nil {
@@ -340,6 +348,67 @@ func registryTargets(opts Options, t probe.Target, rootless bool, sel loader.Sel
 		out = append(out, LiveTarget{Target: t, Client: c, Profile: ProfileContainers})
 	}
 	return out
+}
+
+// mirrorOf is the registry-mirrors entry of dockerd's configuration
+// (/info, else daemon.json and --registry-mirror) whose host is hostPort.
+func mirrorOf(opts *Options, d *daemonInfo, hostPort string) (loader.Mirror, bool) {
+	cfg, _ := registryConfig(opts, d)
+	if len(cfg.Mirrors) == 0 {
+		return loader.Mirror{}, false
+	}
+	ms, _ := loader.LoadMirrors(opts.Dockerd.Version, cfg.Mirrors)
+	return loader.MirrorFor(ms, hostPort)
+}
+
+// mirrorTarget is dockerd's client for t when t is one of its
+// registry-mirrors (pki/loader MirrorAccessFor): plain HTTP for an http://
+// mirror; with the classic store the mirror's own certs.d, as for any
+// registry; with the containerd image store docker.io's configuration,
+// whose transport the mirror hosts share (moby 28 daemon/hosts.go
+// mirrorsToRegistryHosts).
+func mirrorTarget(opts Options, t probe.Target, rootless bool, sel loader.Selection, d *daemonInfo) ([]LiveTarget, bool) {
+	m, ok := mirrorOf(&opts, d, t.HostPort())
+	if !ok {
+		return nil, false
+	}
+	cfg, _ := registryConfig(&opts, d)
+	lookup := net.LookupIP
+	if opts.Root != "" && opts.Root != "/" {
+		lookup = nil
+	}
+	ctrd := sel.Rules == loader.RulesContainerd && !rootless
+	acc := loader.MirrorAccessFor(cfg, m, ctrd, lookup)
+	fallback := `a failing mirror does not fail docker pull: dockerd logs "Attempting next endpoint for pull after error: …" and pulls from the next mirror or Docker Hub`
+	if ctrd {
+		fallback = `a failing mirror does not fail docker pull: containerd's resolver logs the error ("trying next host") and tries the next mirror, then Docker Hub`
+	}
+	var c probe.Client
+	switch {
+	case acc.Plain:
+		c = probe.Client{Source: "dockerd, which reaches the mirror " + m.URL + " in plain HTTP"}
+	case ctrd:
+		hub := probe.Target{Role: probe.RoleRegistry, Host: "docker.io", Port: 443}
+		var err error
+		c, ok, err = containerdClientIn(opts, hub, layout.DockerCertsDir)
+		if !ok {
+			c = probe.Client{TLS: true, SystemRoots: true, Source: path.Join(layout.DockerCertsDir, "docker.io") + " (missing: system roots only)"}
+		}
+		if err != nil {
+			c.ConfigErr = err
+		}
+		c.Source += "; dockerd with the containerd image store reaches a mirror with docker.io's configuration, not the mirror's own certs.d"
+		c.ContainerdStore = true
+		c.MirrorCertsDir = path.Join(layout.DockerCertsDir, "docker.io")
+	default:
+		return nil, false // moby's classic store: as for any registry
+	}
+	if acc.Insecure.Insecure {
+		c.Insecure, c.SkipVerify = acc.Insecure.Why, true
+	}
+	c.Mirror, c.MirrorFallback = m.URL, fallback
+	c.LegacyErrors = sel.Moby == loader.Moby20
+	return []LiveTarget{{Target: t, Client: c, Profile: ProfileDocker}}, true
 }
 
 // containerdClientFor is the client containerd builds for t, from the

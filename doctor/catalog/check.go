@@ -141,6 +141,7 @@ const (
 	IDDaemonHostsConflict      = "daemon-hosts-conflict"
 	IDDaemonJSONInvalid        = "daemon-json-invalid"
 	IDDaemonHostInvalid        = "daemon-host-invalid"
+	IDDaemonMirrorInvalid      = "daemon-registry-mirror-invalid"
 )
 
 // allChecks is the static catalog followed by the live probe outcomes.

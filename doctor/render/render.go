@@ -83,8 +83,13 @@ func RenderTextOpts(w io.Writer, rep *catalog.Report, opts TextOptions) error {
 	var b strings.Builder
 	if sm := rep.Summary; sm != nil && !opts.Quiet {
 		// One line with the story: the cause and the fix.
+		// The cause is a sentence of its own, so the eye finds "Fix:".
+		cause := strings.TrimSpace(sm.RootCause)
+		if !strings.HasSuffix(cause, ".") && !strings.HasSuffix(cause, "?") && !strings.HasSuffix(cause, "!") {
+			cause += "."
+		}
 		fmt.Fprintf(&b, "%s %s (%s): %s %s %s\n", p.severity(catalog.SeverityError).Sprint("Root cause:"), sm.CheckID, sm.Subject,
-			strings.TrimSuffix(sm.RootCause, "."), p.fix.Sprint("Fix:"), sm.Fix)
+			cause, p.fix.Sprint("Fix:"), sm.Fix)
 	}
 	if !opts.Quiet {
 		e, wn, in := rep.Counts()
