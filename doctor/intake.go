@@ -529,7 +529,9 @@ func DefaultInputs(opts Options) []string {
 // OrderSetups reorders each target's live results so that the setup the
 // user most likely runs leads: one that works; else, when the endpoint
 // speaks TLS, a TLS setup; else the effective one. When one setup works,
-// the others' failures become info: they say what the other setup does.
+// the others' failures become info: they say what the other setup does;
+// but the plain setup docker uses without flags for the active endpoint
+// (DOCKER_HOST names the target) is a warning with the export that fixes it.
 func OrderSetups(targets []LiveTarget, results []*probe.Result, infos []catalog.TargetInfo) ([]LiveTarget, []*probe.Result) {
 	type pair struct {
 		lt  LiveTarget
@@ -586,6 +588,11 @@ func OrderSetups(targets []LiveTarget, results []*probe.Result, infos []catalog.
 					// The user's docker without flags goes here in plain
 					// HTTP: say what makes it use the setup that works.
 					p.res.Fix = "nothing to do when you type --tlsverify: " + group[0].lt.Setup + " works; for docker without flags: " + group[0].lt.export
+					// That is what `docker version` as typed does, and it
+					// fails: a warning, so the report's first line says
+					// what to export; the setup that works keeps exit 0.
+					p.lt.informational, p.lt.unflagged = false, true
+					p.res.Cause = strings.TrimPrefix(p.res.Cause, "the other setup: ")
 				}
 			}
 		}

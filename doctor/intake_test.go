@@ -183,9 +183,18 @@ func TestOrderSetups(t *testing.T) {
 		plain3 := &probe.Result{Outcome: probe.OutcomePlainClientToTLS, Cause: "plain", Evidence: probe.Evidence{SpeaksTLS: &yes}}
 		act, work := lt("DOCKER_HOST=tcp://h.example:2376 docker", false), lt("docker -H tcp://h.example:2376 --tlsverify", true)
 		act.active, work.export = true, tc.export
-		_, rs3 := OrderSetups([]LiveTarget{act, work}, []*probe.Result{plain3, {Outcome: probe.OutcomeOK}}, nil)
+		ts3, rs3 := OrderSetups([]LiveTarget{act, work}, []*probe.Result{plain3, {Outcome: probe.OutcomeOK}}, nil)
 		if want := "nothing to do when you type --tlsverify: docker -H tcp://h.example:2376 --tlsverify works; for docker without flags: " + tc.export; rs3[1].Fix != want {
 			t.Errorf("fix\n got %s\nwant %s", rs3[1].Fix, want)
+		}
+		// That is what the user's `docker version` does, and it fails: a
+		// warning that leads the report's first line, not a failing run.
+		rep3 := &catalog.Report{}
+		AddLive(rep3, ts3, rs3)
+		rep3.Summarize()
+		if rep3.Findings[1].Severity != catalog.SeverityWarning || rep3.Summary == nil || rep3.Summary.CheckID != string(probe.OutcomePlainClientToTLS) ||
+			rep3.Summary.Fix != rs3[1].Fix || catalog.ExitCode(rep3, catalog.DefaultFailOn) != 0 {
+			t.Errorf("docker without flags fails: %+v summary %+v", rep3.Findings, rep3.Summary)
 		}
 	}
 }

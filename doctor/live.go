@@ -126,6 +126,10 @@ type LiveTarget struct {
 	// informational: another setup for the same target works; this
 	// setup's failure is reported as info.
 	informational bool
+	// unflagged: another setup for the same target works, but this one
+	// is what the user's docker does without flags (DOCKER_HOST names
+	// the target) and it fails: a warning whose fix is the export.
+	unflagged bool
 	// active and export: see setup.
 	active bool
 	export string
@@ -184,6 +188,9 @@ func AddLive(rep *catalog.Report, targets []LiveTarget, results []*probe.Result)
 		}
 		if targets[i].informational {
 			sev = catalog.SeverityInfo
+		}
+		if targets[i].unflagged {
+			sev = catalog.SeverityWarning
 		}
 		f := catalog.Finding{CheckID: string(res.Outcome), Severity: sev, Subject: subject, Message: res.Cause, Fix: res.Fix,
 			Evidence: liveEvidence(res), DockerError: res.DockerError, DockerPushError: res.DockerPushError, Setup: targets[i].Setup}

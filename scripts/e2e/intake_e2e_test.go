@@ -82,7 +82,9 @@ func doctorIntakeAsUsersType(t *testing.T, c *Cell) {
 	for _, f := range rep.Findings[1:] {
 		if f.ID == "probe-plain-client-to-tls" {
 			plain = &struct{ id, docker, fix string }{f.ID, f.Docker, f.Fix}
-			if f.Severity != "info" || !strings.HasPrefix(f.Message, "with DOCKER_HOST="+host+" docker: ") ||
+			// What `docker version` as typed does, and it fails: a
+			// warning (exit 0, the TLS setup works) that leads the summary.
+			if f.Severity != "warning" || !strings.HasPrefix(f.Message, "with DOCKER_HOST="+host+" docker: ") ||
 				!strings.HasSuffix(f.Message, "connects with plain HTTP (the default context has no TLS settings)") {
 				t.Errorf("the plain setup's line: %s %q", f.Severity, f.Message)
 			}
@@ -110,8 +112,14 @@ func doctorIntakeAsUsersType(t *testing.T, c *Cell) {
 	if _, stderr, code := RunDocker(t, append(env, strings.Fields(export)...), "version"); code != 0 {
 		t.Errorf("docker version after export %s (the printed fix): %s", export, stderr)
 	}
-	// Text: the report names the setups.
+	if rep.Summary == nil || rep.Summary.CheckID != "probe-plain-client-to-tls" || rep.Summary.Fix != plain.fix {
+		t.Errorf("the failing docker without flags is not the summary: %+v", rep.Summary)
+	}
+	// Text: the report opens with it and names the setups.
 	text, _, _ := dockerTLS(t, env, "doctor", bare)
+	if first, _, _ := strings.Cut(text, "\n"); !strings.HasPrefix(first, "Root cause: probe-plain-client-to-tls") || !strings.Contains(first, "Fix: "+plain.fix) {
+		t.Errorf("text report's first line: %s", first)
+	}
 	if !strings.Contains(text, "with docker -H "+host+" --tlsverify") {
 		t.Errorf("text report does not name the setup:\n%s", text)
 	}
