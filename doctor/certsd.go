@@ -13,6 +13,7 @@ import (
 	"sync/atomic"
 
 	"github.com/docker-tls/docker-tls/pki"
+	"github.com/docker-tls/docker-tls/pki/fsutil"
 	"github.com/docker-tls/docker-tls/pki/layout"
 	"github.com/docker-tls/docker-tls/pki/loader"
 )
@@ -95,6 +96,7 @@ func (r *runner) scanRoot(sc *certsScan) (int, error) {
 	if sc.root.loader == loaderContainerd || sc.dockerd.Rules == loader.RulesContainerd {
 		sc.refs = r.rootReferences(sc.root.dir)
 	}
+	defer r.holdDir(sc.root.dir)()
 	work := make(chan fs.DirEntry, r.o.Workers*4)
 	var wg sync.WaitGroup
 	var dirs atomic.Int64
@@ -109,7 +111,7 @@ func (r *runner) scanRoot(sc *certsScan) (int, error) {
 			}
 		}()
 	}
-	err := walkDirStream(r.o.FS, sc.root.dir, func(e fs.DirEntry) { work <- e })
+	err := r.streamDir(sc.root.dir, func(e fs.DirEntry) { work <- e })
 	close(work)
 	wg.Wait()
 	return int(dirs.Load()), err
@@ -118,7 +120,7 @@ func (r *runner) scanRoot(sc *certsScan) (int, error) {
 // scanEntry handles one entry of a certs.d root; it reports whether it
 // was a registry directory.
 func (r *runner) scanEntry(sc *certsScan, e fs.DirEntry) bool {
-	p := path.Join(sc.root.dir, e.Name())
+	p := fsutil.Join(sc.root.dir, e.Name())
 	if e.IsDir() {
 		r.scanHostDir(sc, e.Name())
 		return true
@@ -255,7 +257,7 @@ func isBackupName(n string) bool {
 }
 
 func (r *runner) scanHostDir(sc *certsScan, name string) {
-	dir := path.Join(sc.root.dir, name)
+	dir := fsutil.Join(sc.root.dir, name)
 	defer r.enterDir(dir)()
 	ddir, qdir := r.disp(dir), r.q(dir)
 	r.checkDirName(sc, name, dir)
@@ -279,8 +281,9 @@ func (r *runner) scanHostDir(sc *certsScan, name string) {
 	parsed := map[string]*x509.Certificate{}
 	for _, n := range entries {
 		if path.Ext(n) == layout.ExtCA {
-			mfs.ReadFile(fsPath(path.Join(dir, n))) // read once, for both
-			t := r.load(path.Join(dir, n))
+			p := fsutil.Join(dir, n)
+			mfs.ReadFile(fsPath(p)) // read once, for both
+			t := r.load(p)
 			crt[n] = t
 			if t.mat != nil {
 				for _, c := range t.mat.Certs {
@@ -305,7 +308,7 @@ func (r *runner) scanHostDir(sc *certsScan, name string) {
 			continue
 		}
 		base := strings.TrimSuffix(n, layout.ExtCA)
-		p := path.Join(dir, n)
+		p := fsutil.Join(dir, n)
 		t := crt[n]
 		ca, read := m.caFile(p)
 		if r.unreadable(t, "CA certificate") || t.mat == nil {
@@ -398,7 +401,7 @@ func (r *runner) scanHostDir(sc *certsScan, name string) {
 		}
 	}
 	for _, n := range entries {
-		p := path.Join(dir, n)
+		p := fsutil.Join(dir, n)
 		ext := path.Ext(n)
 		base := strings.TrimSuffix(n, ext)
 		switch {
@@ -563,7 +566,7 @@ func (r *runner) registryHostCovered(sc *certsScan, name string, c *x509.Certifi
 
 // certsDCert checks a <base>.cert and its <base>.key.
 func (r *runner) certsDCert(sc *certsScan, m *dirModel, dir, n string, names map[string]bool, dirCAs []*x509.Certificate) {
-	p := path.Join(dir, n)
+	p := fsutil.Join(dir, n)
 	base := strings.TrimSuffix(n, layout.ExtCert)
 	keyName := base + layout.ExtKey
 	certF := r.load(p)
@@ -610,7 +613,7 @@ func (r *runner) certsDCert(sc *certsScan, m *dirModel, dir, n string, names map
 		}
 		return
 	}
-	keyF := r.load(path.Join(dir, keyName))
+	keyF := r.load(fsutil.Join(dir, keyName))
 	_, key := r.pairFiles(certF, keyF, useClient)
 	if what := r.keyIdentity(sc, key, dirCAs); what != "" {
 		r.daemonKeyInCertsD(keyF.fi.Path, what)
@@ -619,7 +622,7 @@ func (r *runner) certsDCert(sc *certsScan, m *dirModel, dir, n string, names map
 
 // certsDKeyAlone handles a <base>.key without <base>.cert.
 func (r *runner) certsDKeyAlone(sc *certsScan, m *dirModel, dir, n string, namedCRT bool, dirCerts []*x509.Certificate) {
-	p := path.Join(dir, n)
+	p := fsutil.Join(dir, n)
 	base := strings.TrimSuffix(n, layout.ExtKey)
 	t := r.load(p)
 	var key crypto.Signer

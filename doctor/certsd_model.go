@@ -13,6 +13,7 @@ import (
 	"sync"
 	"syscall"
 
+	"github.com/docker-tls/docker-tls/pki/fsutil"
 	"github.com/docker-tls/docker-tls/pki/layout"
 	"github.com/docker-tls/docker-tls/pki/loader"
 )
@@ -326,7 +327,7 @@ func (r *runner) hostsTOMLUnused(dir string, entries []string, m *dirModel) {
 		if ext != layout.ExtCA && ext != layout.ExtCert {
 			continue
 		}
-		p := path.Join(dir, n)
+		p := fsutil.Join(dir, n)
 		if m.referenced[p] {
 			continue
 		}
