@@ -445,8 +445,10 @@ func (m *modelFS) ReadDir(name string) ([]fs.DirEntry, error) {
 		return fs.ReadDir(fsys, n)
 	}
 	out := make([]fs.DirEntry, len(m.names))
+	es := make([]lazyEntry, len(m.names))
 	for i, n := range m.names {
-		out[i] = lazyEntry{m: m, name: n}
+		es[i] = lazyEntry{m: m, name: n}
+		out[i] = &es[i]
 	}
 	return out, nil
 }

@@ -380,7 +380,11 @@ func (f *rootFS) subAt(parent *fsutil.Dir, dir string) (*rootFS, error) {
 	if err != nil {
 		return f.sub(dir)
 	}
-	return &rootFS{top: f.top, prefix: fsutil.Join(f.prefix, dir), mu: new(sync.RWMutex), dir: d}, nil
+	prefix := dir
+	if f.prefix != "." {
+		prefix = path.Join(f.prefix, dir)
+	}
+	return &rootFS{top: f.top, prefix: prefix, mu: new(sync.RWMutex), dir: d}, nil
 }
 
 // openDir opens dir (following links as Open does) as a directory held by

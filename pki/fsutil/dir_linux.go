@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"unsafe"
 
 	"golang.org/x/sys/unix"
 )
@@ -58,12 +59,38 @@ func (d *Dir) OpenDir(name string) (*Dir, error) {
 	return &Dir{dir{fd: fd}}, nil
 }
 
+// cname is name NUL-terminated in buf when it fits (no allocation), else
+// a new slice; ok is false for a name holding a NUL.
+func cname(buf *[256]byte, name string) ([]byte, bool) {
+	if strings.IndexByte(name, 0) >= 0 {
+		return nil, false
+	}
+	if len(name) < len(buf) {
+		n := copy(buf[:], name)
+		buf[n] = 0
+		return buf[:n+1], true
+	}
+	b := make([]byte, len(name)+1)
+	copy(b, name)
+	return b, true
+}
+
+// openat is unix.Openat without its allocation of the name.
 func openat(dirfd int, name string, flags int) (int, error) {
+	var buf [256]byte
+	p, ok := cname(&buf, name)
+	if !ok {
+		return -1, unix.EINVAL
+	}
 	for {
-		fd, err := unix.Openat(dirfd, name, flags, 0)
-		if err != unix.EINTR {
-			return fd, err
+		fd, _, errno := unix.Syscall6(unix.SYS_OPENAT, uintptr(dirfd), uintptr(unsafe.Pointer(&p[0])), uintptr(flags), 0, 0, 0)
+		if errno == unix.EINTR {
+			continue
 		}
+		if errno != 0 {
+			return -1, errno
+		}
+		return int(fd), nil
 	}
 }
 
@@ -162,15 +189,23 @@ func (d *Dir) Type(name string) fs.FileMode {
 	return d.ents[i].typ
 }
 
-// ReadRegular reads name, an entry the listing says is a regular file, of
-// at most max bytes. It opens it once (not following a symbolic link,
-// O_NONBLOCK so that a FIFO put there since the listing cannot block) and
-// checks the open descriptor's type and size. Anything else — an entry
-// not listed as a regular file, a link, a special file, a file larger than
-// max, an error — returns an error IsFallback reports: the caller looks at
-// the file its portable way, which says why.
+// ReadRegular reads name, a regular file of at most max bytes in d. It
+// looks at the entry first without following a symbolic link (fstatat): a
+// FIFO, a device or a file larger than max is never opened. It then opens
+// it once (not following a link, O_NONBLOCK so that a FIFO put there
+// since cannot block) and checks the open descriptor's type and size
+// again. Anything else — an entry that is not a regular file, a link, a
+// file larger than max, any error — returns an error IsFallback reports:
+// the caller looks at the file its portable way, which says why.
 func (d *Dir) ReadRegular(name string, max int64) ([]byte, fs.FileMode, int64, error) {
-	if strings.IndexByte(name, '/') >= 0 || d.Type(name) != 0 {
+	if name == "" || name == "." || name == ".." || strings.IndexByte(name, '/') >= 0 {
+		return nil, 0, 0, errFallback
+	}
+	if t := d.Type(name); t != 0 && t != TypeUnknown {
+		return nil, 0, 0, errFallback // the listing says: not a regular file
+	}
+	var st unix.Stat_t
+	if err := unix.Fstatat(d.fd, name, &st, unix.AT_SYMLINK_NOFOLLOW); err != nil || !regular(&st, max) {
 		return nil, 0, 0, errFallback
 	}
 	fd, err := openat(d.fd, name, unix.O_RDONLY|unix.O_NOFOLLOW|unix.O_NONBLOCK|unix.O_NOCTTY|unix.O_CLOEXEC)
@@ -179,8 +214,8 @@ func (d *Dir) ReadRegular(name string, max int64) ([]byte, fs.FileMode, int64, e
 		return nil, 0, 0, errFallback
 	}
 	defer unix.Close(fd)
-	var st unix.Stat_t
-	if err := unix.Fstat(fd, &st); err != nil || st.Mode&unix.S_IFMT != unix.S_IFREG || st.Size > max {
+	// The entry may have changed between the look and the open.
+	if err := unix.Fstat(fd, &st); err != nil || !regular(&st, max) {
 		return nil, 0, 0, errFallback
 	}
 	buf := make([]byte, 0, st.Size+1)
@@ -195,13 +230,23 @@ func (d *Dir) ReadRegular(name string, max int64) ([]byte, fs.FileMode, int64, e
 		if err != nil || n < 0 {
 			return nil, 0, 0, errFallback
 		}
+		want := cap(buf) - len(buf)
 		if n == 0 {
 			return buf, fileMode(st.Mode, false), st.Size, nil
 		}
 		if buf = buf[:len(buf)+n]; int64(len(buf)) > max {
 			return nil, 0, 0, errFallback
 		}
+		if n < want && int64(len(buf)) == st.Size {
+			// A short read of a regular file, ending where fstat said
+			// it ends: the end of the file (one read(2) fewer per file).
+			return buf, fileMode(st.Mode, false), st.Size, nil
+		}
 	}
+}
+
+func regular(st *unix.Stat_t, max int64) bool {
+	return st.Mode&unix.S_IFMT == unix.S_IFREG && st.Size <= max
 }
 
 // Close closes the directory.
