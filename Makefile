@@ -86,7 +86,9 @@ race:
 ORACLE_FUZZTIME ?= 3s
 oracle:
 	cd scripts/oracle/registry && $(GO) vet . && $(GO) test -count=1 . && \
-		$(GO) test -count=1 -run '^$$' -fuzz '^FuzzTree$$' -fuzztime $(ORACLE_FUZZTIME) .
+		$(GO) test -count=1 -run '^$$' -fuzz '^FuzzTree$$' -fuzztime $(ORACLE_FUZZTIME) . && \
+		$(GO) test -count=1 -run '^$$' -fuzz '^FuzzMirror$$' -fuzztime $(ORACLE_FUZZTIME) . && \
+		$(GO) test -count=1 -run '^$$' -fuzz '^FuzzRegistryErrorText$$' -fuzztime $(ORACLE_FUZZTIME) .
 
 # Differential test (a test-only module): docker/cli v29's own code against
 # pki/loader's model of the CLI's client TLS, on a generated corpus, then

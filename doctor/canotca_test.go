@@ -10,6 +10,7 @@ import (
 	"testing"
 	"testing/fstest"
 
+	"github.com/docker-tls/docker-tls/doctor/catalog"
 	"github.com/docker-tls/docker-tls/pki"
 )
 
@@ -36,7 +37,7 @@ func TestCANotCASelfSignedFix(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, f := range rep.Findings {
-		if f.CheckID != IDCANotCA {
+		if f.CheckID != catalog.IDCANotCA {
 			continue
 		}
 		if strings.Contains(f.Fix, "look for the issuer") || !strings.Contains(f.Fix, "self-signed and no CA") ||

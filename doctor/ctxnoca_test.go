@@ -6,6 +6,7 @@ import (
 	"testing"
 	"testing/fstest"
 
+	"github.com/docker-tls/docker-tls/doctor/catalog"
 	"github.com/docker-tls/docker-tls/doctor/probe"
 	"github.com/docker-tls/docker-tls/pki"
 	"github.com/docker-tls/docker-tls/pki/loader"
@@ -36,7 +37,7 @@ func TestContextWithoutCAIsNotALoadError(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, f := range rep.Findings {
-		if f.Severity == SeverityError {
+		if f.Severity == catalog.SeverityError {
 			t.Errorf("static error for a context without ca.pem: %+v", f)
 		}
 	}

@@ -16,6 +16,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/docker-tls/docker-tls/doctor/catalog"
+	"github.com/docker-tls/docker-tls/doctor/render"
 	"github.com/docker-tls/docker-tls/internal/fixturetree"
 )
 
@@ -76,12 +78,12 @@ func fixtureNames(t *testing.T) []string {
 
 // runFixture runs the doctor over one materialised fixture, failing if it
 // does not finish (a FIFO opened for reading would block forever).
-func runFixture(t *testing.T, root string, env map[string]string) *Report {
+func runFixture(t *testing.T, root string, env map[string]string) *catalog.Report {
 	t.Helper()
 	return runFixtureFS(t, root, env, true)
 }
 
-func runFixtureFS(t *testing.T, root string, env map[string]string, viaRoot bool) *Report {
+func runFixtureFS(t *testing.T, root string, env map[string]string, viaRoot bool) *catalog.Report {
 	t.Helper()
 	return runFixtureOpts(t, root, env, viaRoot, nil)
 }
@@ -120,7 +122,7 @@ func fixtureOptions(t *testing.T, name string) func(*Options) {
 }
 
 // runFixtureOpts is runFixtureFS with options changed by mod (nil: none).
-func runFixtureOpts(t *testing.T, root string, env map[string]string, viaRoot bool, mod func(*Options)) *Report {
+func runFixtureOpts(t *testing.T, root string, env map[string]string, viaRoot bool, mod func(*Options)) *catalog.Report {
 	t.Helper()
 	r, err := os.OpenRoot(root)
 	if err != nil {
@@ -128,7 +130,7 @@ func runFixtureOpts(t *testing.T, root string, env map[string]string, viaRoot bo
 	}
 	defer r.Close()
 	type result struct {
-		rep *Report
+		rep *catalog.Report
 		err error
 	}
 	done := make(chan result, 1)
@@ -202,10 +204,10 @@ func TestFixtures(t *testing.T) {
 				t.Errorf("the doctor changed the tree (content, mode or mtime)")
 			}
 			var txt, js bytes.Buffer
-			if err := RenderText(&txt, rep); err != nil {
+			if err := render.RenderText(&txt, rep); err != nil {
 				t.Fatal(err)
 			}
-			if err := RenderJSON(&js, rep); err != nil {
+			if err := render.RenderJSON(&js, rep); err != nil {
 				t.Fatal(err)
 			}
 			out := txt.String() + js.String()
@@ -222,10 +224,10 @@ func TestFixtures(t *testing.T) {
 			validateReportJSON(t, js.Bytes())
 			if formatGoldens[name] {
 				var sarif, junit bytes.Buffer
-				if err := RenderSARIF(&sarif, rep); err != nil {
+				if err := render.RenderSARIF(&sarif, rep); err != nil {
 					t.Fatal(err)
 				}
-				if err := RenderJUnit(&junit, rep, DefaultFailOn); err != nil {
+				if err := render.RenderJUnit(&junit, rep, catalog.DefaultFailOn); err != nil {
 					t.Fatal(err)
 				}
 				golden(t, filepath.Join(fixturesDir, name, "expected.sarif"), sarif.Bytes())
@@ -235,7 +237,7 @@ func TestFixtures(t *testing.T) {
 			res.ids = map[string]bool{}
 			for _, f := range rep.Findings {
 				res.ids[f.CheckID] = true
-				if _, ok := Lookup(f.CheckID); !ok {
+				if _, ok := catalog.Lookup(f.CheckID); !ok {
 					t.Errorf("finding with unknown check ID %q", f.CheckID)
 				}
 				if f.Message == "" || f.Fix == "" || f.Subject == "" {
@@ -260,7 +262,7 @@ func TestFixtures(t *testing.T) {
 	}
 	// Every check fires in its own fixture, and stays silent in at least one
 	// healthy fixture.
-	for _, c := range List() {
+	for _, c := range catalog.List() {
 		if c.Live {
 			continue // live outcomes are proven by doctor/probe's loopback tests
 		}
@@ -335,7 +337,7 @@ func TestJSONSchema(t *testing.T) {
 	root := materialise(t, "key-mismatch")
 	rep := runFixture(t, root, fixtureEnv(t, "key-mismatch"))
 	var b bytes.Buffer
-	if err := RenderJSON(&b, rep); err != nil {
+	if err := render.RenderJSON(&b, rep); err != nil {
 		t.Fatal(err)
 	}
 	var doc map[string]any

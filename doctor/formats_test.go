@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/docker-tls/docker-tls/doctor/catalog"
+	"github.com/docker-tls/docker-tls/doctor/render"
 	"github.com/docker-tls/docker-tls/doctor/schema"
 	"github.com/santhosh-tekuri/jsonschema/v6"
 )
@@ -95,7 +97,7 @@ func TestReportSchemaRejects(t *testing.T) {
 }
 
 func TestFindingJSON(t *testing.T) {
-	f := Finding{CheckID: IDKeyPermissions, Severity: SeverityWarning, Subject: "/k", Message: "<m> & more", Fix: "chmod 0600 /k",
+	f := catalog.Finding{CheckID: catalog.IDKeyPermissions, Severity: catalog.SeverityWarning, Subject: "/k", Message: "<m> & more", Fix: "chmod 0600 /k",
 		Evidence: map[string]string{"mode": "0644"}, DockerError: "error during connect"}
 	b, err := json.Marshal(f)
 	if err != nil {
@@ -112,7 +114,7 @@ func TestFindingJSON(t *testing.T) {
 	if !bytes.Equal(gb, eb) {
 		t.Errorf("finding JSON:\n got %s\nwant %s", b, want)
 	}
-	var back Finding
+	var back catalog.Finding
 	if err := json.Unmarshal(b, &back); err != nil {
 		t.Fatal(err)
 	}
@@ -120,7 +122,7 @@ func TestFindingJSON(t *testing.T) {
 		t.Errorf("round trip: %+v", back)
 	}
 	var buf bytes.Buffer
-	RenderJSON(&buf, &Report{SchemaVersion: SchemaVersion, Now: "2026-01-01T00:00:00Z", Sources: []Source{}, Findings: []Finding{f}})
+	render.RenderJSON(&buf, &catalog.Report{SchemaVersion: catalog.SchemaVersion, Now: "2026-01-01T00:00:00Z", Sources: []catalog.Source{}, Findings: []catalog.Finding{f}})
 	if !strings.Contains(buf.String(), `"message": "<m> & more"`) {
 		t.Errorf("RenderJSON escapes HTML characters:\n%s", buf.String())
 	}
@@ -128,13 +130,13 @@ func TestFindingJSON(t *testing.T) {
 }
 
 func TestParseSeverity(t *testing.T) {
-	for in, want := range map[string]Severity{"error": SeverityError, "WARNING": SeverityWarning, "warn": SeverityWarning, " info ": SeverityInfo} {
-		if got, err := ParseSeverity(in); err != nil || got != want {
+	for in, want := range map[string]catalog.Severity{"error": catalog.SeverityError, "WARNING": catalog.SeverityWarning, "warn": catalog.SeverityWarning, " info ": catalog.SeverityInfo} {
+		if got, err := catalog.ParseSeverity(in); err != nil || got != want {
 			t.Errorf("ParseSeverity(%q) = %q, %v; want %q", in, got, err, want)
 		}
 	}
 	for _, in := range []string{"", "fatal", "errors"} {
-		_, err := ParseSeverity(in)
+		_, err := catalog.ParseSeverity(in)
 		if want := `invalid severity "` + in + `": expected error, warning or info`; err == nil || err.Error() != want {
 			t.Errorf("ParseSeverity(%q) error = %v; want %q", in, err, want)
 		}
@@ -142,31 +144,31 @@ func TestParseSeverity(t *testing.T) {
 }
 
 func TestExitCode(t *testing.T) {
-	rep := func(sevs ...Severity) *Report {
-		r := &Report{}
+	rep := func(sevs ...catalog.Severity) *catalog.Report {
+		r := &catalog.Report{}
 		for _, s := range sevs {
-			r.Findings = append(r.Findings, Finding{CheckID: "x", Severity: s})
+			r.Findings = append(r.Findings, catalog.Finding{CheckID: "x", Severity: s})
 		}
 		return r
 	}
 	cases := []struct {
-		rep    *Report
-		failOn Severity
+		rep    *catalog.Report
+		failOn catalog.Severity
 		want   int
 	}{
-		{rep(), SeverityInfo, 0},
-		{nil, SeverityInfo, 0},
-		{rep(SeverityInfo), SeverityError, 0},
-		{rep(SeverityInfo), SeverityWarning, 0},
-		{rep(SeverityInfo), SeverityInfo, 1},
-		{rep(SeverityWarning), SeverityError, 0},
-		{rep(SeverityWarning), SeverityWarning, 1},
-		{rep(SeverityWarning, SeverityInfo), SeverityInfo, 1},
-		{rep(SeverityError), SeverityError, 1},
-		{rep(SeverityInfo, SeverityError), SeverityWarning, 1},
+		{rep(), catalog.SeverityInfo, 0},
+		{nil, catalog.SeverityInfo, 0},
+		{rep(catalog.SeverityInfo), catalog.SeverityError, 0},
+		{rep(catalog.SeverityInfo), catalog.SeverityWarning, 0},
+		{rep(catalog.SeverityInfo), catalog.SeverityInfo, 1},
+		{rep(catalog.SeverityWarning), catalog.SeverityError, 0},
+		{rep(catalog.SeverityWarning), catalog.SeverityWarning, 1},
+		{rep(catalog.SeverityWarning, catalog.SeverityInfo), catalog.SeverityInfo, 1},
+		{rep(catalog.SeverityError), catalog.SeverityError, 1},
+		{rep(catalog.SeverityInfo, catalog.SeverityError), catalog.SeverityWarning, 1},
 	}
 	for i, c := range cases {
-		if got := ExitCode(c.rep, c.failOn); got != c.want {
+		if got := catalog.ExitCode(c.rep, c.failOn); got != c.want {
 			t.Errorf("case %d: ExitCode(%v, %s) = %d; want %d", i, c.rep, c.failOn, got, c.want)
 		}
 	}
@@ -180,8 +182,8 @@ func TestExitCode(t *testing.T) {
 	} {
 		root := materialise(t, name)
 		r := runFixtureOpts(t, root, fixtureEnv(t, name), true, fixtureOptions(t, name))
-		for i, sev := range []Severity{SeverityError, SeverityWarning, SeverityInfo} {
-			if got := ExitCode(r, sev); got != want[i] {
+		for i, sev := range []catalog.Severity{catalog.SeverityError, catalog.SeverityWarning, catalog.SeverityInfo} {
+			if got := catalog.ExitCode(r, sev); got != want[i] {
 				t.Errorf("%s: --fail-on %s: exit %d; want %d", name, sev, got, want[i])
 			}
 		}
@@ -191,10 +193,10 @@ func TestExitCode(t *testing.T) {
 func TestExpiryFail(t *testing.T) {
 	root := materialise(t, "cert-expiring")
 	env := fixtureEnv(t, "cert-expiring")
-	sevOf := func(mod func(*Options)) (Severity, string) {
+	sevOf := func(mod func(*Options)) (catalog.Severity, string) {
 		r := runFixtureOpts(t, root, env, true, mod)
 		for _, f := range r.Findings {
-			if f.CheckID == IDCertExpiring && strings.Contains(f.Subject, "server-cert.pem") {
+			if f.CheckID == catalog.IDCertExpiring && strings.Contains(f.Subject, "server-cert.pem") {
 				return f.Severity, f.Message
 			}
 		}
@@ -203,16 +205,16 @@ func TestExpiryFail(t *testing.T) {
 	// The daemon certificate expires in 12 days.
 	for _, c := range []struct {
 		warn, fail string
-		sev        Severity
+		sev        catalog.Severity
 		suffix     string
 	}{
-		{"30d", "", SeverityWarning, "in 12 days"},
-		{"30d", "7d", SeverityWarning, "in 12 days"},
-		{"30d", "12d", SeverityError, "in 12 days, within the --expiry-fail threshold of 12d"},
-		{"30d", "14d", SeverityError, "in 12 days, within the --expiry-fail threshold of 14d"},
-		{"7d", "14d", SeverityError, "in 12 days, within the --expiry-fail threshold of 14d"}, // the gate alone fires
+		{"30d", "", catalog.SeverityWarning, "in 12 days"},
+		{"30d", "7d", catalog.SeverityWarning, "in 12 days"},
+		{"30d", "12d", catalog.SeverityError, "in 12 days, within the --expiry-fail threshold of 12d"},
+		{"30d", "14d", catalog.SeverityError, "in 12 days, within the --expiry-fail threshold of 14d"},
+		{"7d", "14d", catalog.SeverityError, "in 12 days, within the --expiry-fail threshold of 14d"}, // the gate alone fires
 		{"7d", "", "", ""},
-		{"30d", "300h", SeverityError, "within the --expiry-fail threshold of 300h0m0s"},
+		{"30d", "300h", catalog.SeverityError, "within the --expiry-fail threshold of 300h0m0s"},
 	} {
 		warn, err := ParseExpiryWarn(c.warn)
 		if err != nil {
@@ -287,7 +289,7 @@ type sarifDoc struct {
 // tool.driver.name, rules with id and descriptions, results with ruleId,
 // a message text, a level, and artifact locations with a non-empty,
 // repository-relative uri (no scheme).
-func checkSARIF(t *testing.T, rep *Report, data []byte) {
+func checkSARIF(t *testing.T, rep *catalog.Report, data []byte) {
 	t.Helper()
 	var d sarifDoc
 	if err := json.Unmarshal(data, &d); err != nil {
@@ -301,15 +303,15 @@ func checkSARIF(t *testing.T, rep *Report, data []byte) {
 	if drv.Name != "docker-tls" || drv.InformationURI == "" || drv.Version == "" {
 		t.Errorf("driver %+v", drv)
 	}
-	if len(drv.Rules) < len(List()) {
-		t.Errorf("%d rules, want every catalog check (%d)", len(drv.Rules), len(List()))
+	if len(drv.Rules) < len(catalog.List()) {
+		t.Errorf("%d rules, want every catalog check (%d)", len(drv.Rules), len(catalog.List()))
 	}
 	ids := map[string]int{}
 	for i, r := range drv.Rules {
 		ids[r.ID] = i
-		c, _ := Lookup(r.ID)
+		c, _ := catalog.Lookup(r.ID)
 		if r.Name == "" || r.ShortDescription.Text != c.Title || r.FullDescription.Text != c.Doc ||
-			!strings.HasPrefix(r.Help.Text, "Fix: "+c.Fix) || r.HelpURI != DocsURL(r.ID) || r.DefaultConfiguration.Level != sarifLevel(c.Severity) {
+			!strings.HasPrefix(r.Help.Text, "Fix: "+c.Fix) || r.HelpURI != catalog.DocsURL(r.ID) || r.DefaultConfiguration.Level != render.SARIFLevel(c.Severity) {
 			t.Errorf("rule %s: %+v", r.ID, r)
 		}
 	}
@@ -318,7 +320,7 @@ func checkSARIF(t *testing.T, rep *Report, data []byte) {
 	}
 	for i, res := range run.Results {
 		f := rep.Findings[i]
-		if res.RuleID != f.CheckID || ids[res.RuleID] != res.RuleIndex || res.Level != sarifLevel(f.Severity) {
+		if res.RuleID != f.CheckID || ids[res.RuleID] != res.RuleIndex || res.Level != render.SARIFLevel(f.Severity) {
 			t.Errorf("result %d: %+v", i, res)
 		}
 		if want := f.Message + " Fix: " + f.Fix; res.Message.Text != want {
@@ -351,7 +353,7 @@ func TestSARIF(t *testing.T) {
 		root := materialise(t, name)
 		rep := runFixtureOpts(t, root, fixtureEnv(t, name), true, fixtureOptions(t, name))
 		var b bytes.Buffer
-		if err := RenderSARIF(&b, rep); err != nil {
+		if err := render.RenderSARIF(&b, rep); err != nil {
 			t.Fatal(err)
 		}
 		checkSARIF(t, rep, b.Bytes())
@@ -360,12 +362,12 @@ func TestSARIF(t *testing.T) {
 }
 
 func TestSARIFRootAndURIs(t *testing.T) {
-	rep := &Report{SchemaVersion: "1", Root: "/srv/images/web 1", Now: "2026-01-01T00:00:00Z", Findings: []Finding{
-		{CheckID: IDKeyPermissions, Severity: SeverityWarning, Subject: "/srv/images/web 1/etc/docker/certs.d/reg:5000/client.key", Message: "m", Fix: "f"},
-		{CheckID: IDHostNotInSANs, Severity: SeverityError, Subject: "tcp://10.0.0.9:2376", Message: "m", Fix: "f"},
+	rep := &catalog.Report{SchemaVersion: "1", Root: "/srv/images/web 1", Now: "2026-01-01T00:00:00Z", Findings: []catalog.Finding{
+		{CheckID: catalog.IDKeyPermissions, Severity: catalog.SeverityWarning, Subject: "/srv/images/web 1/etc/docker/certs.d/reg:5000/client.key", Message: "m", Fix: "f"},
+		{CheckID: catalog.IDHostNotInSANs, Severity: catalog.SeverityError, Subject: "tcp://10.0.0.9:2376", Message: "m", Fix: "f"},
 	}}
 	var b bytes.Buffer
-	if err := RenderSARIF(&b, rep); err != nil {
+	if err := render.RenderSARIF(&b, rep); err != nil {
 		t.Fatal(err)
 	}
 	checkSARIF(t, rep, b.Bytes())
@@ -376,7 +378,7 @@ func TestSARIFRootAndURIs(t *testing.T) {
 			t.Errorf("SARIF lacks %s:\n%s", want, out)
 		}
 	}
-	if u, ok := SubjectURI(&Report{}, "/a:b/c"); !ok || u != "./a:b/c" {
+	if u, ok := render.SubjectURI(&catalog.Report{}, "/a:b/c"); !ok || u != "./a:b/c" {
 		t.Errorf("SubjectURI(/a:b/c) = %q, %v", u, ok)
 	}
 }
@@ -410,9 +412,9 @@ func TestJUnit(t *testing.T) {
 	for name := range formatGoldens {
 		root := materialise(t, name)
 		rep := runFixtureOpts(t, root, fixtureEnv(t, name), true, fixtureOptions(t, name))
-		for _, failOn := range []Severity{SeverityError, SeverityWarning, SeverityInfo} {
+		for _, failOn := range []catalog.Severity{catalog.SeverityError, catalog.SeverityWarning, catalog.SeverityInfo} {
 			var b bytes.Buffer
-			if err := RenderJUnit(&b, rep, failOn); err != nil {
+			if err := render.RenderJUnit(&b, rep, failOn); err != nil {
 				t.Fatal(err)
 			}
 			checkJUnit(t, name, rep, failOn, b.Bytes())
@@ -421,7 +423,7 @@ func TestJUnit(t *testing.T) {
 	}
 }
 
-func checkJUnit(t *testing.T, name string, rep *Report, failOn Severity, data []byte) {
+func checkJUnit(t *testing.T, name string, rep *catalog.Report, failOn catalog.Severity, data []byte) {
 	t.Helper()
 	if !bytes.HasPrefix(data, []byte(`<?xml version="1.0" encoding="UTF-8"?>`)) {
 		t.Errorf("%s: no XML declaration", name)
@@ -430,7 +432,7 @@ func checkJUnit(t *testing.T, name string, rep *Report, failOn Severity, data []
 	if err := xml.Unmarshal(data, &d); err != nil {
 		t.Fatalf("%s: %v", name, err)
 	}
-	if len(d.Suites) != 1 || d.Errors == nil || d.Suites[0].Errors == nil || d.Suites[0].Name != JUnitSuiteName {
+	if len(d.Suites) != 1 || d.Errors == nil || d.Suites[0].Errors == nil || d.Suites[0].Name != render.JUnitSuiteName {
 		t.Fatalf("%s: %+v", name, d)
 	}
 	s := d.Suites[0]
@@ -453,7 +455,7 @@ func checkJUnit(t *testing.T, name string, rep *Report, failOn Severity, data []
 			t.Errorf("%s: case %+v lacks classname, name or time", name, c)
 		}
 		k := key{c.Classname, c.Name}
-		if c.Name == NoFindingsCase {
+		if c.Name == render.NoFindingsCase {
 			if withFindings[c.Classname] || c.Failure != nil {
 				t.Errorf("%s: %s: a \"no findings\" case for a check with findings", name, c.Classname)
 			}
@@ -470,12 +472,12 @@ func checkJUnit(t *testing.T, name string, rep *Report, failOn Severity, data []
 			if c.Failure.Message == "" || !strings.Contains(c.Failure.Message, " Fix: ") || c.Failure.Text == "" {
 				t.Errorf("%s: failure %+v", name, c.Failure)
 			}
-			if _, err := ParseSeverity(c.Failure.Type); err != nil {
+			if _, err := catalog.ParseSeverity(c.Failure.Type); err != nil {
 				t.Errorf("%s: failure type %q", name, c.Failure.Type)
 			}
 		}
 	}
-	for _, c := range List() {
+	for _, c := range catalog.List() {
 		if perCheck[c.ID] == 0 {
 			t.Errorf("%s: no test case for check %s", name, c.ID)
 		}
@@ -489,13 +491,13 @@ func TestRenderTextOpts(t *testing.T) {
 	root := materialise(t, "certsd-ignored-file")
 	rep := runFixture(t, root, fixtureEnv(t, "certsd-ignored-file"))
 	var plain, opts bytes.Buffer
-	RenderText(&plain, rep)
-	RenderTextOpts(&opts, rep, TextOptions{})
+	render.RenderText(&plain, rep)
+	render.RenderTextOpts(&opts, rep, render.TextOptions{})
 	if plain.String() != opts.String() {
 		t.Error("RenderTextOpts without options differs from RenderText")
 	}
 	var col bytes.Buffer
-	RenderTextOpts(&col, rep, TextOptions{Color: true})
+	render.RenderTextOpts(&col, rep, render.TextOptions{Color: true})
 	if !strings.Contains(col.String(), "\x1b[33;1m[warn] \x1b[0;22m") || !strings.Contains(col.String(), "\x1b[1m/etc/docker/certs.d/ca.crt\x1b[22m") {
 		t.Errorf("coloured output lacks the warning or subject colours:\n%q", col.String())
 	}
@@ -505,26 +507,26 @@ func TestRenderTextOpts(t *testing.T) {
 
 	// Quiet: only findings at warning or error, no header or footer.
 	var q bytes.Buffer
-	RenderTextOpts(&q, rep, TextOptions{Quiet: true})
+	render.RenderTextOpts(&q, rep, render.TextOptions{Quiet: true})
 	if want := strings.SplitN(plain.String(), "\n/etc/docker/certs.d/ca.crt\n", 2)[1]; q.String() != "/etc/docker/certs.d/ca.crt\n"+strings.TrimSuffix(want, "\nRun docker tls doctor --explain ID for what a check means.\n") {
 		t.Errorf("quiet output:\n%s", q.String())
 	}
 	q.Reset()
-	RenderTextOpts(&q, &Report{Findings: []Finding{{CheckID: "x", Severity: SeverityInfo, Subject: "/a", Message: "m"}}}, TextOptions{Quiet: true, Color: true})
+	render.RenderTextOpts(&q, &catalog.Report{Findings: []catalog.Finding{{CheckID: "x", Severity: catalog.SeverityInfo, Subject: "/a", Message: "m"}}}, render.TextOptions{Quiet: true, Color: true})
 	if q.Len() != 0 {
 		t.Errorf("quiet output with only info findings: %q", q.String())
 	}
 	q.Reset()
-	RenderTextOpts(&q, &Report{}, TextOptions{Quiet: true})
+	render.RenderTextOpts(&q, &catalog.Report{}, render.TextOptions{Quiet: true})
 	if q.Len() != 0 {
 		t.Errorf("quiet output with no findings: %q", q.String())
 	}
 	q.Reset()
-	RenderTextOpts(&q, &Report{Findings: []Finding{
-		{CheckID: "a", Severity: SeverityInfo, Subject: "/a", Message: "i"},
-		{CheckID: "b", Severity: SeverityError, Subject: "/b", Message: "e", Fix: "f"},
-		{CheckID: "c", Severity: SeverityWarning, Subject: "/b", Message: "w"},
-	}}, TextOptions{Quiet: true})
+	render.RenderTextOpts(&q, &catalog.Report{Findings: []catalog.Finding{
+		{CheckID: "a", Severity: catalog.SeverityInfo, Subject: "/a", Message: "i"},
+		{CheckID: "b", Severity: catalog.SeverityError, Subject: "/b", Message: "e", Fix: "f"},
+		{CheckID: "c", Severity: catalog.SeverityWarning, Subject: "/b", Message: "w"},
+	}}, render.TextOptions{Quiet: true})
 	if want := "/b\n  [error] b: e\n          fix: f\n  [warn]  c: w\n"; q.String() != want {
 		t.Errorf("quiet output:\n%q\nwant\n%q", q.String(), want)
 	}
@@ -588,7 +590,7 @@ func validateSARIFSchema(t *testing.T, data []byte) {
 		}
 	}
 	only("log", doc)
-	if doc["$schema"] != SARIFSchemaURI {
+	if doc["$schema"] != render.SARIFSchemaURI {
 		t.Errorf("$schema %v", doc["$schema"])
 	}
 	for _, r := range doc["runs"].([]any) {

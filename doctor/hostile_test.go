@@ -21,6 +21,8 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/docker-tls/docker-tls/doctor/catalog"
+	"github.com/docker-tls/docker-tls/doctor/render"
 	"github.com/docker-tls/docker-tls/pki"
 	"github.com/docker-tls/docker-tls/pki/fsutil"
 )
@@ -228,7 +230,7 @@ func buildHostile(t *testing.T, root string, m *hostileMaterial) int {
 // runHostile runs the doctor over root through RootFS, failing if it does
 // not finish within hostileDeadline; it returns the report, how long it
 // took and what it allocated.
-func runHostile(t *testing.T, root string, env map[string]string) (*Report, time.Duration, uint64) {
+func runHostile(t *testing.T, root string, env map[string]string) (*catalog.Report, time.Duration, uint64) {
 	t.Helper()
 	r, err := os.OpenRoot(root)
 	if err != nil {
@@ -236,7 +238,7 @@ func runHostile(t *testing.T, root string, env map[string]string) (*Report, time
 	}
 	defer r.Close()
 	type result struct {
-		rep   *Report
+		rep   *catalog.Report
 		err   error
 		took  time.Duration
 		alloc uint64
@@ -269,8 +271,8 @@ type wantFinding struct {
 	id, subject, message string
 }
 
-func findingsFor(rep *Report, subject string) []Finding {
-	var out []Finding
+func findingsFor(rep *catalog.Report, subject string) []catalog.Finding {
+	var out []catalog.Finding
 	for _, f := range rep.Findings {
 		if f.Subject == subject {
 			out = append(out, f)
@@ -279,7 +281,7 @@ func findingsFor(rep *Report, subject string) []Finding {
 	return out
 }
 
-func checkFindings(t *testing.T, rep *Report, want []wantFinding) {
+func checkFindings(t *testing.T, rep *catalog.Report, want []wantFinding) {
 	t.Helper()
 	for _, w := range want {
 		got := findingsFor(rep, w.subject)
@@ -299,10 +301,10 @@ func checkFindings(t *testing.T, rep *Report, want []wantFinding) {
 	}
 }
 
-func dumpReport(t *testing.T, rep *Report) {
+func dumpReport(t *testing.T, rep *catalog.Report) {
 	t.Helper()
 	var b bytes.Buffer
-	RenderText(&b, rep)
+	render.RenderText(&b, rep)
 	t.Logf("report:\n%s", b.String())
 }
 
@@ -413,54 +415,54 @@ func TestHostileFiles(t *testing.T) {
 	esc := func(p string) string { return fmt.Sprintf("%q", p) }
 	want := []wantFinding{
 		// The healthy registry is still checked.
-		{IDCertExpired, hostileHealthy + "/client.cert",
+		{catalog.IDCertExpired, hostileHealthy + "/client.cert",
 			hostileHealthy + "/client.cert (client certificate \"expired alice\") expired on 2025-07-31 (154 days ago): \"x509: certificate has expired or is not yet valid\""},
 		// A 1 GiB sparse ca.crt: its size is enough, it is never opened.
-		{IDFileUnreadable, hostileBig, hostileBig + " (CA certificate) " + notRead(1<<30)},
+		{catalog.IDFileUnreadable, hostileBig, hostileBig + " (CA certificate) " + notRead(1<<30)},
 		// A FIFO and a character device where a certificate is expected.
-		{IDFileUnreadable, hostileFIFO, hostileFIFO + " (CA certificate) is a FIFO, not a regular file: not read"},
-		{IDFileUnreadable, hostileClientCA, hostileClientCA + " (CA certificate) is a FIFO, not a regular file: not read"},
-		{IDFileUnreadable, hostileDevice, hostileDevice + " (client certificate) is a character device, not a regular file: not read"},
+		{catalog.IDFileUnreadable, hostileFIFO, hostileFIFO + " (CA certificate) is a FIFO, not a regular file: not read"},
+		{catalog.IDFileUnreadable, hostileClientCA, hostileClientCA + " (CA certificate) is a FIFO, not a regular file: not read"},
+		{catalog.IDFileUnreadable, hostileDevice, hostileDevice + " (client certificate) is a character device, not a regular file: not read"},
 		// ca.crt -> b -> ca.crt.
-		{IDFileUnreadable, hostileLoop, hostileLoop + " (CA certificate) is a symbolic link to b that loops (too many levels of symbolic links)"},
+		{catalog.IDFileUnreadable, hostileLoop, hostileLoop + " (CA certificate) is a symbolic link to b that loops (too many levels of symbolic links)"},
 		// Registry directories that are symbolic links to each other.
-		{IDFileUnreadable, hostileLoopDirA, hostileLoopDirA + " is a symbolic link to loopb.example:5000 that loops (too many levels of symbolic links): Docker cannot read it as a registry directory"},
-		{IDFileUnreadable, hostileLoopDirB, hostileLoopDirB + " is a symbolic link to loopa.example:5000 that loops (too many levels of symbolic links): Docker cannot read it as a registry directory"},
+		{catalog.IDFileUnreadable, hostileLoopDirA, hostileLoopDirA + " is a symbolic link to loopb.example:5000 that loops (too many levels of symbolic links): Docker cannot read it as a registry directory"},
+		{catalog.IDFileUnreadable, hostileLoopDirB, hostileLoopDirB + " is a symbolic link to loopa.example:5000 that loops (too many levels of symbolic links): Docker cannot read it as a registry directory"},
 		// A directory named ca.crt.
-		{IDFileUnreadable, hostileDirCRT, hostileDirCRT + " (CA certificate) is a directory, not a regular file: not read"},
+		{catalog.IDFileUnreadable, hostileDirCRT, hostileDirCRT + " (CA certificate) is a directory, not a regular file: not read"},
 		// Names that are not valid UTF-8 (or hold a control character) are
 		// shown quoted with Go escapes, so text and JSON name them exactly.
-		{IDCertsDIgnoredFile, esc(hostileBadDir),
+		{catalog.IDCertsDIgnoredFile, esc(hostileBadDir),
 			esc(hostileBadDir) + " does not name a registry: its name is not valid UTF-8 (or holds a control character), which no image reference can, so it is never used"},
-		{IDCertExpired, esc(hostileBadFile),
+		{catalog.IDCertExpired, esc(hostileBadFile),
 			esc(hostileBadFile) + " (CA certificate \"expired CA\") expired on 2024-01-31 (701 days ago): \"x509: certificate has expired or is not yet valid\""},
-		{IDCertExpired, esc(hostileCtrlFile),
+		{catalog.IDCertExpired, esc(hostileCtrlFile),
 			esc(hostileCtrlFile) + " (CA certificate \"expired CA\") expired on 2024-01-31 (701 days ago): \"x509: certificate has expired or is not yet valid\""},
 		// 5,000 certificates (over the cap): not read.
-		{IDFileUnreadable, hostileHuge, hostileHuge + " (CA certificate) " + notRead(5000*len(m.caPEM))},
+		{catalog.IDFileUnreadable, hostileHuge, hostileHuge + " (CA certificate) " + notRead(5000*len(m.caPEM))},
 		// Thousands of blocks that do not parse.
-		{IDCertsDCRTNotPEM, hostileTiny,
+		{catalog.IDCertsDCRTNotPEM, hostileTiny,
 			hostileTiny + " holds 10000 PEM blocks but no certificate that parses (PEM block 1 (CERTIFICATE) does not parse: x509: malformed tbs certificate): the classic loader skips it without a message (AppendCertsFromPEM), so the registry's certificate fails with \"x509: certificate signed by unknown authority\""},
 		// Truncated PEM.
-		{IDCertsDCRTNotPEM, hostileNoEnd,
+		{catalog.IDCertsDCRTNotPEM, hostileNoEnd,
 			hostileNoEnd + " is not PEM (no PEM data; it ends with a BEGIN line without its END line: truncated?): the classic loader skips it without a message (AppendCertsFromPEM), so the registry's certificate fails with \"x509: certificate signed by unknown authority\""},
-		{IDWrongFormatUnknown, hostileCut,
+		{catalog.IDWrongFormatUnknown, hostileCut,
 			hostileCut + " (client certificate): PEM block 1 (CERTIFICATE) does not parse: x509: malformed certificate, expected a PEM certificate"},
 		// Links are followed like the kernel follows them.
-		{IDCertExpired, hostileLinks + "/client.cert",
+		{catalog.IDCertExpired, hostileLinks + "/client.cert",
 			hostileLinks + "/client.cert (client certificate \"expired alice\") expired on 2025-07-31 (154 days ago): \"x509: certificate has expired or is not yet valid\""},
-		{IDCertExpired, hostileAbsDir + "/ca.crt",
+		{catalog.IDCertExpired, hostileAbsDir + "/ca.crt",
 			hostileAbsDir + "/ca.crt (CA certificate \"expired CA\") expired on 2024-01-31 (701 days ago): \"x509: certificate has expired or is not yet valid\""},
-		{IDCertExpired, hostileClimber,
+		{catalog.IDCertExpired, hostileClimber,
 			hostileClimber + " (CA certificate \"expired CA\") expired on 2024-01-31 (701 days ago): \"x509: certificate has expired or is not yet valid\""},
-		{IDPEMTruncated, hostileCutTail,
+		{catalog.IDPEMTruncated, hostileCutTail,
 			hostileCutTail + " (CA certificate) ends with a BEGIN line without its END line (truncated?): Docker reads the 1 certificate before it and ignores the rest"},
 	}
 	checkFindings(t, rep, want)
 
 	// Every finding has a check the catalog knows, a fix, and one line.
 	for _, f := range rep.Findings {
-		if _, ok := Lookup(f.CheckID); !ok {
+		if _, ok := catalog.Lookup(f.CheckID); !ok {
 			t.Errorf("finding with unknown check ID %q", f.CheckID)
 		}
 		if f.Message == "" || f.Fix == "" || f.Subject == "" {
@@ -478,12 +480,12 @@ func TestHostileFiles(t *testing.T) {
 		}
 	}
 	for _, f := range findingsFor(rep, esc(hostileBadFile)) {
-		if f.CheckID == IDCertExpired && !strings.Contains(f.Fix, `$'`+hostileCerts+`/names.example:5000/ca\xfe.crt'`) {
+		if f.CheckID == catalog.IDCertExpired && !strings.Contains(f.Fix, `$'`+hostileCerts+`/names.example:5000/ca\xfe.crt'`) {
 			t.Errorf("fix for %s does not name it with $'...': %q", hostileBadFile, f.Fix)
 		}
 	}
 	for _, f := range rep.Findings {
-		if f.CheckID == IDFileUnreadable && (strings.HasPrefix(f.Subject, hostileLinks) || strings.HasPrefix(f.Subject, hostileAbsDir) || f.Subject == hostileClimber) {
+		if f.CheckID == catalog.IDFileUnreadable && (strings.HasPrefix(f.Subject, hostileLinks) || strings.HasPrefix(f.Subject, hostileAbsDir) || f.Subject == hostileClimber) {
 			t.Errorf("a link that resolves inside the root is reported unreadable: %s", f.Message)
 		}
 	}
@@ -494,22 +496,22 @@ func TestHostileFiles(t *testing.T) {
 	}
 	// The certs.d root is read, and counts the registry directories it
 	// could read.
-	var certsSrc *Source
+	var certsSrc *catalog.Source
 	for i := range rep.Sources {
 		if rep.Sources[i].Path == hostileCerts {
 			certsSrc = &rep.Sources[i]
 		}
 	}
-	if certsSrc == nil || certsSrc.Status != StatusFound {
+	if certsSrc == nil || certsSrc.Status != catalog.StatusFound {
 		t.Errorf("certs.d source: %+v", certsSrc)
 	}
 
 	// Text and JSON output are valid UTF-8 and name the files exactly.
 	var txt, js bytes.Buffer
-	if err := RenderText(&txt, rep); err != nil {
+	if err := render.RenderText(&txt, rep); err != nil {
 		t.Fatal(err)
 	}
-	if err := RenderJSON(&js, rep); err != nil {
+	if err := render.RenderJSON(&js, rep); err != nil {
 		t.Fatal(err)
 	}
 	if !utf8.Valid(txt.Bytes()) {
@@ -522,7 +524,7 @@ func TestHostileFiles(t *testing.T) {
 		t.Errorf("output holds U+FFFD: a name lost its bytes")
 	}
 	validateReportJSON(t, js.Bytes())
-	var back Report
+	var back catalog.Report
 	if err := json.Unmarshal(js.Bytes(), &back); err != nil {
 		t.Fatal(err)
 	}
@@ -585,16 +587,16 @@ func TestHostileUnreadable(t *testing.T) {
 	// What root sees: everything, as dockerd does.
 	rep, _, _ := runHostile(t, root, env)
 	for _, f := range rep.Findings {
-		if f.CheckID == IDFileUnreadable {
+		if f.CheckID == catalog.IDFileUnreadable {
 			t.Errorf("as root: %s: %s", f.CheckID, f.Message)
 		}
 	}
 	for _, s := range rep.Sources {
-		if s.Status == StatusUnreadable {
+		if s.Status == catalog.StatusUnreadable {
 			t.Errorf("as root: source %+v", s)
 		}
 	}
-	checkFindings(t, rep, []wantFinding{{IDCertExpired, ok + "/client.cert",
+	checkFindings(t, rep, []wantFinding{{catalog.IDCertExpired, ok + "/client.cert",
 		ok + "/client.cert (client certificate \"expired alice\") expired on 2025-07-31 (154 days ago): \"x509: certificate has expired or is not yet valid\""}})
 
 	// What nobody sees.
@@ -616,7 +618,7 @@ func TestHostileUnreadable(t *testing.T) {
 	if err := cmd.Wait(); err != nil {
 		t.Fatalf("unprivileged doctor: %v\n%s", err, stderr.String())
 	}
-	var urep Report
+	var urep catalog.Report
 	if err := json.Unmarshal(out, &urep); err != nil {
 		t.Fatalf("unprivileged doctor output: %v\n%s\n%s", err, out, stderr.String())
 	}
@@ -624,16 +626,16 @@ func TestHostileUnreadable(t *testing.T) {
 		dumpReport(t, &urep)
 	}
 	checkFindings(t, &urep, []wantFinding{
-		{IDFileUnreadable, locked, locked + " cannot be listed: permission denied"},
-		{IDFileUnreadable, lockedFile, lockedFile + " (CA certificate) cannot be read: permission denied"},
+		{catalog.IDFileUnreadable, locked, locked + " cannot be listed: permission denied"},
+		{catalog.IDFileUnreadable, lockedFile, lockedFile + " (CA certificate) cannot be read: permission denied"},
 		// The rest is still checked.
-		{IDCertExpired, ok + "/client.cert",
+		{catalog.IDCertExpired, ok + "/client.cert",
 			ok + "/client.cert (client certificate \"expired alice\") expired on 2025-07-31 (154 days ago): \"x509: certificate has expired or is not yet valid\""},
-		{IDKeyPermissions, ok + "/client.key", ok + "/client.key (client key) has mode 0644: readable by group and others"},
+		{catalog.IDKeyPermissions, ok + "/client.key", ok + "/client.key (client key) has mode 0644: readable by group and others"},
 	})
-	wantSources := map[string]Source{
-		config:   {Kind: "client config", Path: config, Status: StatusUnreadable, Detail: "cannot be read: permission denied"},
-		rootless: {Kind: "certs.d (rootless docker)", Path: rootless, Status: StatusUnreadable, Detail: "permission denied"},
+	wantSources := map[string]catalog.Source{
+		config:   {Kind: "client config", Path: config, Status: catalog.StatusUnreadable, Detail: "cannot be read: permission denied"},
+		rootless: {Kind: "certs.d (rootless docker)", Path: rootless, Status: catalog.StatusUnreadable, Detail: "permission denied"},
 	}
 	var paths []string
 	for p := range wantSources {
@@ -682,7 +684,7 @@ func TestHostileUnprivilegedHelper(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := RenderJSON(out, rep); err != nil {
+	if err := render.RenderJSON(out, rep); err != nil {
 		t.Fatal(err)
 	}
 	out.Close()

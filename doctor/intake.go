@@ -4,12 +4,17 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"net"
+	"net/url"
 	"path"
 	"runtime"
+	"strconv"
 	"strings"
+	"sync"
 
 	dopts "github.com/docker/cli/opts"
 
+	"github.com/docker-tls/docker-tls/doctor/catalog"
 	"github.com/docker-tls/docker-tls/doctor/probe"
 	"github.com/docker-tls/docker-tls/pki/layout"
 	"github.com/docker-tls/docker-tls/pki/loader"
@@ -29,6 +34,24 @@ type IntakeOptions struct {
 	// the user evidently has (TLS material, contexts for the target).
 	Alternatives bool
 	Probe        probe.Options
+
+	// daemon is dockerd's configuration as read once per intake (for
+	// registry-mirrors); nil reads it at each use.
+	daemon *lazyDaemon
+}
+
+// lazyDaemon reads dockerd's configuration at its first use.
+type lazyDaemon struct {
+	once sync.Once
+	d    *daemonInfo
+}
+
+func (io IntakeOptions) daemonInfo(opts Options) *daemonInfo {
+	if io.daemon == nil {
+		return (&runner{o: &opts}).inspectDaemon()
+	}
+	io.daemon.once.Do(func() { io.daemon.d = (&runner{o: &opts}).inspectDaemon() })
+	return io.daemon.d
 }
 
 // Kind reasons and names.
@@ -42,13 +65,14 @@ const (
 // failure) the kind of endpoint and the client setups to probe it with,
 // leading with the one the user most likely runs. It is the doctor's one
 // intake: the plugin only parses flags.
-func Intake(ctx context.Context, opts Options, inputs []string, io IntakeOptions) ([]LiveTarget, []TargetInfo, error) {
+func Intake(ctx context.Context, opts Options, inputs []string, io IntakeOptions) ([]LiveTarget, []catalog.TargetInfo, error) {
 	if err := opts.normalise(); err != nil {
 		return nil, nil, err
 	}
 	var live []LiveTarget
-	var infos []TargetInfo
+	var infos []catalog.TargetInfo
 	identified := map[string]*probe.Identity{}
+	io.daemon = &lazyDaemon{}
 	// A fleet shares its client material: parse each distinct setup once.
 	prepared := map[string]probe.Client{}
 	cache := &setupCache{}
@@ -63,7 +87,7 @@ func Intake(ctx context.Context, opts Options, inputs []string, io IntakeOptions
 		if err != nil {
 			return nil, nil, err
 		}
-		info := TargetInfo{Input: in, Target: t.String(), Kind: kind, KindReason: why}
+		info := catalog.TargetInfo{Input: in, Target: t.String(), Kind: kind, KindReason: why}
 		switch kind {
 		case KindNotDocker:
 			info.Target = "tcp://" + t.HostPort()
@@ -114,6 +138,14 @@ func decideKind(ctx context.Context, opts Options, in string, io IntakeOptions, 
 	case hasScheme && scheme == "tcp":
 		t, err := daemonTarget(s)
 		return t, KindDaemon, "tcp:// names a daemon", err
+	case hasScheme && scheme == "http":
+		// Only an http:// registry mirror is a plain-HTTP registry dockerd
+		// is configured with; anything else gets ParseTarget's error.
+		if t, m, ok := httpMirrorTarget(opts, io.daemonInfo(opts), s); ok {
+			return t, KindRegistry, mirrorReason(m), nil
+		}
+		t, err := probe.ParseTarget(s, false)
+		return t, KindDaemon, "", err
 	case hasScheme:
 		t, err := probe.ParseTarget(s, false)
 		return t, KindDaemon, "", err
@@ -137,19 +169,51 @@ func decideKind(ctx context.Context, opts Options, in string, io IntakeOptions, 
 		}
 		return t, KindDaemon, why, nil
 	}
+	if rt, err := probe.ParseTarget(s, true); err == nil {
+		if m, ok := mirrorOf(&opts, io.daemonInfo(opts), rt.HostPort()); ok {
+			if m.Scheme == "http" {
+				rt.PlainHTTP = true
+				if _, _, err := net.SplitHostPort(m.Host); err != nil {
+					rt.Port = 80
+				}
+			}
+			return rt, KindRegistry, mirrorReason(m), nil
+		}
+	}
 	if !io.Identify {
 		return t, KindDaemon, "taken for a daemon (not asked: a fleet)", nil
 	}
 	id := probe.Identify(ctx, t.Host, t.Port, io.Probe)
 	identified[t.Addr()] = &id
+	if id.Unreached {
+		// Nothing to ask: the live probe's connect outcome is the story,
+		// with docker -H's line (a bare host:port is docker -H's syntax).
+		t.Unasked = true
+		return t, KindDaemon, id.Answer + "; nothing could be asked, so it is taken for a daemon as docker -H " + s + " takes it (pass --registry for a registry)", nil
+	}
 	if id.NeedsClientCert && id.Role == probe.RoleRegistry {
 		rt, err := probe.ParseTarget(s, true)
 		return rt, KindRegistry, id.Answer, err
 	}
 	if id.NeedsClientCert {
-		// Registries that demand client certificates have a registry
-		// directory (above); the client setups' probes tell the rest.
-		return t, KindDaemon, id.Answer + "; no registry directory names it, so it is taken for a daemon", nil
+		// ALPN said nothing (dockerd pins http/1.1, and so does a registry
+		// behind an HTTP/1.1-only proxy): ask again with the client
+		// certificate of a setup the user has, instead of guessing.
+		for _, st := range daemonSetups(opts, t, true) {
+			if !st.ep.TLS || st.ep.Err != nil || !st.ep.ClientCert() {
+				continue
+			}
+			asked := probe.IdentifyWith(ctx, t.Host, t.Port, ClientFor(opts, endpointOf(st.ep)), io.Probe)
+			why := id.Answer + "; asked again with the client certificate of " + st.name + ": " + asked.Answer
+			switch asked.Role {
+			case probe.RoleDaemon:
+				return t, KindDaemon, why, nil
+			case probe.RoleRegistry:
+				rt, err := probe.ParseTarget(s, true)
+				return rt, KindRegistry, why, err
+			}
+		}
+		return t, KindDaemon, id.Answer + "; no registry directory names it and no client setup of yours gets past its handshake to ask it, so the kind is guessed from ALPN: " + alpnWords(id.ALPN) + " and is taken for a daemon (a registry behind an HTTP/1.1-only proxy looks the same: pass --registry for one)", nil
 	}
 	switch id.Role {
 	case probe.RoleDaemon:
@@ -159,6 +223,37 @@ func decideKind(ctx context.Context, opts Options, in string, io IntakeOptions, 
 		return rt, KindRegistry, id.Answer, err
 	}
 	return t, KindNotDocker, id.Answer, nil
+}
+
+func alpnWords(p string) string {
+	if p == "" {
+		return "it picked no protocol by ALPN (dockerd picks http/1.1; HTTP/2 would mean a registry)"
+	}
+	return "it picked " + p + " by ALPN, as dockerd does"
+}
+
+func mirrorReason(m loader.Mirror) string {
+	return "dockerd's registry-mirrors lists " + m.URL + ": a registry (a pull-through mirror of Docker Hub)"
+}
+
+// httpMirrorTarget is the registry target for http://host[:port][/path]
+// when dockerd's registry-mirrors lists it (port 80 when none is given).
+func httpMirrorTarget(opts Options, d *daemonInfo, s string) (probe.Target, loader.Mirror, bool) {
+	u, err := url.Parse(s)
+	if err != nil || u.Host == "" {
+		return probe.Target{}, loader.Mirror{}, false
+	}
+	m, ok := mirrorOf(&opts, d, u.Host)
+	if !ok || m.Scheme != "http" {
+		return probe.Target{}, loader.Mirror{}, false
+	}
+	port := 80
+	if p := u.Port(); p != "" {
+		if port, err = strconv.Atoi(p); err != nil {
+			return probe.Target{}, loader.Mirror{}, false
+		}
+	}
+	return probe.Target{Role: probe.RoleRegistry, Host: u.Hostname(), Port: port, Input: s, PlainHTTP: true}, m, true
 }
 
 // daemonTarget parses a daemon host as docker does (-H host:port, a bare
@@ -394,13 +489,13 @@ func commandLine(opts Options, f ClientFlags, base string) string {
 
 // AddTargets records the intake's answers in the report; a target that is
 // not a Docker endpoint is an error finding naming what answered.
-func (rep *Report) AddTargets(infos []TargetInfo) {
+func AddTargets(rep *catalog.Report, infos []catalog.TargetInfo) {
 	rep.Targets = infos
 	for _, ti := range infos {
 		if ti.Kind != KindNotDocker {
 			continue
 		}
-		rep.Findings = append([]Finding{{CheckID: IDTargetNotDocker, Severity: SeverityError, Subject: ti.Target,
+		rep.Findings = append([]catalog.Finding{{CheckID: catalog.IDTargetNotDocker, Severity: catalog.SeverityError, Subject: ti.Target,
 			Message: fmt.Sprintf("%s is neither a Docker daemon nor a registry: %s", ti.Input, ti.KindReason),
 			Fix:     "check the host and port; pass --daemon or --registry to probe it as one anyway"}}, rep.Findings...)
 	}
@@ -428,7 +523,7 @@ func DefaultInputs(opts Options) []string {
 // user most likely runs leads: one that works; else, when the endpoint
 // speaks TLS, a TLS setup; else the effective one. When one setup works,
 // the others' failures become info: they say what the other setup does.
-func OrderSetups(targets []LiveTarget, results []*probe.Result, infos []TargetInfo) ([]LiveTarget, []*probe.Result) {
+func OrderSetups(targets []LiveTarget, results []*probe.Result, infos []catalog.TargetInfo) ([]LiveTarget, []*probe.Result) {
 	type pair struct {
 		lt  LiveTarget
 		res *probe.Result
@@ -491,7 +586,7 @@ func OrderSetups(targets []LiveTarget, results []*probe.Result, infos []TargetIn
 	for n := range infos {
 		for k, lt := range outT {
 			if lt.Target.String() == infos[n].Target && lt.Setup != "" {
-				infos[n].Setups = append(infos[n].Setups, SetupInfo{Name: lt.Setup, Outcome: string(outR[k].Outcome)})
+				infos[n].Setups = append(infos[n].Setups, catalog.SetupInfo{Name: lt.Setup, Outcome: string(outR[k].Outcome)})
 			}
 		}
 	}

@@ -3,6 +3,7 @@ package doctor
 import (
 	"context"
 	"encoding/json"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"path"
@@ -11,6 +12,7 @@ import (
 	"testing/fstest"
 	"time"
 
+	"github.com/docker-tls/docker-tls/doctor/catalog"
 	"github.com/docker-tls/docker-tls/doctor/probe"
 	"github.com/docker-tls/docker-tls/pki/loader"
 )
@@ -132,7 +134,7 @@ func TestOrderSetups(t *testing.T) {
 	lt := func(name string, tls bool) LiveTarget {
 		return LiveTarget{Target: target, Setup: name, Client: probe.Client{TLS: tls}}
 	}
-	infos := []TargetInfo{{Target: target.String()}}
+	infos := []catalog.TargetInfo{{Target: target.String()}}
 	// The endpoint speaks TLS: the TLS setup leads even when it fails.
 	ts, rs := OrderSetups([]LiveTarget{lt("plain", false), lt("tls", true)}, []*probe.Result{plain, tlsBad}, infos)
 	if ts[0].Setup != "tls" || rs[0] != tlsBad || !ts[1].informational {
@@ -147,8 +149,8 @@ func TestOrderSetups(t *testing.T) {
 	if ts[0].Setup != "tls" || !ts[1].informational || !strings.HasPrefix(rs[1].Cause, "the other setup: ") {
 		t.Errorf("working setup: %+v %+v", ts, rs[1])
 	}
-	rep := &Report{}
-	rep.AddLive(ts, rs)
+	rep := &catalog.Report{}
+	AddLive(rep, ts, rs)
 	// A TLS setup the user configured leads even when another works: its
 	// failure is the story, the working one a hint.
 	cfgBad := &probe.Result{Outcome: probe.OutcomeClientCertMissing, Cause: "no cert"}
@@ -157,22 +159,22 @@ func TestOrderSetups(t *testing.T) {
 	if ts2[0].Setup != "env TLS" || ts2[0].informational || !ts2[1].informational {
 		t.Errorf("configured TLS setup: %+v", ts2)
 	}
-	if rep.Findings[1].Severity != SeverityInfo || rep.Summary != nil {
+	if rep.Findings[1].Severity != catalog.SeverityInfo || rep.Summary != nil {
 		t.Errorf("a failing other setup must not fail the run: %+v summary %+v", rep.Findings[1], rep.Summary)
 	}
 }
 
 func TestSummaryNamesTheCause(t *testing.T) {
-	rep := &Report{Findings: []Finding{
-		{CheckID: IDTLSFileMissing, Severity: SeverityError, Subject: "/h/.docker/ca.pem", Message: "ca.pem missing", Fix: "install it"},
-		{CheckID: IDEnvTLSVerifyZero, Severity: SeverityWarning, Subject: "DOCKER_TLS_VERIFY", Message: "DOCKER_TLS_VERIFY=0 turns TLS on", Fix: "unset DOCKER_TLS_VERIFY"},
+	rep := &catalog.Report{Findings: []catalog.Finding{
+		{CheckID: catalog.IDTLSFileMissing, Severity: catalog.SeverityError, Subject: "/h/.docker/ca.pem", Message: "ca.pem missing", Fix: "install it"},
+		{CheckID: catalog.IDEnvTLSVerifyZero, Severity: catalog.SeverityWarning, Subject: "DOCKER_TLS_VERIFY", Message: "DOCKER_TLS_VERIFY=0 turns TLS on", Fix: "unset DOCKER_TLS_VERIFY"},
 	}}
 	rep.Summarize()
-	if rep.Summary == nil || rep.Summary.CheckID != IDEnvTLSVerifyZero || rep.Summary.Fix != "unset DOCKER_TLS_VERIFY" || !strings.Contains(rep.Summary.RootCause, "(then: ca.pem missing)") {
+	if rep.Summary == nil || rep.Summary.CheckID != catalog.IDEnvTLSVerifyZero || rep.Summary.Fix != "unset DOCKER_TLS_VERIFY" || !strings.Contains(rep.Summary.RootCause, "(then: ca.pem missing)") {
 		t.Errorf("summary: %+v", rep.Summary)
 	}
 	// Live first: the leading setup's error.
-	rep.Findings = append([]Finding{{CheckID: "probe-server-unknown-authority", Severity: SeverityError, Subject: "tcp://h:2376", Message: "unknown CA", Fix: "trust it", Setup: "docker --context prod"}}, rep.Findings...)
+	rep.Findings = append([]catalog.Finding{{CheckID: "probe-server-unknown-authority", Severity: catalog.SeverityError, Subject: "tcp://h:2376", Message: "unknown CA", Fix: "trust it", Setup: "docker --context prod"}}, rep.Findings...)
 	rep.Summarize()
 	if rep.Summary.CheckID != "probe-server-unknown-authority" || rep.Summary.Setup != "docker --context prod" {
 		t.Errorf("live summary: %+v", rep.Summary)
@@ -184,9 +186,9 @@ func TestSummaryNamesTheCause(t *testing.T) {
 }
 
 func TestAddTargetsAndDefaultInputs(t *testing.T) {
-	rep := &Report{}
-	rep.AddTargets([]TargetInfo{{Input: "web:8080", Target: "tcp://web:8080", Kind: KindNotDocker, KindReason: "http://web:8080 answered /_ping: 404 Not Found"}})
-	if len(rep.Findings) != 1 || rep.Findings[0].CheckID != IDTargetNotDocker || rep.Summary == nil ||
+	rep := &catalog.Report{}
+	AddTargets(rep, []catalog.TargetInfo{{Input: "web:8080", Target: "tcp://web:8080", Kind: KindNotDocker, KindReason: "http://web:8080 answered /_ping: 404 Not Found"}})
+	if len(rep.Findings) != 1 || rep.Findings[0].CheckID != catalog.IDTargetNotDocker || rep.Summary == nil ||
 		rep.Findings[0].Message != "web:8080 is neither a Docker daemon nor a registry: http://web:8080 answered /_ping: 404 Not Found" {
 		t.Errorf("not a Docker endpoint: %+v", rep.Findings)
 	}
@@ -205,12 +207,12 @@ func TestAddTargetsAndDefaultInputs(t *testing.T) {
 }
 
 func TestCausesFirst(t *testing.T) {
-	fs := causesFirst([]Finding{
-		{CheckID: IDTLSFileMissing, Severity: SeverityError, Message: "ca.pem missing"},
-		{CheckID: "key-permissions", Severity: SeverityWarning, Message: "mode"},
-		{CheckID: IDEnvTLSVerifyZero, Severity: SeverityWarning, Message: "DOCKER_TLS_VERIFY=0"},
+	fs := catalog.CausesFirst([]catalog.Finding{
+		{CheckID: catalog.IDTLSFileMissing, Severity: catalog.SeverityError, Message: "ca.pem missing"},
+		{CheckID: "key-permissions", Severity: catalog.SeverityWarning, Message: "mode"},
+		{CheckID: catalog.IDEnvTLSVerifyZero, Severity: catalog.SeverityWarning, Message: "DOCKER_TLS_VERIFY=0"},
 	})
-	if fs[0].CheckID != IDEnvTLSVerifyZero || fs[1].Message != "ca.pem missing (a consequence of env-tls-verify-zero, above)" || fs[2].Message != "mode" {
+	if fs[0].CheckID != catalog.IDEnvTLSVerifyZero || fs[1].Message != "ca.pem missing (a consequence of env-tls-verify-zero, above)" || fs[2].Message != "mode" {
 		t.Errorf("order: %+v", fs)
 	}
 }
@@ -219,11 +221,11 @@ func TestCausesFirst(t *testing.T) {
 // the file behind a live failure comes right before it, the live one says
 // so, and the summary names the file-level cause with docker's symptom.
 func TestOrderByCauseAcrossLive(t *testing.T) {
-	fs := orderByCause([]Finding{
-		{CheckID: "probe-server-name-mismatch", Severity: SeverityError, Subject: "tcp://127.0.0.1:2376", Message: "with docker -H tcp://127.0.0.1:2376 --tlsverify: not valid for 127.0.0.1", Setup: "docker -H tcp://127.0.0.1:2376 --tlsverify", Fix: "reissue"},
-		{CheckID: "key-permissions", Severity: SeverityWarning, Subject: "/k.pem", Message: "mode"},
-		{CheckID: IDHostNotInSANs, Severity: SeverityError, Subject: "tcp://127.0.0.1:2376", Message: "cert.pem does not cover 127.0.0.1", Fix: "docker tls issue server --san a,127.0.0.1 --ca-cert ca.pem --ca-key ca-key.pem", Evidence: map[string]string{"host": "127.0.0.1"}},
-		{CheckID: IDHostNotInSANs, Severity: SeverityError, Subject: "tcp://10.0.0.9:2376", Message: "other listener", Evidence: map[string]string{"host": "10.0.0.9"}},
+	fs := catalog.OrderByCause([]catalog.Finding{
+		{CheckID: "probe-server-name-mismatch", Severity: catalog.SeverityError, Subject: "tcp://127.0.0.1:2376", Message: "with docker -H tcp://127.0.0.1:2376 --tlsverify: not valid for 127.0.0.1", Setup: "docker -H tcp://127.0.0.1:2376 --tlsverify", Fix: "reissue"},
+		{CheckID: "key-permissions", Severity: catalog.SeverityWarning, Subject: "/k.pem", Message: "mode"},
+		{CheckID: catalog.IDHostNotInSANs, Severity: catalog.SeverityError, Subject: "tcp://127.0.0.1:2376", Message: "cert.pem does not cover 127.0.0.1", Fix: "docker tls issue server --san a,127.0.0.1 --ca-cert ca.pem --ca-key ca-key.pem", Evidence: map[string]string{"host": "127.0.0.1"}},
+		{CheckID: catalog.IDHostNotInSANs, Severity: catalog.SeverityError, Subject: "tcp://10.0.0.9:2376", Message: "other listener", Evidence: map[string]string{"host": "10.0.0.9"}},
 	})
 	var ids []string
 	for _, f := range fs {
@@ -236,15 +238,15 @@ func TestOrderByCauseAcrossLive(t *testing.T) {
 	if !strings.HasSuffix(fs[1].Message, " (explained by host-not-in-sans, above)") {
 		t.Errorf("the live finding does not say what explains it: %q", fs[1].Message)
 	}
-	rep := &Report{Findings: fs}
+	rep := &catalog.Report{Findings: fs}
 	rep.Summarize()
-	if rep.Summary == nil || rep.Summary.CheckID != IDHostNotInSANs || !strings.HasPrefix(rep.Summary.Fix, "docker tls issue server") ||
+	if rep.Summary == nil || rep.Summary.CheckID != catalog.IDHostNotInSANs || !strings.HasPrefix(rep.Summary.Fix, "docker tls issue server") ||
 		rep.Summary.RootCause != "cert.pem does not cover 127.0.0.1 (then: with docker -H tcp://127.0.0.1:2376 --tlsverify: not valid for 127.0.0.1)" ||
 		rep.Summary.Setup != "docker -H tcp://127.0.0.1:2376 --tlsverify" {
 		t.Errorf("summary: %+v", rep.Summary)
 	}
 	// Static causesFirst ran already: a second pass adds nothing.
-	twice := orderByCause(causesFirst([]Finding{{CheckID: IDTLSFileMissing, Severity: SeverityError, Message: "m"}, {CheckID: IDEnvTLSVerifyZero, Severity: SeverityWarning}}))
+	twice := catalog.OrderByCause(catalog.CausesFirst([]catalog.Finding{{CheckID: catalog.IDTLSFileMissing, Severity: catalog.SeverityError, Message: "m"}, {CheckID: catalog.IDEnvTLSVerifyZero, Severity: catalog.SeverityWarning}}))
 	if twice[1].Message != "m (a consequence of env-tls-verify-zero, above)" {
 		t.Errorf("consequence marked twice: %q", twice[1].Message)
 	}
@@ -256,5 +258,49 @@ func TestLocalTargets(t *testing.T) {
 	want := "127.0.0.1:2376 localhost:2376 10.0.0.5:2375 [::1]:2376 myhost:9000"
 	if strings.Join(got, " ") != want {
 		t.Errorf("LocalTargets = %v, want %s", got, want)
+	}
+}
+
+// Nothing listening on a bare host:port: the kind cannot be asked, so it is
+// taken as docker -H takes it, and the live result is the connect-refused
+// outcome with docker's line and a fix for either kind, not
+// target-not-docker.
+func TestIntakeNothingListening(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := ln.Addr().String()
+	ln.Close()
+	opts := Options{FS: intakeFS(), Env: map[string]string{"HOME": "/home/u"}}
+	po := probe.Options{Timeout: 2 * time.Second, APIVersion: func() string { return "1.50" }}
+	live, infos, err := Intake(context.Background(), opts, []string{in}, IntakeOptions{Identify: true, Alternatives: true, Probe: po})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(infos) != 1 || infos[0].Kind != KindDaemon || !strings.Contains(infos[0].KindReason, "connect: connection refused; nothing could be asked, so it is taken for a daemon as docker -H "+in+" takes it (pass --registry for a registry)") {
+		t.Fatalf("kind: %+v", infos)
+	}
+	if len(live) != 1 || !live[0].Target.Unasked || live[0].Target.String() != "tcp://"+in {
+		t.Fatalf("live targets: %+v", live)
+	}
+	res := Probe(context.Background(), live, po, 1)[0]
+	if res.Outcome != probe.OutcomeConnectRefused {
+		t.Fatalf("outcome %s (%s)", res.Outcome, res.Err)
+	}
+	if want := "Cannot connect to the Docker daemon at tcp://" + in + ". Is the docker daemon running?"; res.DockerError != want {
+		t.Errorf("docker line %q, want %q", res.DockerError, want)
+	}
+	if !strings.HasPrefix(res.Cause, "nothing listens on "+in+" (connection refused): the doctor could not ask") ||
+		!strings.Contains(res.Fix, "is the daemon or registry running and listening there? For a daemon: start dockerd") ||
+		!strings.Contains(res.Fix, "-H on its command line must include tcp://"+in) || !strings.Contains(res.Fix, "For a registry: start the registry") {
+		t.Errorf("cause %q\nfix %q", res.Cause, res.Fix)
+	}
+	rep := &catalog.Report{}
+	AddTargets(rep, infos)
+	for _, f := range rep.Findings {
+		if f.CheckID == catalog.IDTargetNotDocker {
+			t.Errorf("target-not-docker for a port nobody listens on: %+v", f)
+		}
 	}
 }

@@ -4,11 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"path"
 	"strings"
 	"sync"
 	"time"
 
+	"github.com/docker-tls/docker-tls/doctor/catalog"
 	"github.com/docker-tls/docker-tls/doctor/probe"
 	"github.com/docker-tls/docker-tls/pki/layout"
 	"github.com/docker-tls/docker-tls/pki/loader"
@@ -161,7 +163,7 @@ func Probe(ctx context.Context, targets []LiveTarget, o probe.Options, workers i
 // for a healthy endpoint) and the targets as sources. Live findings come
 // first, in the order of targets (the intake leads with the most likely
 // client setup); the static findings follow in their own order.
-func (rep *Report) AddLive(targets []LiveTarget, results []*probe.Result) {
+func AddLive(rep *catalog.Report, targets []LiveTarget, results []*probe.Result) {
 	static := rep.Findings
 	rep.Findings = nil
 	for i, res := range results {
@@ -171,16 +173,16 @@ func (rep *Report) AddLive(targets []LiveTarget, results []*probe.Result) {
 		if targets[i].Profile != "" {
 			detail += ", " + targets[i].Profile + " material from " + targets[i].Client.Source
 		}
-		rep.Sources = append(rep.Sources, Source{Kind: "target", Path: subject, Status: statusOf(res), Detail: detail})
-		c, _ := Lookup(string(res.Outcome))
+		rep.Sources = append(rep.Sources, catalog.Source{Kind: "target", Path: subject, Status: statusOf(res), Detail: detail})
+		c, _ := catalog.Lookup(string(res.Outcome))
 		sev := c.Severity
 		if sev == "" {
-			sev = SeverityError
+			sev = catalog.SeverityError
 		}
 		if targets[i].informational {
-			sev = SeverityInfo
+			sev = catalog.SeverityInfo
 		}
-		f := Finding{CheckID: string(res.Outcome), Severity: sev, Subject: subject, Message: res.Cause, Fix: res.Fix,
+		f := catalog.Finding{CheckID: string(res.Outcome), Severity: sev, Subject: subject, Message: res.Cause, Fix: res.Fix,
 			Evidence: liveEvidence(res), DockerError: res.DockerError, Setup: targets[i].Setup}
 		if f.Setup != "" {
 			f.Message = "with " + f.Setup + ": " + f.Message
@@ -195,21 +197,21 @@ func (rep *Report) AddLive(targets []LiveTarget, results []*probe.Result) {
 			rep.Findings = append(rep.Findings, nf)
 		}
 	}
-	rep.Findings = orderByCause(append(rep.Findings, static...))
+	rep.Findings = catalog.OrderByCause(append(rep.Findings, static...))
 	rep.Summarize()
 }
 
 // noClientAuth is the warning for a daemon that completed a TLS handshake
 // without asking for a client certificate: whoever reaches the port
 // controls it.
-func noClientAuth(lt LiveTarget, res *probe.Result, subject string) (Finding, bool) {
+func noClientAuth(lt LiveTarget, res *probe.Result, subject string) (catalog.Finding, bool) {
 	if res.Target.Role != probe.RoleDaemon || lt.informational || res.Evidence.TLSVersion == "" || res.Evidence.CertRequested {
-		return Finding{}, false
+		return catalog.Finding{}, false
 	}
 	if !res.Outcome.OK() && res.Stage != probe.StageHTTP {
-		return Finding{}, false
+		return catalog.Finding{}, false
 	}
-	return Finding{CheckID: IDDaemonNoClientAuth, Severity: SeverityWarning, Subject: subject,
+	return catalog.Finding{CheckID: catalog.IDDaemonNoClientAuth, Severity: catalog.SeverityWarning, Subject: subject,
 		Message:  fmt.Sprintf("%s completed the TLS handshake without asking for a client certificate (dockerd without tlsverify): whoever reaches the port controls the daemon, root on that host", subject),
 		Fix:      "docker tls install daemon (writes tlsverify and tlscacert to daemon.json), restart dockerd, then docker tls install client on each client",
 		Evidence: map[string]string{"tlsVersion": res.Evidence.TLSVersion, "clientCertRequested": "false"}}, true
@@ -292,6 +294,9 @@ func RegistryTargets(opts Options, t probe.Target, rootless bool) []LiveTarget {
 // registryTargets is RegistryTargets with dockerd's rules and
 // configuration already read (once for all of an intake's targets).
 func registryTargets(opts Options, t probe.Target, rootless bool, sel loader.Selection, d *daemonInfo) []LiveTarget {
+	if lt, ok := mirrorTarget(opts, t, rootless, sel, d); ok {
+		return lt
+	}
 	in := registryInsecurity(&opts, d, sel, t.HostPort())
 	var c probe.Client
 	if in.Insecure && !in.ReadsCertsD {
@@ -322,6 +327,10 @@ func registryTargets(opts Options, t probe.Target, rootless bool, sel loader.Sel
 	}
 	c.LegacyErrors = sel.Moby == loader.Moby20
 	c.Source += "; read with " + dockerdRulesName(sel)
+	if m, ok := mirrorOf(&opts, d, t.HostPort()); ok {
+		c.Mirror = m.URL
+		c.MirrorFallback = `a failing mirror does not fail docker pull: dockerd logs "Attempting next endpoint for pull after error: …" and pulls from the next mirror or Docker Hub`
+	}
 	out := []LiveTarget{{Target: t, Client: c, Profile: ProfileDocker}}
 	if c, ok, err := containerdClientFor(opts, t); ok {
 		if err != nil {
@@ -336,6 +345,67 @@ func registryTargets(opts Options, t probe.Target, rootless bool, sel loader.Sel
 		out = append(out, LiveTarget{Target: t, Client: c, Profile: ProfileContainers})
 	}
 	return out
+}
+
+// mirrorOf is the registry-mirrors entry of dockerd's configuration
+// (/info, else daemon.json and --registry-mirror) whose host is hostPort.
+func mirrorOf(opts *Options, d *daemonInfo, hostPort string) (loader.Mirror, bool) {
+	cfg, _ := registryConfig(opts, d)
+	if len(cfg.Mirrors) == 0 {
+		return loader.Mirror{}, false
+	}
+	ms, _ := loader.LoadMirrors(opts.Dockerd.Version, cfg.Mirrors)
+	return loader.MirrorFor(ms, hostPort)
+}
+
+// mirrorTarget is dockerd's client for t when t is one of its
+// registry-mirrors (pki/loader MirrorAccessFor): plain HTTP for an http://
+// mirror; with the classic store the mirror's own certs.d, as for any
+// registry; with the containerd image store docker.io's configuration,
+// whose transport the mirror hosts share (moby 28 daemon/hosts.go
+// mirrorsToRegistryHosts).
+func mirrorTarget(opts Options, t probe.Target, rootless bool, sel loader.Selection, d *daemonInfo) ([]LiveTarget, bool) {
+	m, ok := mirrorOf(&opts, d, t.HostPort())
+	if !ok {
+		return nil, false
+	}
+	cfg, _ := registryConfig(&opts, d)
+	lookup := net.LookupIP
+	if opts.Root != "" && opts.Root != "/" {
+		lookup = nil
+	}
+	ctrd := sel.Rules == loader.RulesContainerd && !rootless
+	acc := loader.MirrorAccessFor(cfg, m, ctrd, lookup)
+	fallback := `a failing mirror does not fail docker pull: dockerd logs "Attempting next endpoint for pull after error: …" and pulls from the next mirror or Docker Hub`
+	if ctrd {
+		fallback = `a failing mirror does not fail docker pull: containerd's resolver logs the error ("trying next host") and tries the next mirror, then Docker Hub`
+	}
+	var c probe.Client
+	switch {
+	case acc.Plain:
+		c = probe.Client{Source: "dockerd, which reaches the mirror " + m.URL + " in plain HTTP"}
+	case ctrd:
+		hub := probe.Target{Role: probe.RoleRegistry, Host: "docker.io", Port: 443}
+		var err error
+		c, ok, err = containerdClientIn(opts, hub, layout.DockerCertsDir)
+		if !ok {
+			c = probe.Client{TLS: true, SystemRoots: true, Source: path.Join(layout.DockerCertsDir, "docker.io") + " (missing: system roots only)"}
+		}
+		if err != nil {
+			c.ConfigErr = err
+		}
+		c.Source += "; dockerd with the containerd image store reaches a mirror with docker.io's configuration, not the mirror's own certs.d"
+		c.ContainerdStore = true
+		c.MirrorCertsDir = path.Join(layout.DockerCertsDir, "docker.io")
+	default:
+		return nil, false // moby's classic store: as for any registry
+	}
+	if acc.Insecure.Insecure {
+		c.Insecure, c.SkipVerify = acc.Insecure.Why, true
+	}
+	c.Mirror, c.MirrorFallback = m.URL, fallback
+	c.LegacyErrors = sel.Moby == loader.Moby20
+	return []LiveTarget{{Target: t, Client: c, Profile: ProfileDocker}}, true
 }
 
 // containerdClientFor is the client containerd builds for t, from the

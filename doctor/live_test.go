@@ -17,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/docker-tls/docker-tls/doctor/catalog"
 	"github.com/docker-tls/docker-tls/doctor/probe"
 	"github.com/docker-tls/docker-tls/pki"
 )
@@ -86,8 +87,8 @@ func TestRegistryLoaderProfiles(t *testing.T) {
 		t.Fatalf("profiles: %+v", live)
 	}
 	results := Probe(context.Background(), live, probe.Options{Timeout: 2 * time.Second}, 2)
-	rep := &Report{}
-	rep.AddLive(live, results)
+	rep := &catalog.Report{}
+	AddLive(rep, live, results)
 	got := map[string]string{}
 	for _, f := range rep.Findings {
 		got[f.Subject] = f.CheckID

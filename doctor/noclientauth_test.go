@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/docker-tls/docker-tls/doctor/catalog"
 	"github.com/docker-tls/docker-tls/doctor/probe"
 	"github.com/docker-tls/docker-tls/pki"
 )
@@ -68,16 +69,16 @@ func TestDaemonNoClientAuthWarning(t *testing.T) {
 		if !res[0].Outcome.OK() {
 			t.Fatalf("requireCert=%v: probe %s: %s", requireCert, res[0].Outcome, res[0].Err)
 		}
-		rep := &Report{}
-		rep.AddLive(lts, res)
-		var warned *Finding
+		rep := &catalog.Report{}
+		AddLive(rep, lts, res)
+		var warned *catalog.Finding
 		for i := range rep.Findings {
-			if rep.Findings[i].CheckID == IDDaemonNoClientAuth {
+			if rep.Findings[i].CheckID == catalog.IDDaemonNoClientAuth {
 				warned = &rep.Findings[i]
 			}
 		}
 		switch {
-		case !requireCert && (warned == nil || warned.Severity != SeverityWarning ||
+		case !requireCert && (warned == nil || warned.Severity != catalog.SeverityWarning ||
 			!strings.Contains(warned.Message, "without asking for a client certificate") || !strings.Contains(warned.Message, "whoever reaches the port controls the daemon")):
 			t.Errorf("no daemon-no-client-auth warning: %+v", rep.Findings)
 		case requireCert && warned != nil:

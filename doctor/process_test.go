@@ -6,6 +6,7 @@ import (
 	"testing"
 	"testing/fstest"
 
+	"github.com/docker-tls/docker-tls/doctor/catalog"
 	"github.com/docker-tls/docker-tls/pki"
 	"github.com/docker-tls/docker-tls/pki/daemoncfg"
 )
@@ -50,12 +51,12 @@ func TestRunningDockerdFlagsOnly(t *testing.T) {
 	}
 	var sans bool
 	for _, f := range rep.Findings {
-		if f.CheckID == IDHostNotInSANs && f.Subject == "tcp://127.0.0.1:2376" &&
+		if f.CheckID == catalog.IDHostNotInSANs && f.Subject == "tcp://127.0.0.1:2376" &&
 			strings.Contains(f.Message, "the running dockerd (pid 77)") && strings.Contains(f.Message, "/srv/tls/cert.pem does not cover \"127.0.0.1\"") &&
 			strings.Contains(f.Fix, "docker tls issue server --san dk.example,10.0.0.5,127.0.0.1 --ca-cert /srv/tls/ca.pem --ca-key /srv/tls/ca-key.pem --out \"$d\" && cp \"$d/server-cert.pem\" /srv/tls/cert.pem && cp \"$d/server-key.pem\" /srv/tls/key.pem") {
 			sans = true
 		}
-		if f.CheckID == IDDaemonTCPWithoutVerify || f.CheckID == IDTLSFileMissing {
+		if f.CheckID == catalog.IDDaemonTCPWithoutVerify || f.CheckID == catalog.IDTLSFileMissing {
 			t.Errorf("unexpected finding: %+v", f)
 		}
 	}
@@ -75,7 +76,7 @@ func TestRunningDockerdFlagsOnly(t *testing.T) {
 	}
 	var missing bool
 	for _, f := range rep.Findings {
-		if f.CheckID == IDTLSFileMissing && f.Subject == "/srv/tls/cert.pem" {
+		if f.CheckID == catalog.IDTLSFileMissing && f.Subject == "/srv/tls/cert.pem" {
 			missing = true
 		}
 	}

@@ -12,6 +12,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/docker-tls/docker-tls/doctor/catalog"
 	"github.com/docker-tls/docker-tls/pki/fsutil"
 )
 
@@ -21,8 +22,8 @@ type runner struct {
 	o *Options
 
 	mu       sync.Mutex
-	findings []Finding
-	sources  []Source
+	findings []catalog.Finding
+	sources  []catalog.Source
 
 	// subs maps a logical directory to a root opened on it, while a
 	// certs.d worker scans that directory.
@@ -207,21 +208,22 @@ func (r *runner) add(id, subject, msg, fix string, ev map[string]string) {
 
 // addSev records a finding with severity sev, or the catalog's when sev is
 // empty.
-func (r *runner) addSev(id string, sev Severity, subject, msg, fix string, ev map[string]string) {
+func (r *runner) addSev(id string, sev catalog.Severity, subject, msg, fix string, ev map[string]string) {
 	if sev == "" {
-		sev = SeverityError
-		if c, ok := catalogByID[id]; ok {
+		sev = catalog.SeverityError
+		if c, ok := catalog.Lookup(id); ok {
 			sev = c.Severity
 		}
 	}
-	f := Finding{CheckID: id, Severity: sev, Subject: printable(subject), Message: printable(msg), Fix: printable(fix), Evidence: ev}
-	f.path = r.rawOf(subject)
+	f := catalog.Finding{CheckID: id, Severity: sev, Subject: printable(subject), Message: printable(msg), Fix: printable(fix), Evidence: ev}
+	raw, rawTo, ldr := r.rawOf(subject), "", ""
 	if to := ev[EvidenceRenameTo]; to != "" {
-		f.renameTo = r.rawOf(to)
+		rawTo = r.rawOf(to)
 	}
-	if l, ok := r.dirLoader.Load(path.Dir(f.path)); ok {
-		f.loader = l.(string)
+	if l, ok := r.dirLoader.Load(path.Dir(raw)); ok {
+		ldr = l.(string)
 	}
+	f.SetFacts(raw, rawTo, ldr)
 	for k, v := range ev {
 		ev[k] = printable(v)
 	}
@@ -230,7 +232,7 @@ func (r *runner) addSev(id string, sev Severity, subject, msg, fix string, ev ma
 	r.mu.Unlock()
 }
 
-func (r *runner) source(s Source) {
+func (r *runner) source(s catalog.Source) {
 	s.Kind, s.Path, s.Detail = printable(s.Kind), printable(s.Path), printable(s.Detail)
 	r.mu.Lock()
 	r.sources = append(r.sources, s)
@@ -354,7 +356,7 @@ func itoa(n int) string {
 
 // finish sorts and de-duplicates: the same file can be reached through
 // two roles (DOCKER_CERT_PATH equal to ~/.docker, for example).
-func (r *runner) finish() *Report {
+func (r *runner) finish() *catalog.Report {
 	fs := r.findings
 	sort.SliceStable(fs, func(i, j int) bool { return findingLess(&fs[i], &fs[j]) })
 	out := fs[:0]
@@ -381,28 +383,28 @@ func (r *runner) finish() *Report {
 		}
 		dedup = append(dedup, src[i])
 	}
-	out = causesFirst(out)
+	out = catalog.CausesFirst(out)
 	root := r.o.Root
 	if root == "/" {
 		root = ""
 	}
-	rep := &Report{SchemaVersion: SchemaVersion, Root: root, Now: r.o.Now.UTC().Format(time.RFC3339), Sources: dedup, Findings: out}
+	rep := &catalog.Report{SchemaVersion: catalog.SchemaVersion, Root: root, Now: r.o.Now.UTC().Format(time.RFC3339), Sources: dedup, Findings: out}
 	if rep.Sources == nil {
-		rep.Sources = []Source{}
+		rep.Sources = []catalog.Source{}
 	}
 	if rep.Findings == nil {
-		rep.Findings = []Finding{}
+		rep.Findings = []catalog.Finding{}
 	}
 	rep.Summarize()
 	return rep
 }
 
-func findingLess(a, b *Finding) bool {
+func findingLess(a, b *catalog.Finding) bool {
 	if a.Subject != b.Subject {
 		return a.Subject < b.Subject
 	}
-	if a.Severity.rank() != b.Severity.rank() {
-		return a.Severity.rank() < b.Severity.rank()
+	if a.Severity.Rank() != b.Severity.Rank() {
+		return a.Severity.Rank() < b.Severity.Rank()
 	}
 	if a.CheckID != b.CheckID {
 		return a.CheckID < b.CheckID
@@ -410,31 +412,8 @@ func findingLess(a, b *Finding) bool {
 	return a.Message < b.Message
 }
 
-// causesFirst moves the client settings that explain other findings (an
-// environment variable, a missing context) to the front, and has each
-// consequence (a missing ca.pem) name its cause: one story, cause first.
-func causesFirst(fs []Finding) []Finding {
-	var cs, rest []Finding
-	for _, f := range fs {
-		if causes[f.CheckID] && f.Severity.AtOrAbove(SeverityWarning) {
-			cs = append(cs, f)
-		} else {
-			rest = append(rest, f)
-		}
-	}
-	if len(cs) == 0 {
-		return fs
-	}
-	for i := range rest {
-		if consequences[rest[i].CheckID] && !strings.Contains(rest[i].Message, " (a consequence of ") {
-			rest[i].Message += fmt.Sprintf(" (a consequence of %s, above)", cs[0].CheckID)
-		}
-	}
-	return append(cs, rest...)
-}
-
 // Run reads everything the doctor knows about and runs every check.
-func Run(opts Options) (*Report, error) {
+func Run(opts Options) (*catalog.Report, error) {
 	if err := opts.normalise(); err != nil {
 		return nil, err
 	}

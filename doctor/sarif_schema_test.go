@@ -9,7 +9,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/docker-tls/docker-tls/doctor/catalog"
 	"github.com/docker-tls/docker-tls/doctor/probe"
+	"github.com/docker-tls/docker-tls/doctor/render"
 	"github.com/owenrumney/go-sarif/v3/pkg/report/v210/sarif"
 	"github.com/santhosh-tekuri/jsonschema/v6"
 )
@@ -61,16 +63,16 @@ func TestSARIFOfficialSchema(t *testing.T) {
 		root := materialise(t, name)
 		rep := runFixtureOpts(t, root, fixtureEnv(t, name), true, fixtureOptions(t, name))
 		var b bytes.Buffer
-		if err := RenderSARIF(&b, rep); err != nil {
+		if err := render.RenderSARIF(&b, rep); err != nil {
 			t.Fatal(err)
 		}
 		validate(name, b.Bytes())
 	}
-	live := &Report{SchemaVersion: SchemaVersion}
+	live := &catalog.Report{SchemaVersion: catalog.SchemaVersion}
 	lt := []LiveTarget{{Target: probe.Target{Role: probe.RoleDaemon, Host: "127.0.0.1", Port: 1}, Client: probe.Client{TLS: true}}}
-	live.AddLive(lt, Probe(t.Context(), lt, probe.Options{}, 1))
+	AddLive(live, lt, Probe(t.Context(), lt, probe.Options{}, 1))
 	var b bytes.Buffer
-	if err := RenderSARIF(&b, live); err != nil {
+	if err := render.RenderSARIF(&b, live); err != nil {
 		t.Fatal(err)
 	}
 	validate("live", b.Bytes())

@@ -4,6 +4,8 @@ import (
 	"strings"
 	"testing"
 	"testing/fstest"
+
+	"github.com/docker-tls/docker-tls/doctor/catalog"
 )
 
 // The doctor reads docker.service from every directory install daemon
@@ -20,7 +22,7 @@ func TestDoctorReadsUnitFromUsrLocalLib(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, f := range rep.Findings {
-		if f.CheckID != string(IDDaemonHostsConflict) {
+		if f.CheckID != string(catalog.IDDaemonHostsConflict) {
 			continue
 		}
 		if !strings.Contains(f.Message, "(flags from ExecStart in /usr/local/lib/systemd/system/docker.service)") ||
@@ -29,5 +31,5 @@ func TestDoctorReadsUnitFromUsrLocalLib(t *testing.T) {
 		}
 		return
 	}
-	t.Errorf("no %s finding for a unit in /usr/local/lib/systemd/system: %+v", IDDaemonHostsConflict, rep.Findings)
+	t.Errorf("no %s finding for a unit in /usr/local/lib/systemd/system: %+v", catalog.IDDaemonHostsConflict, rep.Findings)
 }

@@ -6,7 +6,7 @@ import (
 	"strings"
 	"sync"
 
-	"github.com/docker-tls/docker-tls/doctor"
+	"github.com/docker-tls/docker-tls/doctor/catalog"
 	"github.com/docker-tls/docker-tls/pki"
 	"github.com/docker-tls/docker-tls/pki/registry"
 	"github.com/docker/cli/cli/command"
@@ -102,7 +102,7 @@ func flagCompletion(c *cobra.Command, f *pflag.Flag, dockerCli command.Cli) cobr
 		}
 		return fixed(names...)
 	case name == "fail-on":
-		return fixed(string(doctor.SeverityError), string(doctor.SeverityWarning), string(doctor.SeverityInfo))
+		return fixed(string(catalog.SeverityError), string(catalog.SeverityWarning), string(catalog.SeverityInfo))
 	case name == "target":
 		names := make([]string, len(registry.Targets))
 		for i, t := range registry.Targets {

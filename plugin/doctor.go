@@ -14,8 +14,10 @@ import (
 	"time"
 
 	"github.com/docker-tls/docker-tls/doctor"
+	"github.com/docker-tls/docker-tls/doctor/catalog"
 	"github.com/docker-tls/docker-tls/doctor/fix"
 	"github.com/docker-tls/docker-tls/doctor/probe"
+	"github.com/docker-tls/docker-tls/doctor/render"
 	"github.com/docker-tls/docker-tls/pki/daemoncfg"
 	"github.com/docker-tls/docker-tls/pki/loader"
 	"github.com/docker/cli/cli"
@@ -109,7 +111,7 @@ or above it, 2 usage or input error, 3 the tool itself failed.`,
 	f.StringVar(&opts.targetsFile, "targets-file", "", "Read targets from `FILE`, one per line (# comments)")
 	f.DurationVar(&opts.timeout, "timeout", 5*time.Second, "Timeout of each step of a live probe")
 	f.IntVar(&opts.parallel, "parallel", 32, "Probe at most this many targets at once")
-	f.StringVar(&opts.failOn, "fail-on", string(doctor.DefaultFailOn), "Exit 1 on findings at or above this severity: error, warning or info")
+	f.StringVar(&opts.failOn, "fail-on", string(catalog.DefaultFailOn), "Exit 1 on findings at or above this severity: error, warning or info")
 	f.StringVar(&opts.expiryFail, "expiry-fail", "", "Make certificates expiring within this `period` (7d, 168h) an error")
 	f.BoolVarP(&opts.quiet, "quiet", "q", false, "Print only problems (text format)")
 	f.BoolVar(&opts.fix, "fix", false, "Apply the safe fixes (renames, key permissions), keeping an undo journal")
@@ -123,11 +125,11 @@ or above it, 2 usage or input error, 3 the tool itself failed.`,
 func runDoctor(ctx context.Context, dockerCli command.Cli, cmd *cobra.Command, opts doctorOptions, args []string) error {
 	out := dockerCli.Out()
 	if opts.list {
-		_, err := fmt.Fprint(out, doctor.ListText())
+		_, err := fmt.Fprint(out, render.ListText())
 		return err
 	}
 	if opts.explain != "" {
-		text, err := doctor.Explain(opts.explain)
+		text, err := render.Explain(opts.explain)
 		if err != nil {
 			return asInputError(err)
 		}
@@ -142,7 +144,7 @@ func runDoctor(ctx context.Context, dockerCli command.Cli, cmd *cobra.Command, o
 	default:
 		return inputError("--format %q: expected text, json, sarif or junit", opts.format)
 	}
-	failOn, err := doctor.ParseSeverity(opts.failOn)
+	failOn, err := catalog.ParseSeverity(opts.failOn)
 	if err != nil {
 		return inputError("--fail-on: %v", err)
 	}
@@ -248,7 +250,7 @@ func runDoctor(ctx context.Context, dockerCli command.Cli, cmd *cobra.Command, o
 	// The static checks run while the targets are probed: neither needs
 	// the other's answers until the report is put together.
 	type staticResult struct {
-		rep *doctor.Report
+		rep *catalog.Report
 		err error
 	}
 	staticDone := make(chan staticResult, 1)
@@ -263,7 +265,7 @@ func runDoctor(ctx context.Context, dockerCli command.Cli, cmd *cobra.Command, o
 		staticDone <- staticResult{rep, err}
 	}(dopts)
 	var static *staticResult
-	waitStatic := func() (*doctor.Report, error) {
+	waitStatic := func() (*catalog.Report, error) {
 		if static == nil {
 			r := <-staticDone
 			static = &r
@@ -313,10 +315,10 @@ func runDoctor(ctx context.Context, dockerCli command.Cli, cmd *cobra.Command, o
 		return err
 	}
 	if len(live) > 0 {
-		rep.AddLive(live, results)
+		doctor.AddLive(rep, live, results)
 	}
 	if len(infos) > 0 {
-		rep.AddTargets(infos)
+		doctor.AddTargets(rep, infos)
 	}
 	if err := ctx.Err(); err != nil {
 		return err
@@ -326,18 +328,18 @@ func runDoctor(ctx context.Context, dockerCli command.Cli, cmd *cobra.Command, o
 	}
 	switch opts.format {
 	case "json":
-		err = doctor.RenderJSON(out, rep)
+		err = render.RenderJSON(out, rep)
 	case "sarif":
-		err = doctor.RenderSARIF(out, rep)
+		err = render.RenderSARIF(out, rep)
 	case "junit":
-		err = doctor.RenderJUnit(out, rep, failOn)
+		err = render.RenderJUnit(out, rep, failOn)
 	default:
-		err = doctor.RenderTextOpts(out, rep, doctor.TextOptions{Color: doctor.ColorDefault() && dockerCli.Out().IsTerminal(), Quiet: opts.quiet})
+		err = render.RenderTextOpts(out, rep, render.TextOptions{Color: render.ColorDefault() && dockerCli.Out().IsTerminal(), Quiet: opts.quiet})
 	}
 	if err != nil {
 		return err
 	}
-	if doctor.ExitCode(rep, failOn) != 0 {
+	if catalog.ExitCode(rep, failOn) != 0 {
 		return cli.StatusError{StatusCode: exitFindings}
 	}
 	return nil
@@ -345,7 +347,7 @@ func runDoctor(ctx context.Context, dockerCli command.Cli, cmd *cobra.Command, o
 
 // runFix plans the safe fixes from the report, prints them, and applies
 // them unless --dry-run.
-func runFix(dockerCli command.Cli, rep *doctor.Report, opts doctorOptions) error {
+func runFix(dockerCli command.Cli, rep *catalog.Report, opts doctorOptions) error {
 	w := dockerCli.Out()
 	actions, err := fix.Plan(rep, "")
 	if err != nil {

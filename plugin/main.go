@@ -6,7 +6,7 @@ package main
 import (
 	"os"
 
-	"github.com/docker-tls/docker-tls/doctor"
+	"github.com/docker-tls/docker-tls/doctor/render"
 	"github.com/docker/cli/cli-plugins/metadata"
 	"github.com/docker/cli/cli-plugins/plugin"
 	"github.com/docker/cli/cli/command"
@@ -19,7 +19,7 @@ var version = "dev"
 const pluginName = "tls"
 
 func main() {
-	doctor.ToolVersion = version
+	render.ToolVersion = version
 	os.Args = standaloneArgs(os.Args, os.Getenv(metadata.ReexecEnvvar) != "")
 	plugin.Run(rootCmd, metadata.Metadata{
 		SchemaVersion:    "0.1.0",

@@ -23,7 +23,9 @@ import (
 	"time"
 
 	"github.com/docker-tls/docker-tls/doctor"
+	"github.com/docker-tls/docker-tls/doctor/catalog"
 	"github.com/docker-tls/docker-tls/doctor/probe"
+	"github.com/docker-tls/docker-tls/doctor/render"
 	"github.com/docker-tls/docker-tls/pki"
 	"github.com/docker-tls/docker-tls/pki/daemoncfg"
 	"github.com/docker-tls/docker-tls/pki/fsutil"
@@ -994,13 +996,13 @@ func runProvisionDoctor(ctx context.Context, dockerCli command.Cli, name, host s
 	if err != nil {
 		return
 	}
-	rep.AddLive(live, doctor.Probe(ctx, live, po, 1))
+	doctor.AddLive(rep, live, doctor.Probe(ctx, live, po, 1))
 	fmt.Fprintf(w, "\nDoctor (docker tls doctor --context %s):\n", name)
-	if doctor.ExitCode(rep, doctor.SeverityWarning) == 0 {
+	if catalog.ExitCode(rep, catalog.SeverityWarning) == 0 {
 		fmt.Fprintf(w, "  no problems found\n")
 		return
 	}
-	_ = doctor.RenderTextOpts(w, rep, doctor.TextOptions{Quiet: true})
+	_ = render.RenderTextOpts(w, rep, render.TextOptions{Quiet: true})
 }
 
 // dockerVersionWorks runs the docker CLI against the context: the

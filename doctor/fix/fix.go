@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"github.com/docker-tls/docker-tls/doctor"
+	"github.com/docker-tls/docker-tls/doctor/catalog"
 	"github.com/docker-tls/docker-tls/pki/fsutil"
 )
 
@@ -110,7 +111,7 @@ const KeyMode fs.FileMode = 0o600
 // Plan reads the files (mode, content hash) but changes nothing. Findings
 // whose file is gone, is not a regular file, or whose target exists are
 // left out.
-func Plan(rep *doctor.Report, root string) ([]Action, error) {
+func Plan(rep *catalog.Report, root string) ([]Action, error) {
 	if rep == nil {
 		return nil, nil
 	}
@@ -127,7 +128,7 @@ func Plan(rep *doctor.Report, root string) ([]Action, error) {
 		}
 		p := onDisk(root, raw)
 		switch {
-		case f.CheckID == doctor.IDKeyPermissions:
+		case f.CheckID == catalog.IDKeyPermissions:
 			if seen["chmod "+p] {
 				continue
 			}

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/docker-tls/docker-tls/doctor/catalog"
 	"github.com/docker-tls/docker-tls/internal/fixturetree"
 
 	"github.com/docker-tls/docker-tls/doctor"
@@ -19,7 +20,7 @@ import (
 
 var fixtureNow = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 
-func runDoctor(t *testing.T, name, root string) *doctor.Report {
+func runDoctor(t *testing.T, name, root string) *catalog.Report {
 	t.Helper()
 	env := fixturetree.Env(t, name)
 	r, err := os.OpenRoot(root)
@@ -83,13 +84,13 @@ func TestFixThenUndo(t *testing.T) {
 	}{
 		{"certsd-ca-named-cert", `1 safe fix:
   rename ROOT/etc/docker/certs.d/registry.example.com:5000/ca.cert -> ca.crt  [certsd-ca-named-cert]
-`, []string{doctor.IDCertsDCANamedCert}},
+`, []string{catalog.IDCertsDCANamedCert}},
 		{"certsd-client-cert-named-crt", `1 safe fix:
   rename ROOT/etc/docker/certs.d/registry.example.com:5000/client.crt -> client.cert  [certsd-client-cert-named-crt]
-`, []string{doctor.IDCertsDClientCertNamedCRT}},
+`, []string{catalog.IDCertsDClientCertNamedCRT}},
 		{"key-permissions", `1 safe fix:
   chmod 0600 ROOT/home/alice/.docker/key.pem (was 0644)  [key-permissions]
-`, []string{doctor.IDKeyPermissions}},
+`, []string{catalog.IDKeyPermissions}},
 		{"certsd-ignored-file", `1 safe fix:
   rename ROOT/etc/docker/certs.d/registry.example.com:5000/registry-ca.pem -> registry-ca.crt  [certsd-ignored-file]
 `, nil},
@@ -320,12 +321,12 @@ func TestChmodThenRenameSameFile(t *testing.T) {
 	os.Chmod(filepath.Join(d, "key.pem"), 0o644)
 	before := snapshot(t, root)
 	sub := "/certs.d/reg:5000/"
-	rep := &doctor.Report{Findings: []doctor.Finding{
-		{CheckID: doctor.IDKeyPermissions, Subject: sub + "key.pem"},
-		{CheckID: doctor.IDCertPathWrongNames, Subject: sub + "key.pem", Evidence: map[string]string{doctor.EvidenceRenameTo: sub + "client.key"}},
-		{CheckID: doctor.IDCertPathWrongNames, Subject: sub + "cert.pem", Evidence: map[string]string{doctor.EvidenceRenameTo: sub + "client.cert"}},
-		{CheckID: doctor.IDCertsDIgnoredFile, Subject: sub + "cert.pem", Evidence: map[string]string{doctor.EvidenceRenameTo: sub + "other.cert"}},
-		{CheckID: doctor.IDCertsDIgnoredFile, Subject: sub + "elsewhere.pem", Evidence: map[string]string{doctor.EvidenceRenameTo: "/tmp/x.crt"}},
+	rep := &catalog.Report{Findings: []catalog.Finding{
+		{CheckID: catalog.IDKeyPermissions, Subject: sub + "key.pem"},
+		{CheckID: catalog.IDCertPathWrongNames, Subject: sub + "key.pem", Evidence: map[string]string{doctor.EvidenceRenameTo: sub + "client.key"}},
+		{CheckID: catalog.IDCertPathWrongNames, Subject: sub + "cert.pem", Evidence: map[string]string{doctor.EvidenceRenameTo: sub + "client.cert"}},
+		{CheckID: catalog.IDCertsDIgnoredFile, Subject: sub + "cert.pem", Evidence: map[string]string{doctor.EvidenceRenameTo: sub + "other.cert"}},
+		{CheckID: catalog.IDCertsDIgnoredFile, Subject: sub + "elsewhere.pem", Evidence: map[string]string{doctor.EvidenceRenameTo: "/tmp/x.crt"}},
 	}}
 	actions, err := Plan(rep, root)
 	if err != nil {

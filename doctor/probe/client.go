@@ -61,6 +61,19 @@ type Client struct {
 	// parse error ("error parsing HTTP 400 response body: …"); newer ones
 	// say "unknown: BODY".
 	LegacyErrors bool
+	// Mirror is the registry-mirrors entry (as dockerd keeps it) when the
+	// registry is a pull-through mirror of Docker Hub: dockerd reaches it
+	// only for Docker Hub's images, with no TLS when it is http://, and
+	// a failing mirror does not fail the pull (no docker line to quote).
+	Mirror string
+	// MirrorFallback is how the pull goes on when the mirror fails, for
+	// the cause ("dockerd logs … and tries the next mirror, then Docker
+	// Hub").
+	MirrorFallback string
+	// MirrorCertsDir is the certs.d directory dockerd reads for the
+	// mirror when it is not the mirror's own (the containerd image store
+	// reads docker.io's).
+	MirrorCertsDir string
 
 	prep *prepared
 }

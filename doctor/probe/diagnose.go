@@ -69,6 +69,23 @@ func (r *Result) diagnose(o Options) {
 		if t.Role == RoleRegistry && r.client.Insecure != "" {
 			r.Cause += "; dockerd treats it as an insecure registry and does not verify its certificate (" + r.client.Insecure + ")"
 		}
+		if a := r.registryAnswer; a != "" {
+			r.Cause += fmt.Sprintf("; GET /v2/ answered HTTP %d, which dockerd's registry client words as %q", r.Evidence.HTTPStatus, a)
+			if r.Evidence.HTTPStatus == 401 {
+				r.Cause += ": the registry asks for credentials"
+				if r.registryChallenge == "basic" {
+					// distribution's registry/client/auth
+					// ErrNoBasicAuthCredentials; containerd's pusher wraps it
+					// (checked with a real registry in every e2e cell).
+					line := "no basic auth credentials"
+					if r.client.ContainerdStore {
+						line = "push access denied, repository does not exist or may require authorization: authorization failed: no basic auth credentials"
+					}
+					r.Cause += fmt.Sprintf(" (Basic): without them docker push prints %q", line)
+				}
+				r.Fix = "docker login " + hp + " before pushing, and before pulling unless the registry allows anonymous pulls (nothing to do when you have logged in: dockerd gets the credentials from the CLI)"
+			}
+		}
 	case OutcomeOKPlain:
 		r.Cause = fmt.Sprintf("%s answered over plain HTTP: the connection is not encrypted", describeRole(t.Role))
 		r.Fix = "protect the daemon with TLS: docker tls init --san " + t.Host
@@ -87,8 +104,18 @@ func (r *Result) diagnose(o Options) {
 		r.Cause = fmt.Sprintf("the name %s does not resolve", t.Host)
 		r.Fix = "check the host name (and /etc/hosts or DNS on this machine)"
 	case OutcomeConnectRefused:
-		r.Cause = fmt.Sprintf("nothing listens on %s", t.Addr())
-		r.Fix = fmt.Sprintf("start %s, or check that it listens on port %d (daemon.json \"hosts\")", describeRole(t.Role), t.Port)
+		r.Cause = fmt.Sprintf("nothing listens on %s (connection refused)", t.Addr())
+		daemonFix := fmt.Sprintf("start dockerd, or check which address it listens on: \"hosts\" in daemon.json or -H on its command line must include tcp://%s (tcp://0.0.0.0:%d for every address)", t.HostPort(), t.Port)
+		registryFix := fmt.Sprintf("start the registry, or check which address it listens on (http.addr in its config.yml, REGISTRY_HTTP_ADDR, or the port a container publishes) and use that in the image reference (%s/IMAGE)", t.HostPort())
+		switch {
+		case t.Unasked:
+			r.Cause += ": the doctor could not ask whether a daemon or a registry belongs there"
+			r.Fix = "is the daemon or registry running and listening there? For a daemon: " + daemonFix + ". For a registry: " + registryFix
+		case t.Role == RoleRegistry:
+			r.Fix = registryFix
+		default:
+			r.Fix = daemonFix
+		}
 	case OutcomeConnectTimeout, OutcomeConnectFailed:
 		r.Cause = fmt.Sprintf("%s cannot be reached: %s", t.Addr(), r.Err)
 		r.Fix = "check the address, routing and firewalls between this machine and the server"
@@ -232,6 +259,47 @@ func (r *Result) diagnose(o Options) {
 		r.Cause = fmt.Sprintf("%s answered GET /v2/ but is not a Docker registry (no Docker-Distribution-Api-Version header)", hp)
 		r.Fix = "check the registry address and port"
 	}
+	if r.client.Mirror != "" && t.Role == RoleRegistry {
+		r.mirrorWording()
+	}
+}
+
+// mirrorWording says what a result means for a pull-through mirror of
+// Docker Hub (registry-mirrors): dockerd uses it only for Docker Hub's
+// images, and a failing mirror does not fail the pull, so docker prints
+// nothing of its error.
+func (r *Result) mirrorWording() {
+	m, hp := r.client.Mirror, r.Target.HostPort()
+	lists := fmt.Sprintf("registry-mirrors lists %s (a mirror of Docker Hub)", m)
+	switch r.Outcome {
+	case OutcomeOK:
+		r.Cause += "; " + lists
+		return
+	case OutcomeOKPlain:
+		r.Cause = fmt.Sprintf("the mirror answered over plain HTTP: %s, so dockerd speaks no TLS to it and no certificate applies; pulls of Docker Hub's images through it are not encrypted", lists)
+		r.Fix = fmt.Sprintf("nothing to do for pulls to work; to encrypt them, serve the mirror over TLS and list it as https://%s in registry-mirrors (daemon.json or --registry-mirror), then restart dockerd", hp)
+		return
+	case OutcomePlainClientToTLS:
+		r.Cause = fmt.Sprintf("%s, plain HTTP, but %s speaks TLS: dockerd's requests to the mirror fail", lists, hp)
+		r.Fix = fmt.Sprintf("write https://%s in registry-mirrors (daemon.json or --registry-mirror) and restart dockerd; the CA that signed the mirror's certificate then goes in /etc/docker/certs.d/%s/ca.crt: docker tls install-registry %s --ca <that CA>", hp, hp, hp)
+	default:
+		r.Cause += "; " + lists
+		if d := r.client.MirrorCertsDir; d != "" {
+			r.Cause += "; with the containerd image store dockerd reaches a mirror with docker.io's configuration (" + d + "), not with the mirror's own certs.d directory"
+			if r.Outcome == OutcomeServerUnknownCA || r.Outcome == OutcomeServerChainIncomplete {
+				ca := "the CA that signed the mirror's certificate"
+				if len(r.Evidence.ServerChain) > 0 {
+					ca += " (" + r.Evidence.ServerChain[0].Issuer + ")"
+				}
+				r.Fix = "put " + ca + " in " + d + "/ca.crt (for example cp <that CA>.pem " + d + "/ca.crt); no restart is needed"
+			}
+		}
+	}
+	if r.client.MirrorFallback != "" {
+		r.Cause += "; " + r.client.MirrorFallback
+	}
+	// docker pull does not print the mirror's error.
+	r.DockerError = ""
 }
 
 // contextArg is the context a fix names: the client's own context when it

@@ -26,6 +26,13 @@ type Identity struct {
 	// Answer says what answered, in words ("/_ping answered with
 	// Api-Version 1.41", "HTTP 404 from nginx/1.25 to /_ping and /v2/").
 	Answer string
+	// Unreached: the connection failed (nothing listens, no route, a
+	// timeout), so nothing could be asked: the kind is unknown, not
+	// "not a Docker endpoint".
+	Unreached bool
+	// ALPN is the protocol the endpoint picked in the handshake ("h2",
+	// "http/1.1", "" for none).
+	ALPN string
 }
 
 // Identify asks host:port what it is, as the doctor's intake does when the
@@ -48,7 +55,7 @@ func Identify(ctx context.Context, host string, port int, o Options) Identity {
 	defer cancel()
 	conn, err := d.DialContext(ctx, "tcp", addr)
 	if err != nil {
-		return Identity{Answer: "nothing answered: " + err.Error()}
+		return Identity{Unreached: true, Answer: "nothing answered: " + err.Error()}
 	}
 	conn.SetDeadline(time.Now().Add(o.Timeout))
 	// ALPN is offered as any HTTP client offers it: the protocol the
@@ -72,7 +79,7 @@ func Identify(ctx context.Context, host string, port int, o Options) Identity {
 	// host:port, a registry. http/1.1 or none says nothing (a registry
 	// behind a proxy without HTTP/2 picks http/1.1 as well).
 	clientCertRole := func(answer string) Identity {
-		id.TLS, id.NeedsClientCert = true, true
+		id.TLS, id.NeedsClientCert, id.ALPN = true, true, alpn
 		id.Answer = answer
 		if alpn == "h2" {
 			id.Role = RoleRegistry
@@ -99,10 +106,24 @@ func Identify(ctx context.Context, host string, port int, o Options) Identity {
 		id.Answer = "the endpoint answered neither TLS nor HTTP: " + herr.Error()
 		return id
 	}
+	role, answer, alert := askKind(ctx, &tls.Config{InsecureSkipVerify: true, ServerName: host}, scheme, addr, o)
+	if alert != "" {
+		// TLS 1.3: the server judges the (absent) client certificate
+		// after the handshake.
+		return clientCertRole("a TLS endpoint that demands a client certificate (remote error: tls: " + alert + ")")
+	}
+	id.Role, id.Answer = role, answer
+	return id
+}
+
+// askKind asks GET /_ping (a daemon answers with Api-Version) and GET /v2/
+// (a registry answers with Docker-Distribution-Api-Version) at
+// scheme://addr; alert is the TLS alert that stopped the asking.
+func askKind(ctx context.Context, tc *tls.Config, scheme, addr string, o Options) (role Role, answer, alert string) {
 	hc := &http.Client{
 		Timeout: o.Timeout,
 		Transport: &http.Transport{
-			TLSClientConfig:   &tls.Config{InsecureSkipVerify: true, ServerName: host},
+			TLSClientConfig:   tc,
 			DisableKeepAlives: true,
 			Proxy:             nil,
 		},
@@ -113,26 +134,22 @@ func Identify(ctx context.Context, host string, port int, o Options) Identity {
 	for _, p := range []string{"/_ping", "/v2/"} {
 		req, err := http.NewRequestWithContext(ctx, http.MethodGet, scheme+"://"+addr+p, nil)
 		if err != nil {
-			return Identity{Answer: err.Error()}
+			return "", err.Error(), ""
 		}
 		resp, err := hc.Do(req)
 		if err != nil {
 			if a := alertText(err); a != "" {
-				// TLS 1.3: the server judges the (absent) client
-				// certificate after the handshake.
-				return clientCertRole("a TLS endpoint that demands a client certificate (remote error: tls: " + a + ")")
+				return "", "", a
 			}
 			seen = append(seen, fmt.Sprintf("%s: %v", p, err))
 			continue
 		}
 		resp.Body.Close()
 		if v := resp.Header.Get("Api-Version"); p == "/_ping" && v != "" {
-			id.Role, id.Answer = RoleDaemon, fmt.Sprintf("%s://%s/_ping answered with Api-Version %s", scheme, addr, v)
-			return id
+			return RoleDaemon, fmt.Sprintf("%s://%s/_ping answered with Api-Version %s", scheme, addr, v), ""
 		}
 		if v := resp.Header.Get("Docker-Distribution-Api-Version"); p == "/v2/" && v != "" {
-			id.Role, id.Answer = RoleRegistry, fmt.Sprintf("%s://%s/v2/ answered with Docker-Distribution-Api-Version %s", scheme, addr, v)
-			return id
+			return RoleRegistry, fmt.Sprintf("%s://%s/v2/ answered with Docker-Distribution-Api-Version %s", scheme, addr, v), ""
 		}
 		what := resp.Status
 		if s := resp.Header.Get("Server"); s != "" {
@@ -140,6 +157,34 @@ func Identify(ctx context.Context, host string, port int, o Options) Identity {
 		}
 		seen = append(seen, p+": "+what)
 	}
-	id.Answer = fmt.Sprintf("%s://%s answered %s", scheme, addr, strings.Join(seen, "; "))
+	return "", fmt.Sprintf("%s://%s answered %s", scheme, addr, strings.Join(seen, "; ")), ""
+}
+
+// IdentifyWith asks a TLS endpoint that demands a client certificate what
+// it is, presenting the client certificate of c (a setup the user has):
+// GET /_ping and /v2/ over connections that complete the handshake. The
+// server's certificate is not verified (only the kind is asked; the
+// setup's probe judges the certificate). Role is "" when the endpoint
+// still refuses (Answer says how) or answers neither.
+func IdentifyWith(ctx context.Context, host string, port int, c Client, o Options) Identity {
+	o.defaults()
+	if !c.TLS || len(c.Pairs) == 0 {
+		return Identity{Answer: "the setup has no client certificate"}
+	}
+	cfg, _, err := c.config(RoleDaemon)
+	if err != nil {
+		return Identity{Answer: err.Error()}
+	}
+	cfg = cfg.Clone()
+	cfg.InsecureSkipVerify, cfg.RootCAs, cfg.ServerName = true, nil, host
+	cfg.VerifyPeerCertificate, cfg.VerifyConnection = nil, nil
+	addr := net.JoinHostPort(host, strconv.Itoa(port))
+	ctx, cancel := context.WithTimeout(ctx, 3*o.Timeout)
+	defer cancel()
+	role, answer, alert := askKind(ctx, cfg, "https", addr, o)
+	id := Identity{Role: role, Answer: answer, TLS: true, NeedsClientCert: true}
+	if alert != "" {
+		id.Answer = "it refused that client certificate too (remote error: tls: " + alert + ")"
+	}
 	return id
 }

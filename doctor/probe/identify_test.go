@@ -112,7 +112,7 @@ func TestIdentify(t *testing.T) {
 	ln, _ := net.Listen("tcp", "127.0.0.1:0")
 	h, p := hostPort(t, "http://"+ln.Addr().String())
 	ln.Close()
-	if id := Identify(context.Background(), h, p, Options{Timeout: time.Second}); id.Role != "" || !strings.Contains(id.Answer, "connection refused") {
+	if id := Identify(context.Background(), h, p, Options{Timeout: time.Second}); id.Role != "" || !id.Unreached || !strings.Contains(id.Answer, "connection refused") {
 		t.Errorf("closed port: %+v", id)
 	}
 }

@@ -5,7 +5,6 @@ import (
 	"context"
 	"crypto/tls"
 	"crypto/x509"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -17,6 +16,7 @@ import (
 	"time"
 
 	"github.com/docker-tls/docker-tls/pki"
+	"github.com/docker-tls/docker-tls/pki/regerr"
 	"github.com/moby/moby/client"
 	"go.opentelemetry.io/otel/trace/noop"
 )
@@ -149,6 +149,12 @@ type Result struct {
 	peer       []*x509.Certificate
 	verifyErr  error
 	roots      *x509.CertPool
+	// registryAnswer is a registry's error answer to GET /v2/ as dockerd's
+	// registry client words it ("unauthorized: authentication required").
+	registryAnswer string
+	// registryChallenge is the auth scheme the registry asks for
+	// ("basic", "bearer").
+	registryChallenge string
 }
 
 func (r *Result) stage(s Stage, start time.Time, err error) {
@@ -180,7 +186,7 @@ func Probe(ctx context.Context, t Target, c Client, o Options) *Result {
 	r := &Result{Target: t, client: c, now: o.Now}
 	defer o.step(t, "")
 	r.run(ctx, o)
-	if c.Insecure != "" && !c.ContainerdStore && t.Role == RoleRegistry && !r.Outcome.OK() && (r.Evidence.CertRequested || r.Evidence.TLSVersion != "") {
+	if c.Insecure != "" && !c.ContainerdStore && c.Mirror == "" && t.Role == RoleRegistry && !r.Outcome.OK() && (r.Evidence.CertRequested || r.Evidence.TLSVersion != "") {
 		// moby's classic store tries an insecure registry's https
 		// endpoint, then its http one: docker prints the last error.
 		if line := r.insecureFallbackLine(ctx, o); line != "" {
@@ -214,40 +220,10 @@ func (r *Result) insecureFallbackLine(ctx context.Context, o Options) string {
 	if resp.StatusCode < 400 {
 		return ""
 	}
-	if line := distributionError(resp.StatusCode, resp.Header.Get("Content-Type"), body, r.client.LegacyErrors); line != "" {
+	if line, ok := regerr.Text(resp.StatusCode, resp.Status, resp.Header, body, r.client.LegacyErrors); ok {
 		return "Error response from daemon: " + line
 	}
 	return ""
-}
-
-// distributionError words a registry's non-JSON error response as the
-// distribution client dockerd vendors does: 20.10's parses every body as
-// JSON; later ones (distribution 2.8.2+) take a body without a JSON
-// content type as the message of an error code chosen by the status.
-func distributionError(status int, contentType string, body []byte, legacy bool) string {
-	// A JSON body is parsed into the registry's error codes: not
-	// modelled here ("": the caller keeps the https endpoint's line).
-	if legacy {
-		var v any
-		if err := json.Unmarshal(body, &v); err != nil {
-			return fmt.Sprintf("error parsing HTTP %d response body: %s: %q", status, err.Error(), string(body))
-		}
-		return ""
-	}
-	mt, _, _ := strings.Cut(contentType, ";")
-	if mt = strings.TrimSpace(mt); mt == "application/json" || mt == "application/vnd.api+json" {
-		return ""
-	}
-	code := "unknown"
-	switch status {
-	case http.StatusUnauthorized:
-		code = "unauthorized"
-	case http.StatusForbidden:
-		code = "denied"
-	case http.StatusTooManyRequests:
-		code = "toomanyrequests"
-	}
-	return code + ": " + string(body)
 }
 
 func (r *Result) run(ctx context.Context, o Options) {
@@ -343,6 +319,17 @@ func (r *Result) run(ctx context.Context, o Options) {
 		o.step(t, StageHTTP)
 		speaks := r.speaksTLS(ctx, addrs, o)
 		r.Evidence.SpeaksTLS = &speaks
+		if t.Role == RoleRegistry {
+			// dockerd speaks plain HTTP to the registry (an http://
+			// mirror): GET /v2/ as it does.
+			pc.Close()
+			if speaks {
+				r.fail(StageHTTP, OutcomePlainClientToTLS, fmt.Errorf("%s speaks TLS; dockerd speaks plain HTTP to it", t.Addr()))
+				return
+			}
+			r.plainRegistry(ctx, o)
+			return
+		}
 		line, status := r.plainHTTP(ctx, o, pc)
 		r.DockerError = line
 		r.Evidence.HTTPStatus = status
@@ -366,7 +353,9 @@ func (r *Result) run(ctx context.Context, o Options) {
 	r.stage(StageHandshake, start, herr)
 	if herr != nil {
 		r.classifyHandshake(herr)
-		if r.Outcome == OutcomePlainHTTPServer && r.Target.Role == RoleRegistry && c.Insecure != "" {
+		if r.Outcome == OutcomePlainHTTPServer && r.Target.Role == RoleRegistry && c.Insecure != "" && (c.Mirror == "" || c.ContainerdStore) {
+			// (moby's classic store has no http endpoint for an https://
+			// mirror: lookupV2Endpoints adds one endpoint per mirror.)
 			// dockerd's fallback for an insecure registry: plain HTTP.
 			r.plainRegistry(ctx, o)
 			return
@@ -648,9 +637,17 @@ func (r *Result) registryGet(ctx context.Context, o Options, hc *http.Client) er
 		return err
 	}
 	defer resp.Body.Close()
-	io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<16))
+	body, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<16))
 	r.Evidence.HTTPStatus = resp.StatusCode
 	r.Evidence.RegistryAPI = resp.Header.Get("Docker-Distribution-Api-Version")
+	if resp.StatusCode >= 400 {
+		if text, ok := regerr.Text(resp.StatusCode, resp.Status, resp.Header, body, r.client.LegacyErrors); ok {
+			r.registryAnswer = text
+		}
+		if ch := resp.Header.Get("Www-Authenticate"); ch != "" {
+			r.registryChallenge, _, _ = strings.Cut(strings.ToLower(strings.TrimSpace(ch)), " ")
+		}
+	}
 	if r.Evidence.RegistryAPI == "" {
 		err := fmt.Errorf("GET /v2/ answered %s without a Docker-Distribution-Api-Version header: not a registry", resp.Status)
 		r.fail(StageHTTP, OutcomeNotRegistry, err)

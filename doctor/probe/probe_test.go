@@ -22,6 +22,7 @@ import (
 	"time"
 
 	"github.com/docker-tls/docker-tls/pki"
+	"github.com/docker-tls/docker-tls/pki/regerr"
 )
 
 // world is a set of CAs and certificates for loopback servers.
@@ -479,10 +480,14 @@ func TestDistributionError(t *testing.T) {
 		{401, "text/plain", false, "unauthorized: Client sent an HTTP request to an HTTPS server.\n"},
 		{403, "", false, "denied: Client sent an HTTP request to an HTTPS server.\n"},
 		{429, "", false, "toomanyrequests: Client sent an HTTP request to an HTTPS server.\n"},
-		// JSON bodies are the registry's error codes: not modelled.
-		{400, "application/json; charset=utf-8", false, ""},
+		// A non-JSON body under a JSON content type.
+		{400, "application/json; charset=utf-8", false, `error parsing HTTP 400 response body: invalid character 'C' looking for beginning of value: "Client sent an HTTP request to an HTTPS server.\n"`},
 	} {
-		if got := distributionError(c.status, c.ct, body, c.legacy); got != c.want {
+		h := http.Header{}
+		if c.ct != "" {
+			h.Set("Content-Type", c.ct)
+		}
+		if got, _ := regerr.Text(c.status, fmt.Sprint(c.status), h, body, c.legacy); got != c.want {
 			t.Errorf("%d %q legacy %v: %q, want %q", c.status, c.ct, c.legacy, got, c.want)
 		}
 	}

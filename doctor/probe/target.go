@@ -33,6 +33,13 @@ type Target struct {
 	Host  string
 	Port  int
 	Input string
+	// Unasked: the kind was taken, not learnt: nothing answered when the
+	// intake asked (connection refused), so the fixes speak of a daemon
+	// or a registry.
+	Unasked bool
+	// PlainHTTP: a registry reached over plain HTTP (an http:// registry
+	// mirror), written http://.
+	PlainHTTP bool
 }
 
 // Addr is host:port for dialing.
@@ -53,6 +60,9 @@ func (t Target) HostPort() string {
 
 // String renders the target the way the user would write it.
 func (t Target) String() string {
+	if t.Role == RoleRegistry && t.PlainHTTP {
+		return "http://" + t.HostPort()
+	}
 	if t.Role == RoleRegistry {
 		return "https://" + t.HostPort()
 	}

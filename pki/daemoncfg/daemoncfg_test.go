@@ -200,3 +200,15 @@ func TestCheckHost(t *testing.T) {
 		t.Error("CheckHost(tcp://h:abc) = nil")
 	}
 }
+
+// The registry flags are read (the doctor's registry rules need them):
+// both --flag=value and --flag value, repeated.
+func TestDockerdFlagsRegistry(t *testing.T) {
+	f := DockerdFlags([]string{"dockerd", "--insecure-registry=10.0.0.0/8", "--registry-mirror", "https://m.example", "--insecure-registry", "r.example:5000", "--registry-mirror=http://p.example"})
+	if got := strings.Join(f[KeyInsecureRegistryFlag], ","); got != "10.0.0.0/8,r.example:5000" {
+		t.Errorf("insecure-registry: %s", got)
+	}
+	if got := strings.Join(f[KeyRegistryMirrorFlag], ","); got != "https://m.example,http://p.example" {
+		t.Errorf("registry-mirror: %s", got)
+	}
+}

@@ -249,6 +249,15 @@ var Directives = []struct {
 // KeyConfigFile is the DockerdFlags entry of --config-file.
 const KeyConfigFile = "config-file"
 
+// KeyInsecureRegistryFlag and KeyRegistryMirrorFlag are the DockerdFlags
+// entries of --insecure-registry and --registry-mirror (keyed by the flag's
+// name: daemon.json's "insecure-registries" and "registry-mirrors" are
+// lists of the same values).
+const (
+	KeyInsecureRegistryFlag = "insecure-registry"
+	KeyRegistryMirrorFlag   = "registry-mirror"
+)
+
 // flagArg is one flag occurrence found in dockerd's argv.
 type flagArg struct {
 	key      string
@@ -258,7 +267,8 @@ type flagArg struct {
 
 func scanDockerdFlags(argv []string) []flagArg {
 	var out []flagArg
-	valueFlags := map[string]string{"-H": KeyHosts, "--host": KeyHosts, "--tlscacert": KeyTLSCACert, "--tlscert": KeyTLSCert, "--tlskey": KeyTLSKey, "--config-file": KeyConfigFile}
+	valueFlags := map[string]string{"-H": KeyHosts, "--host": KeyHosts, "--tlscacert": KeyTLSCACert, "--tlscert": KeyTLSCert, "--tlskey": KeyTLSKey, "--config-file": KeyConfigFile,
+		"--insecure-registry": KeyInsecureRegistryFlag, "--registry-mirror": KeyRegistryMirrorFlag}
 	for i := 1; i < len(argv); i++ {
 		a := argv[i]
 		if strings.HasPrefix(a, "$") {
@@ -289,7 +299,8 @@ func scanDockerdFlags(argv []string) []flagArg {
 }
 
 // DockerdFlags extracts the TLS-related flags from dockerd's argv, keyed by
-// daemon.json directive name (plus KeyConfigFile), values in order.
+// daemon.json directive name (plus KeyConfigFile and the registry flags),
+// values in order.
 func DockerdFlags(argv []string) map[string][]string {
 	out := map[string][]string{}
 	for _, f := range scanDockerdFlags(argv) {

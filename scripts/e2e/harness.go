@@ -1158,6 +1158,12 @@ type RegistryOpts struct {
 	// Loopback serves TLS on 127.0.0.1 of the namespace's network, where
 	// dockerd treats the registry as insecure.
 	Loopback bool
+	// NoHTTP2 turns HTTP/2 off (http.http2.disabled): the registry picks
+	// http/1.1 by ALPN, as one behind an HTTP/1.1-only proxy does.
+	NoHTTP2 bool
+	// Htpasswd, if set, is an htpasswd file (bcrypt): the registry asks
+	// for basic-auth credentials (auth.htpasswd).
+	Htpasswd string
 }
 
 // Registry is a running distribution registry serving HTTPS.
@@ -1238,6 +1244,9 @@ http:
   addr: %s
   secret: e2e-not-secret
 `, q(r.RootDir), q(r.Addr))
+	if opts.NoHTTP2 {
+		cfg.WriteString("  http2:\n    disabled: true\n")
+	}
 	if !opts.Plain {
 		fmt.Fprintf(&cfg, "  tls:\n    certificate: %s\n    key: %s\n", q(opts.CertFile), q(opts.KeyFile))
 	}
@@ -1246,6 +1255,9 @@ http:
 		for _, ca := range opts.ClientCAs {
 			fmt.Fprintf(&cfg, "      - %s\n", q(ca))
 		}
+	}
+	if opts.Htpasswd != "" {
+		fmt.Fprintf(&cfg, "auth:\n  htpasswd:\n    realm: e2e\n    path: %s\n", q(opts.Htpasswd))
 	}
 	if err := os.WriteFile(r.ConfigFile, []byte(cfg.String()), 0o644); err != nil {
 		t.Fatalf("e2e: %v", err)

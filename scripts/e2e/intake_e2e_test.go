@@ -70,6 +70,11 @@ func doctorIntakeAsUsersType(t *testing.T, c *Cell) {
 	}
 	out, _, code = dockerTLS(t, env, "doctor", bare, "--format", "json")
 	rep = parseReport(t, out)
+	// The port is not 2376 and dockerd demands a client certificate and
+	// picks http/1.1: the intake asks again with the material it found.
+	if len(rep.Targets) != 1 || rep.Targets[0].Kind != "daemon" || !strings.Contains(rep.Targets[0].KindReason, "asked again with the client certificate of docker -H "+host+" --tlsverify: https://"+bare+"/_ping answered with Api-Version ") {
+		t.Errorf("kind not asked with the material in ~/.docker: %+v", rep.Targets)
+	}
 	if len(rep.Findings) < 2 || !strings.Contains(rep.Findings[0].Setup, "--tlsverify") || rep.Findings[0].ID != "probe-ok" {
 		t.Fatalf("the TLS setup does not lead: %+v (targets %+v)", rep.Findings, rep.Targets)
 	}
@@ -126,5 +131,46 @@ func doctorPlainLocalhostRegistry(t *testing.T, c *Cell) {
 		if f.Severity == "error" {
 			t.Errorf("error for a working localhost registry: %s %s", f.ID, f.Message)
 		}
+	}
+}
+
+// TestDoctorNothingListening: `docker -H 127.0.0.1:PORT version` fails
+// because nothing listens there; the doctor, given the same bare
+// host:port, reports the connect-refused outcome (not target-not-docker),
+// quotes the line the installed docker printed in this test, gives a fix
+// for a daemon or a registry, and exits 1 as for other live failures.
+func TestDoctorNothingListening(t *testing.T) {
+	Require(t)
+	installPlugin(t)
+	target := net.JoinHostPort("127.0.0.1", strconv.Itoa(FreePort(t, "127.0.0.1")))
+	env := []string{"HOME=" + t.TempDir()}
+	_, dockerErr, code := RunDocker(t, env, "-H", target, "version")
+	if code == 0 {
+		t.Fatalf("docker -H %s version succeeded with nothing listening", target)
+	}
+	out, stderr, code := dockerTLS(t, env, "doctor", target, "--format", "json")
+	if code != 1 {
+		t.Errorf("exit %d, want 1 (a live failure)\n%s", code, stderr)
+	}
+	rep := parseReport(t, out)
+	if _, ok := rep.find("target-not-docker"); ok {
+		t.Errorf("target-not-docker for a port nobody listens on: %+v", rep.Findings)
+	}
+	if len(rep.Targets) != 1 || rep.Targets[0].Kind != "daemon" || !strings.Contains(rep.Targets[0].KindReason, "connection refused; nothing could be asked") {
+		t.Errorf("targets: %+v", rep.Targets)
+	}
+	if len(rep.Findings) == 0 || rep.Findings[0].ID != "probe-connect-refused" || rep.Findings[0].Severity != "error" {
+		t.Fatalf("connect-refused does not lead: %+v", rep.Findings)
+	}
+	f := rep.Findings[0]
+	if got, want := f.Docker, lastLine(dockerErr); got != want {
+		t.Errorf("doctor quotes %q, docker printed %q", got, want)
+	}
+	if !strings.Contains(f.Message, "nothing listens on "+target+" (connection refused)") ||
+		!strings.Contains(f.Fix, "is the daemon or registry running and listening there?") || !strings.Contains(f.Fix, "tcp://"+target) {
+		t.Errorf("message %q\nfix %q", f.Message, f.Fix)
+	}
+	if rep.Summary == nil || rep.Summary.CheckID != "probe-connect-refused" {
+		t.Errorf("summary: %+v", rep.Summary)
 	}
 }

@@ -17,12 +17,18 @@ import (
 
 var apiVersionRE = regexp.MustCompile(`/v1\.\d+/`)
 
+// lineTimeRE matches the timestamps Go's x509 errors carry ("current time
+// 2026-11-30T06:51:00Z is after ..."): docker and the doctor run a moment
+// apart, so the current time may differ by a second.
+var lineTimeRE = regexp.MustCompile(`\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)`)
+
 // normaliseDockerError removes what legitimately differs between the real
 // docker client and the probe's reproduction: the API version in the URL
 // (the CLI's default differs per release) and Go 1.20+'s "tls: failed to
-// verify certificate: " prefix, which a dockerd built with older Go omits.
+// verify certificate: " prefix, which a dockerd built with older Go omits,
+// and timestamps.
 func normaliseDockerError(s string) string {
-	s = strings.TrimSpace(s)
+	s = lineTimeRE.ReplaceAllString(strings.TrimSpace(s), "TIME")
 	if i := strings.LastIndex(s, "\n"); i >= 0 && !strings.Contains(s[i:], "Get \"") {
 		s = strings.TrimSpace(s[:i])
 	}

@@ -4,6 +4,7 @@ package e2e
 
 import (
 	"net"
+	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -156,6 +157,99 @@ func TestInsecureClientCertRegistry(t *testing.T) {
 			}
 			got := normalisePushError(strings.TrimPrefix(rep.Findings[i].Docker, "Error response from daemon: "))
 			compareDoctorLine(t, c, "insecure client-cert push", got, dockerLine)
+		}
+	})
+}
+
+// TestClientCertRegistryHTTP1: a real registry that demands a client
+// certificate with HTTP/2 turned off picks http/1.1 by ALPN, as dockerd
+// does. Without client material the doctor can only guess (a daemon) and
+// says that it guessed from ALPN; with the material in DOCKER_CERT_PATH
+// it asks /_ping and /v2/ over a connection with that certificate and
+// finds the registry. A real dockerd asked the same way stays a daemon.
+func TestClientCertRegistryHTTP1(t *testing.T) {
+	Require(t)
+	ForEachCell(t, func(t *testing.T, c *Cell) {
+		ns := NewNetNamespace(t)
+		dir := t.TempDir()
+		mustDockerTLS(t, nil, "ca", "create", "--out", dir)
+		mustDockerTLS(t, nil, "issue", "server", "--san", DefaultRegistryHostname, "--out", dir,
+			"--ca-cert", filepath.Join(dir, "ca.pem"), "--ca-key", filepath.Join(dir, "ca-key.pem"))
+		mustDockerTLS(t, nil, "issue", "client", "--out", dir, "--ca-cert", filepath.Join(dir, "ca.pem"), "--ca-key", filepath.Join(dir, "ca-key.pem"))
+		reg := StartRegistry(t, RegistryOpts{Cell: c, Namespace: ns, CertFile: filepath.Join(dir, "server-cert.pem"), KeyFile: filepath.Join(dir, "server-key.pem"),
+			ClientCAs: []string{filepath.Join(dir, "ca.pem")}, NoHTTP2: true})
+
+		out, _, _ := dockerTLSInNamespace(t, ns, []string{"HOME=" + t.TempDir()}, "doctor", reg.Host, "--format", "json")
+		rep := parseReport(t, out)
+		if len(rep.Targets) != 1 || rep.Targets[0].Kind != "daemon" || !strings.Contains(rep.Targets[0].KindReason, "the kind is guessed from ALPN: it picked http/1.1 by ALPN, as dockerd does") {
+			t.Errorf("cell %s: without material: %+v", c.Name, rep.Targets)
+		}
+		out, _, _ = dockerTLSInNamespace(t, ns, []string{"HOME=" + t.TempDir(), "DOCKER_CERT_PATH=" + dir}, "doctor", reg.Host, "--format", "json")
+		rep = parseReport(t, out)
+		if len(rep.Targets) != 1 || rep.Targets[0].Kind != "registry" ||
+			!strings.Contains(rep.Targets[0].KindReason, "asked again with the client certificate of DOCKER_CERT_PATH="+dir+" docker -H tcp://"+reg.Host+" --tlsverify: https://"+reg.Host+"/v2/ answered with Docker-Distribution-Api-Version registry/2.0") {
+			t.Errorf("cell %s: with material in DOCKER_CERT_PATH: %+v", c.Name, rep.Targets)
+		}
+		if got := doctorVerdict(rep); got != "probe-server-unknown-authority" {
+			t.Errorf("cell %s: verdict %s (no certs.d yet: dockerd does not trust the registry's CA):\n%s", c.Name, got, out)
+		}
+	})
+}
+
+// e2eHtpasswd is the bcrypt line for user e2e, password e2e-pass (cost 5).
+const e2eHtpasswd = "e2e:$2a$05$abcdefghijklmnopqrstuu9cFtKdSHK9O08avHZ8bdCAlChSRoLgS\n"
+
+// TestRegistryAuthAnswerWorded: a real registry that asks for basic-auth
+// credentials answers GET /v2/ with 401 and distribution's JSON error
+// list. The doctor's live result quotes it as dockerd's registry client
+// words it ("unauthorized: authentication required") and says to log in;
+// docker push fails until `docker login`, then works.
+func TestRegistryAuthAnswerWorded(t *testing.T) {
+	Require(t)
+	ForEachCell(t, func(t *testing.T, c *Cell) {
+		ns := NewNetNamespace(t)
+		dir := t.TempDir()
+		mustDockerTLS(t, nil, "ca", "create", "--out", dir)
+		mustDockerTLS(t, nil, "issue", "server", "--san", DefaultRegistryHostname, "--out", dir,
+			"--ca-cert", filepath.Join(dir, "ca.pem"), "--ca-key", filepath.Join(dir, "ca-key.pem"))
+		hp := filepath.Join(dir, "htpasswd")
+		if err := os.WriteFile(hp, []byte(e2eHtpasswd), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		reg := StartRegistry(t, RegistryOpts{Cell: c, Namespace: ns, CertFile: filepath.Join(dir, "server-cert.pem"), KeyFile: filepath.Join(dir, "server-key.pem"), Htpasswd: hp})
+		copyFile(t, filepath.Join(dir, "ca.pem"), filepath.Join(reg.CertsDir(), "ca.crt"), 0o644)
+		writeDaemonJSON(t, ns, map[string]any{"hosts": []string{"unix:///var/run/docker.sock"}})
+		d := StartDockerd(t, DockerdOpts{Cell: c, Namespace: ns})
+		tarPath := filepath.Join(t.TempDir(), "tiny.tar")
+		writeTinyTar(t, tarPath)
+		ref := reg.Host + "/tiny:1"
+		if _, stderr, code := d.Docker("import", tarPath, ref); code != 0 {
+			t.Fatal(stderr)
+		}
+		_, pushErr, code := d.Docker("push", ref)
+		if code == 0 {
+			t.Fatalf("cell %s: push without credentials succeeded", c.Name)
+		}
+		t.Logf("cell %s: docker push without login: %s", c.Name, lastLine(pushErr))
+		out, _, dcode := dockerTLSInNamespace(t, ns, append(d.Env(), "HOME="+t.TempDir()), "doctor", reg.Host, "--format", "json")
+		rep := parseReport(t, out)
+		i, ok := rep.find("probe-ok")
+		if !ok || dcode != 0 {
+			t.Fatalf("cell %s: doctor exit %d, no probe-ok:\n%s", c.Name, dcode, out)
+		}
+		f := rep.Findings[i]
+		// distribution answers {"errors":[{"code":"UNAUTHORIZED","message":"authentication required","detail":null}]}:
+		// a bare code for its client (the oracle proves the wording).
+		want := `GET /v2/ answered HTTP 401, which dockerd's registry client words as "unauthorized": the registry asks for credentials (Basic): without them docker push prints ` + strconv.Quote(lastLine(pushErr))
+		if !strings.Contains(f.Message, want) ||
+			!strings.HasPrefix(f.Fix, "docker login "+reg.Host+" before pushing") {
+			t.Errorf("cell %s: %q\nwant %q\nfix %q", c.Name, f.Message, want, f.Fix)
+		}
+		if _, stderr, code := d.Docker("login", reg.Host, "-u", "e2e", "-p", "e2e-pass"); code != 0 {
+			t.Fatalf("cell %s: docker login: %s", c.Name, stderr)
+		}
+		if _, stderr, code := d.Docker("push", ref); code != 0 {
+			t.Errorf("cell %s: push after docker login (the doctor's fix) fails: %s", c.Name, stderr)
 		}
 	})
 }

@@ -389,6 +389,9 @@ func (g *gen) scenarios() []*scenario {
 	add("daemon-host-invalid", "daemon.json hosts names TCP port 99999: dockerd accepts the address, then fails to listen.", nil, func(s *scenario) {
 		s.daemonTLS(w.ca, w.server, map[string]any{"hosts": []string{"unix:///var/run/docker.sock", "tcp://0.0.0.0:99999"}})
 	})
+	add("daemon-registry-mirror-invalid", "daemon.json registry-mirrors lists mirror.example:5000 without a scheme: dockerd refuses to start.", nil, func(s *scenario) {
+		s.daemonTLS(w.ca, w.server, map[string]any{"registry-mirrors": []string{"mirror.example:5000", "https://ok.example"}})
+	})
 	add("daemon-json-invalid", "daemon.json with a trailing comma.", nil, func(s *scenario) {
 		s.unit("/usr/bin/dockerd -H fd:// --containerd=/run/containerd/containerd.sock")
 		s.put(daemonJS, []byte("{\n  \"hosts\": [\"unix:///var/run/docker.sock\"],\n  \"tlsverify\": true,\n}\n"), 0o644)

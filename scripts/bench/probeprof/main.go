@@ -22,7 +22,9 @@ import (
 	"time"
 
 	"github.com/docker-tls/docker-tls/doctor"
+	"github.com/docker-tls/docker-tls/doctor/catalog"
 	"github.com/docker-tls/docker-tls/doctor/probe"
+	"github.com/docker-tls/docker-tls/doctor/render"
 )
 
 func main() {
@@ -105,9 +107,9 @@ func run() error {
 			runtime.ReadMemStats(&ms)
 			fmt.Printf("live heap with %d results: %.1f MB (%.1f KB per result)\n", len(res), float64(ms.HeapAlloc)/(1<<20), float64(ms.HeapAlloc)/1024/float64(len(res)))
 		}
-		rep := &doctor.Report{}
-		rep.AddLive(live, res)
-		if err := doctor.RenderJSON(io.Discard, rep); err != nil {
+		rep := &catalog.Report{}
+		doctor.AddLive(rep, live, res)
+		if err := render.RenderJSON(io.Discard, rep); err != nil {
 			return err
 		}
 	}

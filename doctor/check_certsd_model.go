@@ -13,6 +13,7 @@ import (
 	"sync"
 	"syscall"
 
+	"github.com/docker-tls/docker-tls/doctor/catalog"
 	"github.com/docker-tls/docker-tls/pki/fsutil"
 	"github.com/docker-tls/docker-tls/pki/layout"
 	"github.com/docker-tls/docker-tls/pki/loader"
@@ -207,7 +208,7 @@ func (r *runner) checkHostsTOML(dir string, m *dirModel) {
 	p := path.Join(dir, layout.HostsTOML)
 	fi, _ := r.readFile(p)
 	if fi.Problem != "" {
-		r.add(IDFileUnreadable, r.disp(p), fmt.Sprintf("%s %s", r.disp(p), fi.Problem), fmt.Sprintf("replace %s with a regular file", r.q(p)), nil)
+		r.add(catalog.IDFileUnreadable, r.disp(p), fmt.Sprintf("%s %s", r.disp(p), fi.Problem), fmt.Sprintf("replace %s with a regular file", r.q(p)), nil)
 		return
 	}
 	type verMsg struct {
@@ -226,15 +227,15 @@ func (r *runner) checkHostsTOML(dir string, m *dirModel) {
 		vm := verMsg{ver: res.Version.String()}
 		switch {
 		case res.DecodeErr != nil:
-			vm.id = IDHostsTOMLBroken
+			vm.id = catalog.IDHostsTOMLBroken
 			vm.msg = fmt.Sprintf("%s is dropped: containerd logs \"failed to decode %s\" (%s) and falls back to the .crt/.cert/.key files in %s", r.disp(p), r.disp(p), res.DecodeErr.Error(), r.disp(dir))
 			vm.fix = fmt.Sprintf("fix %s: %s (%s)", r.q(p), res.DecodeErr.Error(), docs)
 		case res.Err != nil:
-			vm.id = IDHostsTOMLBroken
+			vm.id = catalog.IDHostsTOMLBroken
 			vm.msg = fmt.Sprintf("%s is read, but containerd cannot load the TLS files it names, so every pull through it fails with: %s", r.disp(p), res.Err.Error())
 			vm.fix = fmt.Sprintf("correct the ca/client entries in %s (relative paths are relative to %s) or the files they name", r.q(p), r.q(dir))
 		case len(res.DroppedHosts) > 0:
-			vm.id = IDHostsTOMLHostDropped
+			vm.id = catalog.IDHostsTOMLHostDropped
 			vm.msg = fmt.Sprintf("containerd 2.x ignores %s in %s: it is written as an inline table or with dotted keys, and containerd only uses hosts declared as [host.\"…\"] tables", quoteList(res.DroppedHosts), r.disp(p))
 			vm.fix = fmt.Sprintf("rewrite each host in %s as a table: [host.%q] followed by its keys", r.q(p), res.DroppedHosts[0])
 		default:
@@ -257,7 +258,7 @@ func (r *runner) checkHostsTOML(dir string, m *dirModel) {
 				texts = append(texts, fmt.Sprintf("%s: %s", res.Version, res.DecodeErr.Error()))
 			}
 		}
-		r.add(IDHostsTOMLBroken, r.disp(p),
+		r.add(catalog.IDHostsTOMLBroken, r.disp(p),
 			fmt.Sprintf("%s is dropped by every containerd version, which logs \"failed to decode %s\" (%s) and falls back to the .crt/.cert/.key files in %s", r.disp(p), r.disp(p), strings.Join(texts, "; "), r.disp(dir)),
 			fmt.Sprintf("fix %s (%s)", r.q(p), docs), map[string]string{"containerd": "all"})
 		msgs = nil
@@ -335,7 +336,7 @@ func (r *runner) hostsTOMLUnused(dir string, entries []string, m *dirModel) {
 		if ext == layout.ExtCert {
 			entry = fmt.Sprintf("client = [[%q, %q]]", n, strings.TrimSuffix(n, ext)+layout.ExtKey)
 		}
-		r.add(IDHostsTOMLFileUnused, r.disp(p),
+		r.add(catalog.IDHostsTOMLFileUnused, r.disp(p),
 			fmt.Sprintf("%s is not loaded: containerd reads %s, which does not name it, and reads the .crt/.cert/.key files only when there is no hosts.toml", r.disp(p), r.disp(path.Join(dir, layout.HostsTOML))),
 			fmt.Sprintf("add %s to the [host.\"https://…\"] table in %s, or remove %s", entry, r.q(path.Join(dir, layout.HostsTOML)), r.q(p)),
 			map[string]string{"hostsToml": r.disp(path.Join(dir, layout.HostsTOML))})

@@ -1,4 +1,4 @@
-package doctor
+package render
 
 import (
 	"crypto/sha256"
@@ -8,6 +8,8 @@ import (
 	"net/url"
 	"path"
 	"strings"
+
+	"github.com/docker-tls/docker-tls/doctor/catalog"
 )
 
 // ToolVersion is the version the SARIF report gives for docker-tls (the
@@ -99,12 +101,12 @@ type sarifLogical struct {
 	Kind               string `json:"kind"`
 }
 
-// sarifLevel maps a severity to a SARIF level.
-func sarifLevel(s Severity) string {
+// SARIFLevel maps a severity to a SARIF level.
+func SARIFLevel(s catalog.Severity) string {
 	switch s {
-	case SeverityError:
+	case catalog.SeverityError:
 		return "error"
-	case SeverityWarning:
+	case catalog.SeverityWarning:
 		return "warning"
 	}
 	return "note"
@@ -120,7 +122,7 @@ func ruleName(id string) string {
 	return b.String()
 }
 
-func sarifRuleFor(c Check) sarifRule {
+func sarifRuleFor(c catalog.Check) sarifRule {
 	help := "Fix: " + c.Fix
 	if c.Citation != "" {
 		help += "\n\nSource: " + c.Citation
@@ -130,9 +132,9 @@ func sarifRuleFor(c Check) sarifRule {
 		Name:                 ruleName(c.ID),
 		ShortDescription:     sarifText{Text: c.Title},
 		FullDescription:      sarifText{Text: c.Doc},
-		Help:                 sarifText{Text: help, Markdown: "**Fix:** " + c.Fix + "\n\n**Source:** " + c.Citation + "\n\n[" + c.ID + " in CHECKS.md](" + DocsURL(c.ID) + ")"},
-		HelpURI:              DocsURL(c.ID),
-		DefaultConfiguration: sarifRuleCfg{Level: sarifLevel(c.Severity)},
+		Help:                 sarifText{Text: help, Markdown: "**Fix:** " + c.Fix + "\n\n**Source:** " + c.Citation + "\n\n[" + c.ID + " in CHECKS.md](" + catalog.DocsURL(c.ID) + ")"},
+		HelpURI:              catalog.DocsURL(c.ID),
+		DefaultConfiguration: sarifRuleCfg{Level: SARIFLevel(c.Severity)},
 		Properties:           map[string]any{"tags": []string{"docker", "tls"}},
 	}
 }
@@ -140,7 +142,7 @@ func sarifRuleFor(c Check) sarifRule {
 // SubjectURI returns the subject as a URI relative to the report's root
 // ("etc/docker/certs.d/registry.example.com:5000/ca.cert") when it is a
 // path, and ok=false when it is a host or anything else.
-func SubjectURI(rep *Report, subject string) (string, bool) {
+func SubjectURI(rep *catalog.Report, subject string) (string, bool) {
 	if !strings.HasPrefix(subject, "/") {
 		return "", false
 	}
@@ -158,7 +160,7 @@ func SubjectURI(rep *Report, subject string) (string, bool) {
 }
 
 // rootURI is the file: URI of the report's root, ending in a slash.
-func rootURI(rep *Report) string {
+func rootURI(rep *catalog.Report) string {
 	root := strings.TrimSuffix(rep.Root, "/")
 	if root == "" {
 		return "file:///"
@@ -181,7 +183,7 @@ func logicalKind(subject string) string {
 
 // fingerprint identifies a result across runs: the check and the subject
 // (messages carry dates that change every day).
-func fingerprint(f *Finding) string {
+func fingerprint(f *catalog.Finding) string {
 	h := sha256.Sum256([]byte(f.CheckID + "\x00" + f.Subject))
 	return hex.EncodeToString(h[:16])
 }
@@ -192,10 +194,10 @@ func fingerprint(f *Finding) string {
 // (uriBaseId ROOT, which originalUriBaseIds maps to the root as a file:
 // URI); a finding about a host gets a logical location instead, which code
 // scanning lists without annotating a file.
-func RenderSARIF(w io.Writer, rep *Report) error {
+func RenderSARIF(w io.Writer, rep *catalog.Report) error {
 	rules := []sarifRule{}
 	index := map[string]int{}
-	for _, c := range List() {
+	for _, c := range catalog.List() {
 		index[c.ID] = len(rules)
 		rules = append(rules, sarifRuleFor(c))
 	}
@@ -207,7 +209,7 @@ func RenderSARIF(w io.Writer, rep *Report) error {
 			// A finding of a check outside the catalog still needs a rule.
 			ri = len(rules)
 			index[f.CheckID] = ri
-			rules = append(rules, sarifRuleFor(Check{ID: f.CheckID, Title: f.CheckID, Severity: f.Severity, Doc: f.CheckID, Fix: f.Fix}))
+			rules = append(rules, sarifRuleFor(catalog.Check{ID: f.CheckID, Title: f.CheckID, Severity: f.Severity, Doc: f.CheckID, Fix: f.Fix}))
 		}
 		msg := f.Message
 		if f.Fix != "" {
@@ -229,7 +231,7 @@ func RenderSARIF(w io.Writer, rep *Report) error {
 		results = append(results, sarifResult{
 			RuleID:              f.CheckID,
 			RuleIndex:           ri,
-			Level:               sarifLevel(f.Severity),
+			Level:               SARIFLevel(f.Severity),
 			Message:             sarifText{Text: msg},
 			Locations:           []sarifLocation{loc},
 			PartialFingerprints: map[string]string{"dockerTlsFinding/v1": fingerprint(f)},

@@ -12,8 +12,10 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/docker-tls/docker-tls/doctor/catalog"
 	"github.com/docker-tls/docker-tls/pki/daemoncfg"
 	"github.com/docker-tls/docker-tls/pki/layout"
+	"github.com/docker-tls/docker-tls/pki/loader"
 )
 
 // daemonInfo is dockerd's TLS configuration as far as files tell: the
@@ -53,8 +55,48 @@ func (r *runner) inspectDaemon() *daemonInfo {
 	r.daemonConflicts(d)
 	r.daemonEffective(d)
 	r.daemonTLSChecks(d)
+	r.daemonMirrorChecks(d)
 	r.daemonCertFixes(d)
 	return d
+}
+
+func orUnknownVersion(v string) string {
+	if v == "" {
+		return "unknown: Docker 28.3+'s words"
+	}
+	return v
+}
+
+// daemonMirrorChecks reports a registry-mirrors entry (daemon.json) or
+// --registry-mirror flag that dockerd refuses, with dockerd's own error
+// (pki/loader ValidateMirror, for the daemon's version when known).
+func (r *runner) daemonMirrorChecks(d *daemonInfo) {
+	for _, src := range []struct {
+		entries []string
+		subject string
+		line    func(e string) string
+	}{
+		{d.jsonStrings("registry-mirrors"), r.disp(d.jsonPath), func(string) string {
+			if maj := MajorVersion(r.o.Dockerd.Version); maj > 0 && maj < 28 {
+				return "" // checked when the daemon starts (20.10); wording around it not checked
+			}
+			return "unable to configure the Docker daemon with file " + d.jsonPath + ": merged configuration validation from file and command line flags failed: "
+		}},
+		{d.flagVals["registry-mirror"], r.disp(d.execFrom), func(e string) string { return "invalid argument \"" + e + "\" for \"--registry-mirror\" flag: " }},
+	} {
+		for _, e := range src.entries {
+			if _, err := loader.ValidateMirror(r.o.Dockerd.Version, e); err != nil {
+				suggest := "https://HOST[:PORT]"
+				if !strings.Contains(e, "://") && e != "" {
+					suggest = "https://" + e
+				}
+				r.add(catalog.IDDaemonMirrorInvalid, src.subject,
+					fmt.Sprintf("dockerd refuses the registry mirror %q and does not start: %s%v", e, src.line(e), err),
+					fmt.Sprintf("write it as %s (http:// for a plain-HTTP mirror) in %s, then restart dockerd", suggest, src.subject),
+					map[string]string{"mirror": e, "dockerdVersion": orUnknownVersion(r.o.Dockerd.Version)})
+			}
+		}
+	}
 }
 
 // daemonCertFixes makes the fixes of findings about the daemon's own
@@ -64,12 +106,12 @@ func (r *runner) daemonCertFixes(d *daemonInfo) {
 	if d.certPath == "" || len(d.serverChain) == 0 {
 		return
 	}
-	reissue := map[string]bool{IDCertExpired: true, IDCertExpiring: true, IDCertNotYetValid: true, IDEKUServerMissing: true, IDCertCNOnly: true}
+	reissue := map[string]bool{catalog.IDCertExpired: true, catalog.IDCertExpiring: true, catalog.IDCertNotYetValid: true, catalog.IDEKUServerMissing: true, catalog.IDCertCNOnly: true}
 	fix := printable(r.reissueServer(d))
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	for i := range r.findings {
-		if f := &r.findings[i]; reissue[f.CheckID] && f.path == d.certPath {
+		if f := &r.findings[i]; reissue[f.CheckID] && f.Path() == d.certPath {
 			f.Fix = fix
 		}
 	}
@@ -86,10 +128,10 @@ func (r *runner) readSystemd(d *daemonInfo) {
 			kind = "systemd unit"
 		}
 		if f.Err != nil {
-			r.source(Source{Kind: kind, Path: r.disp(f.Name), Status: StatusUnreadable, Detail: f.Err.Error()})
+			r.source(catalog.Source{Kind: kind, Path: r.disp(f.Name), Status: catalog.StatusUnreadable, Detail: f.Err.Error()})
 			continue
 		}
-		r.source(Source{Kind: kind, Path: r.disp(f.Name), Status: StatusFound})
+		r.source(catalog.Source{Kind: kind, Path: r.disp(f.Name), Status: catalog.StatusFound})
 	}
 	exec, ok := daemoncfg.EffectiveExecStart(files)
 	if !ok {
@@ -115,7 +157,7 @@ func (r *runner) readProcess(d *daemonInfo) {
 	d.execStart = p.Argv
 	d.execFrom = fmt.Sprintf("the running dockerd (pid %d)", p.PID)
 	d.flagVals = daemoncfg.DockerdFlags(p.Argv)
-	r.source(Source{Kind: "running dockerd", Path: fmt.Sprintf("/proc/%d/cmdline", p.PID), Status: StatusFound,
+	r.source(catalog.Source{Kind: "running dockerd", Path: fmt.Sprintf("/proc/%d/cmdline", p.PID), Status: catalog.StatusFound,
 		Detail: daemoncfg.JoinCommand(p.Argv)})
 }
 
@@ -200,22 +242,22 @@ func (r *runner) readDaemonJSON(d *daemonInfo) {
 	fi, data := r.readFile(d.jsonPath)
 	switch {
 	case !fi.Exists:
-		r.source(Source{Kind: "daemon config", Path: r.disp(d.jsonPath), Status: StatusMissing})
+		r.source(catalog.Source{Kind: "daemon config", Path: r.disp(d.jsonPath), Status: catalog.StatusMissing})
 		return
 	case fi.Problem != "":
-		r.source(Source{Kind: "daemon config", Path: r.disp(d.jsonPath), Status: StatusUnreadable, Detail: fi.Problem})
+		r.source(catalog.Source{Kind: "daemon config", Path: r.disp(d.jsonPath), Status: catalog.StatusUnreadable, Detail: fi.Problem})
 		return
 	}
 	var keys map[string]json.RawMessage
 	if err := json.Unmarshal(data, &keys); err != nil {
-		r.source(Source{Kind: "daemon config", Path: r.disp(d.jsonPath), Status: StatusUnreadable, Detail: "invalid JSON"})
-		r.add(IDDaemonJSONInvalid, r.disp(d.jsonPath),
+		r.source(catalog.Source{Kind: "daemon config", Path: r.disp(d.jsonPath), Status: catalog.StatusUnreadable, Detail: "invalid JSON"})
+		r.add(catalog.IDDaemonJSONInvalid, r.disp(d.jsonPath),
 			fmt.Sprintf("%s is not valid JSON (%s): dockerd refuses to start with \"unable to configure the Docker daemon with file %s: %s\"", r.disp(d.jsonPath), jsonErrWhere(data, err), d.jsonPath, err.Error()),
 			fmt.Sprintf("python3 -m json.tool %s shows where the syntax breaks; fix it, then systemctl restart docker", r.q(d.jsonPath)), nil)
 		return
 	}
 	d.jsonKeys = keys
-	r.source(Source{Kind: "daemon config", Path: r.disp(d.jsonPath), Status: StatusFound})
+	r.source(catalog.Source{Kind: "daemon config", Path: r.disp(d.jsonPath), Status: catalog.StatusFound})
 }
 
 func jsonErrWhere(data []byte, err error) string {
@@ -271,7 +313,7 @@ func (r *runner) daemonConflicts(d *daemonInfo) {
 	ev["unit"] = r.disp(d.execFrom)
 	fix := fmt.Sprintf("mkdir -p %s && printf %s > %s && systemctl daemon-reload && systemctl restart docker",
 		r.q(daemoncfg.DropInDir), daemoncfg.PrintfFormat(daemoncfg.DropIn(d.execStart, conflicting)), r.q(daemoncfg.DropInPath))
-	r.add(IDDaemonHostsConflict, r.disp(d.jsonPath),
+	r.add(catalog.IDDaemonHostsConflict, r.disp(d.jsonPath),
 		fmt.Sprintf("dockerd refuses to start: \"unable to configure the Docker daemon with file %s: the following directives are specified both as a flag and in the configuration file: %s\" (flags from ExecStart in %s)",
 			d.jsonPath, strings.Join(parts, ", "), r.disp(d.execFrom)),
 		fix, ev)
@@ -379,7 +421,7 @@ func (r *runner) daemonTLSChecks(d *daemonInfo) {
 	}
 	for _, h := range d.hosts {
 		if err := daemoncfg.CheckHost(h); err != nil {
-			r.add(IDDaemonHostInvalid, subject,
+			r.add(catalog.IDDaemonHostInvalid, subject,
 				fmt.Sprintf("dockerd cannot listen on %q: %v; it fails to start (\"failed to load listeners\")", h, err),
 				fmt.Sprintf("correct %q in %s (for example tcp://0.0.0.0:2376), then systemctl restart docker", h, subject),
 				map[string]string{"host": h})
@@ -396,13 +438,13 @@ func (r *runner) daemonTLSChecks(d *daemonInfo) {
 		if d.tlsOn {
 			how = "with TLS but tlsverify false (no client certificates)"
 		}
-		r.add(IDDaemonTCPWithoutVerify, subject,
+		r.add(catalog.IDDaemonTCPWithoutVerify, subject,
 			fmt.Sprintf("dockerd listens on %s %s: anyone who reaches the port has root on this machine (\"Binding to IP address without --tlsverify is insecure\")", strings.Join(tcp, ", "), how),
 			"docker tls install daemon (writes tlsverify, tlscacert, tlscert and tlskey to daemon.json), then systemctl restart docker",
 			map[string]string{"hosts": strings.Join(tcp, " ")})
 	}
 	if d.tls != nil && *d.tls && d.tlsVerify == nil {
-		r.add(IDDaemonTLSImpliesVerify, r.disp(d.jsonPath),
+		r.add(catalog.IDDaemonTLSImpliesVerify, r.disp(d.jsonPath),
 			"\"tls\": true without \"tlsverify\": dockerd still requires client certificates signed by tlscacert, unlike the docker CLI's --tls",
 			fmt.Sprintf("add \"tlsverify\": true (client certificates required) or \"tlsverify\": false (TLS only) to %s, then systemctl restart docker", r.disp(d.jsonPath)), nil)
 	}
@@ -426,7 +468,7 @@ func (r *runner) daemonTLSChecks(d *daemonInfo) {
 	certF, keyF := r.load(d.certPath), r.load(d.keyPath)
 	for _, t := range []*tlsFile{certF, keyF} {
 		if !t.fi.Exists {
-			r.add(IDTLSFileMissing, r.disp(t.fi.Path),
+			r.add(catalog.IDTLSFileMissing, r.disp(t.fi.Path),
 				fmt.Sprintf("the daemon's TLS %s %s does not exist: dockerd fails with \"could not load X509 key pair (cert: %q, key: %q): open %s: no such file or directory\"",
 					map[bool]string{true: "certificate", false: "key"}[t == certF], r.disp(t.fi.Path), d.certPath, d.keyPath, t.fi.Path),
 				fmt.Sprintf("install the daemon certificate and key (docker tls install daemon), or correct tlscert/tlskey in %s", r.disp(d.jsonPath)), nil)
@@ -446,7 +488,7 @@ func (r *runner) daemonTLSChecks(d *daemonInfo) {
 	if d.verify {
 		caF := r.load(d.caPath)
 		if !caF.fi.Exists {
-			r.add(IDTLSFileMissing, r.disp(d.caPath),
+			r.add(catalog.IDTLSFileMissing, r.disp(d.caPath),
 				fmt.Sprintf("the daemon's tlscacert %s does not exist: dockerd fails with \"Could not read CA certificate %q: open %s: no such file or directory\"", r.disp(d.caPath), d.caPath, d.caPath),
 				fmt.Sprintf("install the CA certificate (docker tls install daemon), or correct tlscacert in %s", r.disp(d.jsonPath)), nil)
 		} else {
@@ -472,7 +514,7 @@ func (r *runner) daemonListenHosts(d *daemonInfo) {
 					break // the listener's own check below names it
 				}
 				if err := leaf.VerifyHostname(th); err != nil {
-					r.add(IDHostNotInSANs, "tcp://"+t,
+					r.add(catalog.IDHostNotInSANs, "tcp://"+t,
 						fmt.Sprintf("tcp://%s reaches %s (listening on %s) but its certificate %s does not cover %q: docker fails with %q", t, d.execFrom, h, r.disp(d.certPath), th, "tls: failed to verify certificate: "+err.Error()),
 						fmt.Sprintf("%s; or connect with a name it covers (%s)", r.reissueServer(d, th), joinOr(sanList(leaf), "none")),
 						map[string]string{"host": th, "sans": joinOr(sanList(leaf), "none")})
@@ -494,7 +536,7 @@ func (r *runner) daemonListenHosts(d *daemonInfo) {
 			continue
 		}
 		if err := leaf.VerifyHostname(n); err != nil {
-			r.add(IDHostNotInSANs, h,
+			r.add(catalog.IDHostNotInSANs, h,
 				fmt.Sprintf("%s listens on %s but its certificate %s does not cover %q: clients connecting there fail with %q", who, h, r.disp(d.certPath), n, err.Error()),
 				r.reissueServer(d, n),
 				map[string]string{"host": n, "sans": joinOr(sanList(leaf), "none")})

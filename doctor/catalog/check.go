@@ -1,4 +1,4 @@
-package doctor
+package catalog
 
 import "sort"
 
@@ -11,7 +11,8 @@ const (
 	SeverityInfo    Severity = "info"
 )
 
-func (s Severity) rank() int {
+// Rank orders severities: 0 for an error, 1 for a warning, 2 otherwise.
+func (s Severity) Rank() int {
 	switch s {
 	case SeverityError:
 		return 0
@@ -20,6 +21,9 @@ func (s Severity) rank() int {
 	}
 	return 2
 }
+
+// AtOrAbove reports whether s is at least as severe as min.
+func (s Severity) AtOrAbove(min Severity) bool { return s.Rank() <= min.Rank() }
 
 // Check is one entry of the catalog: what can be wrong, why Docker breaks
 // on it, and how to fix it in general. Findings carry the specifics.
@@ -72,6 +76,13 @@ func (f Finding) Path() string { return f.path }
 
 // RenameTo is the raw path of evidence rename_to ("" when none).
 func (f Finding) RenameTo() string { return f.renameTo }
+
+// SetFacts records the finding's facts for --fix: the raw path of its
+// subject and of its rename target, and the loader that reads the
+// subject's directory (see Path, RenameTo and Loader).
+func (f *Finding) SetFacts(path, renameTo, loader string) {
+	f.path, f.renameTo, f.loader = path, renameTo, loader
+}
 
 // Loader names the loader that reads the subject's directory: "moby",
 // "containers" or "containerd" for certs.d findings, else "".
@@ -127,6 +138,7 @@ const (
 	IDDaemonHostsConflict      = "daemon-hosts-conflict"
 	IDDaemonJSONInvalid        = "daemon-json-invalid"
 	IDDaemonHostInvalid        = "daemon-host-invalid"
+	IDDaemonMirrorInvalid      = "daemon-registry-mirror-invalid"
 )
 
 // allChecks is the static catalog followed by the live probe outcomes.

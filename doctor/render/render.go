@@ -1,18 +1,20 @@
-package doctor
+package render
 
 import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
 
+	"github.com/docker-tls/docker-tls/doctor/catalog"
 	"github.com/fatih/color"
 )
 
-var severityMark = map[Severity]string{
-	SeverityError:   "[error]",
-	SeverityWarning: "[warn] ",
-	SeverityInfo:    "[info] ",
+var severityMark = map[catalog.Severity]string{
+	catalog.SeverityError:   "[error]",
+	catalog.SeverityWarning: "[warn] ",
+	catalog.SeverityInfo:    "[info] ",
 }
 
 // TextOptions change how RenderTextOpts writes the report.
@@ -33,7 +35,7 @@ func ColorDefault() bool { return !color.NoColor }
 // palette holds the colours of one rendering; every one is a no-op when
 // colour is off.
 type palette struct {
-	sev     map[Severity]*color.Color
+	sev     map[catalog.Severity]*color.Color
 	subject *color.Color
 	fix     *color.Color
 	ok      *color.Color
@@ -50,10 +52,10 @@ func newPalette(on bool) *palette {
 		return c
 	}
 	return &palette{
-		sev: map[Severity]*color.Color{
-			SeverityError:   mk(color.FgRed, color.Bold),
-			SeverityWarning: mk(color.FgYellow, color.Bold),
-			SeverityInfo:    mk(color.FgCyan),
+		sev: map[catalog.Severity]*color.Color{
+			catalog.SeverityError:   mk(color.FgRed, color.Bold),
+			catalog.SeverityWarning: mk(color.FgYellow, color.Bold),
+			catalog.SeverityInfo:    mk(color.FgCyan),
 		},
 		subject: mk(color.Bold),
 		fix:     mk(color.FgGreen),
@@ -61,37 +63,42 @@ func newPalette(on bool) *palette {
 	}
 }
 
-func (p *palette) severity(s Severity) *color.Color {
+func (p *palette) severity(s catalog.Severity) *color.Color {
 	if c, ok := p.sev[s]; ok {
 		return c
 	}
-	return p.sev[SeverityInfo]
+	return p.sev[catalog.SeverityInfo]
 }
 
 // RenderText writes the report for people: a summary line, the sources
 // read, then findings grouped by subject with their fix. No colour.
-func RenderText(w io.Writer, rep *Report) error {
+func RenderText(w io.Writer, rep *catalog.Report) error {
 	return RenderTextOpts(w, rep, TextOptions{})
 }
 
 // RenderTextOpts is RenderText with colour and quiet mode. Without colour
 // the output is RenderText's, byte for byte.
-func RenderTextOpts(w io.Writer, rep *Report, opts TextOptions) error {
+func RenderTextOpts(w io.Writer, rep *catalog.Report, opts TextOptions) error {
 	p := newPalette(opts.Color)
 	var b strings.Builder
 	if sm := rep.Summary; sm != nil && !opts.Quiet {
 		// One line with the story: the cause and the fix.
-		fmt.Fprintf(&b, "%s %s (%s): %s %s %s\n", p.severity(SeverityError).Sprint("Root cause:"), sm.CheckID, sm.Subject,
-			strings.TrimSuffix(sm.RootCause, "."), p.fix.Sprint("Fix:"), sm.Fix)
+		// The cause is a sentence of its own, so the eye finds "Fix:".
+		cause := strings.TrimSpace(sm.RootCause)
+		if !strings.HasSuffix(cause, ".") && !strings.HasSuffix(cause, "?") && !strings.HasSuffix(cause, "!") {
+			cause += "."
+		}
+		fmt.Fprintf(&b, "%s %s (%s): %s %s %s\n", p.severity(catalog.SeverityError).Sprint("Root cause:"), sm.CheckID, sm.Subject,
+			cause, p.fix.Sprint("Fix:"), sm.Fix)
 	}
 	if !opts.Quiet {
 		e, wn, in := rep.Counts()
 		counts := []string{plural(e, "error"), plural(wn, "warning"), plural(in, "info")}
 		if e > 0 {
-			counts[0] = p.sev[SeverityError].Sprint(counts[0])
+			counts[0] = p.sev[catalog.SeverityError].Sprint(counts[0])
 		}
 		if wn > 0 {
-			counts[1] = p.sev[SeverityWarning].Sprint(counts[1])
+			counts[1] = p.sev[catalog.SeverityWarning].Sprint(counts[1])
 		}
 		fmt.Fprintf(&b, "docker tls doctor: %s, %s, %s\n", counts[0], counts[1], counts[2])
 		if rep.Root != "" {
@@ -120,7 +127,7 @@ func RenderTextOpts(w io.Writer, rep *Report, opts TextOptions) error {
 	subject := ""
 	shown := 0
 	for _, f := range rep.Findings {
-		if opts.Quiet && !f.Severity.AtOrAbove(SeverityWarning) {
+		if opts.Quiet && !f.Severity.AtOrAbove(catalog.SeverityWarning) {
 			continue
 		}
 		shown++
@@ -148,9 +155,17 @@ func RenderTextOpts(w io.Writer, rep *Report, opts TextOptions) error {
 }
 
 // RenderJSON writes the report as indented JSON (schemaVersion "2").
-func RenderJSON(w io.Writer, rep *Report) error {
+func RenderJSON(w io.Writer, rep *catalog.Report) error {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	enc.SetEscapeHTML(false)
 	return enc.Encode(rep)
+}
+
+// plural is "1 word" or "n words".
+func plural(n int, word string) string {
+	if n == 1 {
+		return "1 " + word
+	}
+	return strconv.Itoa(n) + " " + word + "s"
 }

@@ -10,6 +10,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/docker-tls/docker-tls/doctor/catalog"
 	"github.com/docker-tls/docker-tls/pki/fsutil"
 
 	"github.com/docker-tls/docker-tls/pki"
@@ -45,10 +46,10 @@ func (r *runner) loadClientConfig() *clientConfig {
 	fi, data := r.readFile(p)
 	switch {
 	case !fi.Exists:
-		r.source(Source{Kind: "client config", Path: r.disp(p), Status: StatusMissing})
+		r.source(catalog.Source{Kind: "client config", Path: r.disp(p), Status: catalog.StatusMissing})
 		return cfg
 	case fi.Problem != "":
-		r.source(Source{Kind: "client config", Path: r.disp(p), Status: StatusUnreadable, Detail: fi.Problem})
+		r.source(catalog.Source{Kind: "client config", Path: r.disp(p), Status: catalog.StatusUnreadable, Detail: fi.Problem})
 		return cfg
 	}
 	var raw struct {
@@ -56,7 +57,7 @@ func (r *runner) loadClientConfig() *clientConfig {
 		Auths          map[string]json.RawMessage `json:"auths"`
 	}
 	if err := json.Unmarshal(data, &raw); err != nil {
-		r.source(Source{Kind: "client config", Path: r.disp(p), Status: StatusUnreadable, Detail: "invalid JSON: " + err.Error()})
+		r.source(catalog.Source{Kind: "client config", Path: r.disp(p), Status: catalog.StatusUnreadable, Detail: "invalid JSON: " + err.Error()})
 		return cfg
 	}
 	cfg.currentContext = raw.CurrentContext
@@ -68,7 +69,7 @@ func (r *runner) loadClientConfig() *clientConfig {
 	if cfg.currentContext != "" {
 		detail = "currentContext " + cfg.currentContext
 	}
-	r.source(Source{Kind: "client config", Path: r.disp(p), Status: StatusFound, Detail: detail})
+	r.source(catalog.Source{Kind: "client config", Path: r.disp(p), Status: catalog.StatusFound, Detail: detail})
 	return cfg
 }
 
@@ -135,7 +136,7 @@ func (r *runner) inspectClient(cfg *clientConfig, d *daemonInfo) {
 	r.envChecks(cfg, active)
 	name, why := active.Context, active.ContextFrom
 	if name != layout.DefaultContextName && active.Err != nil && strings.Contains(active.Err.Error(), "context not found") {
-		r.add(IDContextMissing, "context "+name,
+		r.add(catalog.IDContextMissing, "context "+name,
 			fmt.Sprintf("context %q (from %s) does not exist in %s: every command fails with: %s", name, why, r.disp(path.Join(cfg.dir, layout.ContextsDirName)), active.DockerLine()),
 			contextMissingFix(why), map[string]string{"context": name, "from": why})
 	}
@@ -152,7 +153,7 @@ func (r *runner) inspectClient(cfg *clientConfig, d *daemonInfo) {
 			ep = r.o.resolveCLI(ClientFlags{Context: n, Config: flags.Config})
 		}
 		meta, _ := loader.ContextDir(cfg.dir, n)
-		r.source(Source{Kind: "context", Path: r.disp(path.Join(meta, layout.ContextMetaFile)), Status: StatusFound, Detail: fmt.Sprintf("%s (%s)", n, ep.Host)})
+		r.source(catalog.Source{Kind: "context", Path: r.disp(path.Join(meta, layout.ContextMetaFile)), Status: catalog.StatusFound, Detail: fmt.Sprintf("%s (%s)", n, ep.Host)})
 		sets = append(sets, setOf(ep, ClientFlags{}, n == name))
 	}
 	for _, s := range sets {
@@ -174,7 +175,7 @@ var falsy = map[string]bool{"0": true, "false": true, "no": true, "off": true, "
 
 func (r *runner) envChecks(cfg *clientConfig, active loader.CLIEndpoint) {
 	if v := r.o.getenv("DOCKER_TLS_VERIFY"); v != "" && falsy[strings.ToLower(strings.TrimSpace(v))] {
-		r.add(IDEnvTLSVerifyZero, "DOCKER_TLS_VERIFY",
+		r.add(catalog.IDEnvTLSVerifyZero, "DOCKER_TLS_VERIFY",
 			fmt.Sprintf("DOCKER_TLS_VERIFY=%s turns TLS verification ON: the docker CLI only checks that the variable is non-empty", v),
 			"unset DOCKER_TLS_VERIFY (and remove it from ~/.bashrc, ~/.profile or ~/.zshrc)", map[string]string{"value": v})
 	}
@@ -182,7 +183,7 @@ func (r *runner) envChecks(cfg *clientConfig, active loader.CLIEndpoint) {
 		fi := r.stat(cp)
 		switch {
 		case !fi.Exists:
-			r.add(IDEnvCertPathMissing, "DOCKER_CERT_PATH",
+			r.add(catalog.IDEnvCertPathMissing, "DOCKER_CERT_PATH",
 				fmt.Sprintf("DOCKER_CERT_PATH=%s does not exist: with TLS on the CLI fails with \"open %s: no such file or directory\"", r.disp(cp), r.disp(path.Join(cp, layout.ClientCAFile))),
 				fmt.Sprintf("unset DOCKER_CERT_PATH, or create %s with ca.pem, cert.pem and key.pem (docker tls install client)", r.q(cp)), nil)
 		case fi.Problem != "" || !fi.Mode.IsDir():
@@ -190,7 +191,7 @@ func (r *runner) envChecks(cfg *clientConfig, active loader.CLIEndpoint) {
 			if what == "" {
 				what = "is a " + fsutil.DescribeMode(fi.Mode) + ", not a directory"
 			}
-			r.add(IDEnvCertPathMissing, "DOCKER_CERT_PATH",
+			r.add(catalog.IDEnvCertPathMissing, "DOCKER_CERT_PATH",
 				fmt.Sprintf("DOCKER_CERT_PATH=%s %s: it must name the directory holding ca.pem, cert.pem and key.pem", r.disp(cp), what),
 				fmt.Sprintf("export DOCKER_CERT_PATH=%s (the directory, not a file)", r.q(path.Dir(cp))), nil)
 		}
@@ -200,13 +201,13 @@ func (r *runner) envChecks(cfg *clientConfig, active loader.CLIEndpoint) {
 		return
 	}
 	if c := r.o.getenv("DOCKER_CONTEXT"); c != "" && c != layout.DefaultContextName {
-		r.add(IDEnvHostOverridesContext, "DOCKER_HOST",
+		r.add(catalog.IDEnvHostOverridesContext, "DOCKER_HOST",
 			fmt.Sprintf("DOCKER_HOST=%s overrides DOCKER_CONTEXT=%s: the CLI uses the default context and ignores context %q and its TLS files", host, c, c),
 			fmt.Sprintf("unset DOCKER_HOST to use context %q (or run docker --context %s ...)", c, shq(c)), map[string]string{"DOCKER_HOST": host, "DOCKER_CONTEXT": c})
 		return
 	}
 	if c := cfg.currentContext; c != "" && c != layout.DefaultContextName {
-		r.add(IDEnvHostOverridesContext, "DOCKER_HOST",
+		r.add(catalog.IDEnvHostOverridesContext, "DOCKER_HOST",
 			fmt.Sprintf("DOCKER_HOST=%s overrides the current context %q (docker context use): the CLI uses the default context and ignores %q's TLS files", host, c, c),
 			fmt.Sprintf("unset DOCKER_HOST to use context %q (or run docker --context %s ...)", c, shq(c)), map[string]string{"DOCKER_HOST": host, "currentContext": c})
 	}
@@ -237,7 +238,7 @@ func (r *runner) checkClientSet(s *clientSet, d *daemonInfo) {
 	caF, certF, keyF := r.load(s.ca), r.load(s.cert), r.load(s.key)
 	if dirExists {
 		if caF.fi.Exists || certF.fi.Exists || keyF.fi.Exists {
-			src := Source{Kind: "client TLS", Path: r.disp(s.dir), Status: StatusFound, Detail: s.label}
+			src := catalog.Source{Kind: "client TLS", Path: r.disp(s.dir), Status: catalog.StatusFound, Detail: s.label}
 			if s.active {
 				src.Detail += ", in use"
 			}
@@ -248,7 +249,7 @@ func (r *runner) checkClientSet(s *clientSet, d *daemonInfo) {
 	hf := s.hostFrom
 	for _, t := range []*tlsFile{caF, certF, keyF} {
 		if !t.fi.Exists && s.explicit[t.fi.Path] {
-			r.add(IDTLSFileMissing, r.disp(t.fi.Path),
+			r.add(catalog.IDTLSFileMissing, r.disp(t.fi.Path),
 				fmt.Sprintf("%s, given with a --tls flag, does not exist", r.disp(t.fi.Path)),
 				"correct the --tlscacert/--tlscert/--tlskey path", nil)
 		}
@@ -256,7 +257,7 @@ func (r *runner) checkClientSet(s *clientSet, d *daemonInfo) {
 	if s.active && s.tlsOn && !caF.fi.Exists && !s.explicit[s.ca] && s.ep.Err == nil && s.ep.SystemRoots && !r.hasAlias(s.dir, layout.ClientCAFile) {
 		// The client model loads this setup: no ca.pem means docker
 		// verifies the daemon against the system roots, not a load error.
-		r.addSev(IDTLSFileMissing, SeverityWarning, r.disp(s.ca),
+		r.addSev(catalog.IDTLSFileMissing, catalog.SeverityWarning, r.disp(s.ca),
 			fmt.Sprintf("%s has no %s: docker verifies the daemon against this machine's system roots, so a daemon whose certificate comes from a private CA fails with \"tls: failed to verify certificate: x509: certificate signed by unknown authority\"", s.label, layout.ClientCAFile),
 			fmt.Sprintf("install the CA that signed the daemon's certificate as %s (docker tls install client --context %s --ca CA.pem --cert CERT --key KEY), unless the daemon's certificate is publicly trusted", r.q(s.ca), shq(s.ep.Context)), nil)
 	} else if s.active && s.tlsOn && !caF.fi.Exists && !s.explicit[s.ca] && !r.hasAlias(s.dir, layout.ClientCAFile) {
@@ -265,7 +266,7 @@ func (r *runner) checkClientSet(s *clientSet, d *daemonInfo) {
 		if l := s.ep.DockerLine(); l != "" {
 			line = l // the client model's: what docker prints
 		}
-		r.add(IDTLSFileMissing, r.disp(s.ca),
+		r.add(catalog.IDTLSFileMissing, r.disp(s.ca),
 			fmt.Sprintf("%s, so the docker CLI reads %s, which does not exist: commands fail with %q", why, r.disp(s.ca), line),
 			fmt.Sprintf("install the CA as %s (docker tls install client), or unset DOCKER_TLS_VERIFY DOCKER_TLS DOCKER_CERT_PATH if this daemon does not use TLS", r.q(s.ca)), nil)
 	}
@@ -275,7 +276,7 @@ func (r *runner) checkClientSet(s *clientSet, d *daemonInfo) {
 			have, miss = keyF, certF
 		}
 		if !r.hasAlias(s.dir, path.Base(miss.fi.Path)) {
-			r.add(IDTLSFileMissing, r.disp(miss.fi.Path),
+			r.add(catalog.IDTLSFileMissing, r.disp(miss.fi.Path),
 				fmt.Sprintf("%s exists but %s does not: %s sends no client certificate and a daemon with tlsverify answers \"remote error: tls: certificate required\"", r.disp(have.fi.Path), r.disp(miss.fi.Path), s.label),
 				fmt.Sprintf("put the matching %s at %s", strings.TrimSuffix(path.Base(miss.fi.Path), ".pem"), r.q(miss.fi.Path)), nil)
 		}
@@ -325,7 +326,7 @@ func (r *runner) wrongClientNames(s *clientSet) {
 		if !r.stat(ap).Exists || r.stat(cp).Exists {
 			continue
 		}
-		r.add(IDCertPathWrongNames, r.disp(ap),
+		r.add(catalog.IDCertPathWrongNames, r.disp(ap),
 			fmt.Sprintf("%s is named like a certs.d file; %s reads %s, which does not exist, so the file is never used", r.disp(ap), s.label, canon),
 			fmt.Sprintf("mv %s %s", r.q(ap), r.q(cp)), map[string]string{"expected": canon})
 	}
@@ -356,27 +357,27 @@ func (r *runner) crossCheck(s *clientSet, hf string, cas, leafChain []*x509.Cert
 	server := d.serverChain[0]
 	if local && !covered && len(d.serverChain) > 0 {
 		err := d.serverChain[0].VerifyHostname(h)
-		r.add(IDHostNotInSANs, s.host,
+		r.add(catalog.IDHostNotInSANs, s.host,
 			fmt.Sprintf("%s %s (from %s) names this machine's daemon, but its certificate %s does not cover %q: %q", s.label, s.host, hf, r.disp(d.certPath), h, err.Error()),
 			fmt.Sprintf("%s; or connect with a name it covers (%s)", r.reissueServer(d, h), joinOr(sanList(server), "none")),
 			map[string]string{"host": h, "sans": joinOr(sanList(server), "none")})
 	}
 	if len(cas) > 0 {
 		v, inter := relate(server, d.serverChain[1:], cas, r.siblingCerts(path.Dir(d.certPath), d.certPath))
-		r.chainFinding(v, inter, IDCAMismatchServer, d.certPath, server, s.ca, cas,
+		r.chainFinding(v, inter, catalog.IDCAMismatchServer, d.certPath, server, s.ca, cas,
 			fmt.Sprintf("%s trusts only %s, which did not sign the daemon certificate %s (issuer %q): commands fail with \"x509: certificate signed by unknown authority\"",
 				s.label, r.disp(s.ca), r.disp(d.certPath), server.Issuer.String()),
 			fmt.Sprintf("cp %s %s (the daemon's CA), or reissue the daemon certificate from %s", r.q(d.caPath), r.q(s.ca), r.q(s.ca)))
 	}
 	if s.active && len(leafChain) == 0 && d.verify && len(d.caCerts) > 0 && !r.stat(s.cert).Exists && !r.stat(s.key).Exists {
-		r.add(IDTLSFileMissing, r.disp(s.cert),
+		r.add(catalog.IDTLSFileMissing, r.disp(s.cert),
 			fmt.Sprintf("%s has no client certificate (%s, %s) but this machine's daemon requires one (tlsverify, CA %s): docker sends none and the daemon refuses the handshake (\"remote error: tls: certificate required\" or \"bad certificate\")", s.label, r.disp(s.cert), r.disp(s.key), r.disp(d.caPath)),
 			r.reissueClient(d, s, s.cert), nil)
 	}
 	if len(leafChain) > 0 && d.verify && len(d.caCerts) > 0 {
 		leaf := leafChain[0]
 		v, inter := relate(leaf, leafChain[1:], d.caCerts, r.siblingCerts(path.Dir(certPath), certPath, s.key))
-		r.chainFinding(v, inter, IDCAMismatchClient, certPath, leaf, d.caPath, d.caCerts,
+		r.chainFinding(v, inter, catalog.IDCAMismatchClient, certPath, leaf, d.caPath, d.caCerts,
 			fmt.Sprintf("%s's client certificate %s (issuer %q) is not signed by the daemon's tlscacert %s: the client does not send it and the daemon answers \"remote error: tls: certificate required\"",
 				s.label, r.disp(certPath), leaf.Issuer.String(), r.disp(d.caPath)),
 			r.reissueClient(d, s, certPath))
@@ -394,7 +395,7 @@ func (r *runner) chainFinding(v chainVerdict, inter, id, leafPath string, leaf *
 		r.add(id, r.disp(leafPath), msg, fix, ev)
 	case chainMissingIntermediate:
 		ev["intermediate"] = r.disp(inter)
-		r.add(IDMissingIntermediate, r.disp(leafPath),
+		r.add(catalog.IDMissingIntermediate, r.disp(leafPath),
 			fmt.Sprintf("%s was issued by the intermediate %q, which is not in %s; it is in %s, which chains to %s", r.disp(leafPath), leaf.Issuer.String(), r.disp(leafPath), r.disp(inter), r.disp(caPath)),
 			fmt.Sprintf("cat %s %s > %s.chain && mv %s.chain %s", r.q(leafPath), r.q(inter), r.q(leafPath), r.q(leafPath), r.q(leafPath)), ev)
 	}

@@ -12,6 +12,7 @@ import (
 	"sync"
 	"sync/atomic"
 
+	"github.com/docker-tls/docker-tls/doctor/catalog"
 	"github.com/docker-tls/docker-tls/pki"
 	"github.com/docker-tls/docker-tls/pki/fsutil"
 	"github.com/docker-tls/docker-tls/pki/layout"
@@ -71,20 +72,20 @@ func (r *runner) scanCertsDirs(cfg *clientConfig, d *daemonInfo) {
 		seen[root.dir] = true
 		if !r.isDir(root.dir) {
 			if root.always {
-				r.source(Source{Kind: root.kind, Path: r.disp(root.dir), Status: StatusMissing})
+				r.source(catalog.Source{Kind: root.kind, Path: r.disp(root.dir), Status: catalog.StatusMissing})
 			}
 			continue
 		}
 		r.askLoaderFacts()
 		sc := &certsScan{root: root, known: known, daemonKey: d.serverKey, dockerd: dockerdSelection(r.o, d)}
 		n, err := r.scanRoot(sc)
-		src := Source{Kind: root.kind, Path: r.disp(root.dir), Status: StatusFound, Detail: plural(n, "registry directory")}
+		src := catalog.Source{Kind: root.kind, Path: r.disp(root.dir), Status: catalog.StatusFound, Detail: plural(n, "registry directory")}
 		if n != 1 {
 			src.Detail = itoa(n) + " registry directories"
 		}
 		src.Detail += "; " + rulesNote(sc)
 		if err != nil {
-			src.Status, src.Detail = StatusUnreadable, describeErr(err)
+			src.Status, src.Detail = catalog.StatusUnreadable, describeErr(err)
 		}
 		r.source(src)
 	}
@@ -136,7 +137,7 @@ func (r *runner) scanEntry(sc *certsScan, e fs.DirEntry) bool {
 			// the loader skips like a missing directory): the loader's
 			// os.ReadDir fails, and with it every pull from a registry
 			// of that name.
-			r.add(IDFileUnreadable, r.disp(p),
+			r.add(catalog.IDFileUnreadable, r.disp(p),
 				fmt.Sprintf("%s %s: Docker cannot read it as a registry directory", r.disp(p), st.Problem),
 				fmt.Sprintf("replace %s with the registry directory, or a link that resolves to it", r.q(p)),
 				map[string]string{"problem": st.Problem})
@@ -148,7 +149,7 @@ func (r *runner) scanEntry(sc *certsScan, e fs.DirEntry) bool {
 	}
 	t := r.load(p)
 	if looksLikeTLS(t) {
-		r.add(IDCertsDIgnoredFile, r.disp(p),
+		r.add(catalog.IDCertsDIgnoredFile, r.disp(p),
 			fmt.Sprintf("%s is directly in %s: certs.d only reads files inside <host[:port]>/ directories, so it is ignored", r.disp(p), r.disp(sc.root.dir)),
 			fmt.Sprintf("mkdir -p %s/REGISTRY:PORT && mv %s %s/REGISTRY:PORT/%s", r.q(sc.root.dir), r.q(p), r.q(sc.root.dir), suggestedName(t, e.Name())),
 			map[string]string{"found": strings.TrimPrefix(t.mat.Describe(), "found ")})
@@ -263,7 +264,7 @@ func (r *runner) scanHostDir(sc *certsScan, name string) {
 	r.checkDirName(sc, name, dir)
 	entries, err := r.readDirNames(dir)
 	if err != nil {
-		r.add(IDFileUnreadable, ddir, fmt.Sprintf("%s cannot be listed: %s", ddir, describeErr(err)),
+		r.add(catalog.IDFileUnreadable, ddir, fmt.Sprintf("%s cannot be listed: %s", ddir, describeErr(err)),
 			fmt.Sprintf("chmod 0755 %s", qdir), nil)
 		return
 	}
@@ -326,7 +327,7 @@ func (r *runner) scanHostDir(sc *certsScan, name string) {
 				if m.rules == rulesMoby && sc.dockerd.Rules == loader.RulesUnknown {
 					also = fmt.Sprintf("; but with the containerd image store (Docker 29's default) containerd's loader fails on it with: unable to load CA cert %q", p)
 				}
-				r.add(IDCertsDCRTUseless, r.disp(p),
+				r.add(catalog.IDCertsDCRTUseless, r.disp(p),
 					fmt.Sprintf("%s adds no certificate (%s): the classic loader skips it silently; the other CA files in %s are loaded%s", r.disp(p), orSame(ca.Skipped, strings.TrimPrefix(t.mat.Describe(), "found ")), ddir, also),
 					fmt.Sprintf("rm %s", r.q(p)), map[string]string{"found": orSame(ca.Skipped, strings.TrimPrefix(t.mat.Describe(), "found "))})
 				continue
@@ -354,7 +355,7 @@ func (r *runner) scanHostDir(sc *certsScan, name string) {
 			case t.mat.Primary() == pki.KindPKCS12:
 				fix = fmt.Sprintf("openssl pkcs12 -in %[1]s -cacerts -nokeys -out %[1]s.pem && mv %[1]s.pem %[1]s", r.q(p))
 			}
-			r.add(IDCertsDCRTNotPEM, r.disp(p),
+			r.add(catalog.IDCertsDCRTNotPEM, r.disp(p),
 				fmt.Sprintf("%s: %s", what, how),
 				fix, map[string]string{"found": strings.TrimPrefix(t.mat.Describe(), "found ")})
 			continue
@@ -376,7 +377,7 @@ func (r *runner) scanHostDir(sc *certsScan, name string) {
 			if names[base+layout.ExtKey] && !names[base+layout.ExtCert] {
 				ev[EvidenceRenameTo] = r.disp(path.Join(dir, base+layout.ExtCert))
 			}
-			r.add(IDCertsDClientCertNamedCRT, r.disp(p),
+			r.add(catalog.IDCertsDClientCertNamedCRT, r.disp(p),
 				fmt.Sprintf("%s is a client certificate (%s) saved as .crt: it is loaded as a trusted CA and never sent as a client certificate%s", r.disp(p), certName(c), extra),
 				fmt.Sprintf("mv %s %s", r.q(p), r.q(path.Join(dir, base+layout.ExtCert))), ev)
 			r.certChecks(c, p, useClient)
@@ -428,11 +429,11 @@ func (r *runner) scanHostDir(sc *certsScan, name string) {
 			if names[want] {
 				continue
 			}
-			r.add(IDCertPathWrongNames, r.disp(p),
+			r.add(catalog.IDCertPathWrongNames, r.disp(p),
 				fmt.Sprintf("%s has a docker CLI file name; the certs.d loader only reads *.crt, *.cert and *.key, so it is ignored (expected %s)", r.disp(p), want),
 				fmt.Sprintf("mv %s %s", r.q(p), r.q(path.Join(dir, want))), aliasEvidence(r, n, want, path.Join(dir, want), names))
 		case isDaemonOnly(n):
-			r.add(IDCertsDDaemonKey, r.disp(p),
+			r.add(catalog.IDCertsDDaemonKey, r.disp(p),
 				fmt.Sprintf("%s is daemon or CA material (%s) in a registry client directory: Docker never uses it from here", r.disp(p), n),
 				fmt.Sprintf("move %s out of certs.d (daemon files belong where daemon.json tlscert/tlskey point; keep the CA key offline)", r.q(p)), nil)
 		case isBackupName(n):
@@ -446,7 +447,7 @@ func (r *runner) scanHostDir(sc *certsScan, name string) {
 				why = "has an upper-case extension; the loader matches .crt, .cert and .key exactly"
 			}
 			if m.tomlActive {
-				r.add(IDCertsDIgnoredFile, r.disp(p),
+				r.add(catalog.IDCertsDIgnoredFile, r.disp(p),
 					fmt.Sprintf("%s is ignored: containerd reads %s, which does not name it", r.disp(p), r.disp(path.Join(dir, layout.HostsTOML))),
 					fmt.Sprintf("name it in the ca or client entry of %s, or remove it", r.q(path.Join(dir, layout.HostsTOML))),
 					map[string]string{"found": strings.TrimPrefix(t.mat.Describe(), "found ")})
@@ -458,7 +459,7 @@ func (r *runner) scanHostDir(sc *certsScan, name string) {
 			if sure {
 				ev[EvidenceRenameTo] = r.disp(target)
 			}
-			r.add(IDCertsDIgnoredFile, r.disp(p),
+			r.add(catalog.IDCertsDIgnoredFile, r.disp(p),
 				fmt.Sprintf("%s %s, so it is ignored", r.disp(p), why),
 				fmt.Sprintf("mv %s %s", r.q(p), r.q(target)), ev)
 		}
@@ -477,9 +478,15 @@ func isDaemonOnly(n string) bool {
 // checkDirName looks at the registry directory's name.
 func (r *runner) checkDirName(sc *certsScan, name, dir string) {
 	ddir := r.disp(dir)
-	if sc.root.loader == loaderMoby && dockerHubDirs[name] {
-		r.add(IDCertsDIgnoredFile, ddir,
-			fmt.Sprintf("%s is never read: Docker Hub (%s) uses fixed TLS settings and no certs.d directory", ddir, name),
+	// With the containerd image store dockerd reads it (ConfigureHosts for
+	// docker.io; its mirrors share that configuration): e2e
+	// TestRegistryMirrorsDoctor pulls through a mirror whose CA is there.
+	if sc.root.loader == loaderMoby && dockerHubDirs[name] && sc.dockerd.Rules != loader.RulesContainerd {
+		msg := fmt.Sprintf("%s is never read: Docker Hub (%s) uses fixed TLS settings and no certs.d directory", ddir, name)
+		if sc.dockerd.Rules == loader.RulesUnknown {
+			msg = fmt.Sprintf("%s is never read by the classic image store: Docker Hub (%s) uses fixed TLS settings there (with the containerd image store dockerd does read it)", ddir, name)
+		}
+		r.add(catalog.IDCertsDIgnoredFile, ddir, msg,
 			fmt.Sprintf("remove %s; for a TLS-intercepting proxy add its CA to the system store (update-ca-certificates) and restart dockerd", r.q(dir)), nil)
 		return
 	}
@@ -487,7 +494,7 @@ func (r *runner) checkDirName(sc *certsScan, name, dir string) {
 		return
 	}
 	if needsQuote(name) {
-		r.add(IDCertsDIgnoredFile, ddir,
+		r.add(catalog.IDCertsDIgnoredFile, ddir,
 			fmt.Sprintf("%s does not name a registry: its name is not valid UTF-8 (or holds a control character), which no image reference can, so it is never used", ddir),
 			fmt.Sprintf("rename %s to the registry's host[:port] exactly as in image references (lower case)", r.q(dir)), nil)
 		return
@@ -497,7 +504,7 @@ func (r *runner) checkDirName(sc *certsScan, name, dir string) {
 		// /etc/containers' and /etc/docker's <host:port> (pki/loader).
 		roots := loader.ContainersCertDirs(fsPath(r.home()))
 		if got, gerr := loader.ContainersHostDir(r.modelTree(), roots, name); gerr == nil && got != "" && logical(got) != path.Clean(dir) && r.stat(logical(got)).Exists {
-			r.add(IDCertsDIgnoredFile, ddir,
+			r.add(catalog.IDCertsDIgnoredFile, ddir,
 				fmt.Sprintf("%s is not read by podman, skopeo or buildah run by this user: containers/image reads only the first of the per-user, /etc/containers and /etc/docker directories for %s that exists, here %s", ddir, name, r.disp(logical(got))),
 				fmt.Sprintf("merge %s into %s (or remove one of them)", r.q(dir), r.q(logical(got))), map[string]string{"readInstead": r.disp(logical(got))})
 		}
@@ -507,14 +514,14 @@ func (r *runner) checkDirName(sc *certsScan, name, dir string) {
 		// containerd reads the first of host_port_, host:port that exists
 		// (pki/loader ContainerdHostDir): the other is never read.
 		if got, gerr := loader.ContainerdHostDir(r.modelTree(), fsPath(sc.root.dir), rh.String(), "linux"); gerr == nil && got != "" && logical(got) != path.Clean(dir) {
-			r.add(IDCertsDIgnoredFile, ddir,
+			r.add(catalog.IDCertsDIgnoredFile, ddir,
 				fmt.Sprintf("%s is never read: for %s containerd reads %s, which it finds first", ddir, rh.String(), r.disp(logical(got))),
 				fmt.Sprintf("merge %s into %s and remove it", r.q(dir), r.q(logical(got))), map[string]string{"readInstead": r.disp(logical(got))})
 			return
 		}
 	}
 	if err != nil {
-		r.add(IDCertsDIgnoredFile, ddir,
+		r.add(catalog.IDCertsDIgnoredFile, ddir,
 			fmt.Sprintf("%s does not name a registry as image references write it (%v), so it is never used", ddir, err),
 			"rename the directory to the registry's host[:port] exactly as in image references (lower case)", nil)
 		return
@@ -523,7 +530,7 @@ func (r *runner) checkDirName(sc *certsScan, name, dir string) {
 		bare := layout.RegistryHost{Host: rh.Host}
 		barePath := path.Join(sc.root.dir, bare.String())
 		if !r.stat(barePath).Exists {
-			r.add(IDCertsDPort443, ddir,
+			r.add(catalog.IDCertsDPort443, ddir,
 				fmt.Sprintf("%s is only used for image references that spell out :443; %s/app is looked up in %s, which does not exist", ddir, bare.String(), r.disp(barePath)),
 				fmt.Sprintf("mv %s %s", r.q(dir), r.q(barePath)), nil)
 		}
@@ -543,7 +550,7 @@ func (r *runner) checkDirName(sc *certsScan, name, dir string) {
 		if r.stat(wp).Exists {
 			continue
 		}
-		r.add(IDCertsDPortMissing, ddir,
+		r.add(catalog.IDCertsDPortMissing, ddir,
 			fmt.Sprintf("the registry %s is configured (config.json auths or daemon.json) but %s has no port, so it is not used for %s", withPort.String(), ddir, withPort.String()),
 			fmt.Sprintf("cp -a %s %s", r.q(dir), r.q(wp)), map[string]string{"registry": withPort.String(), "port": strconv.Itoa(port)})
 	}
@@ -557,7 +564,7 @@ func (r *runner) registryHostCovered(sc *certsScan, name string, c *x509.Certifi
 		return // cert-cn-only reports a certificate without SANs
 	}
 	if err := c.VerifyHostname(rh.Host); err != nil {
-		r.add(IDHostNotInSANs, r.disp(p),
+		r.add(catalog.IDHostNotInSANs, r.disp(p),
 			fmt.Sprintf("%s is the registry's self-signed certificate for %s, but it does not cover %q: pulls fail with %q", r.disp(p), name, rh.Host, err.Error()),
 			fmt.Sprintf("reissue the registry certificate with --san %s", shq(rh.Host)),
 			map[string]string{"host": rh.Host, "sans": joinOr(sanList(c), "none")})
@@ -587,7 +594,7 @@ func (r *runner) certsDCert(sc *certsScan, m *dirModel, dir, n string, names map
 		if !names[base+layout.ExtCA] {
 			ev[EvidenceRenameTo] = r.disp(target)
 		}
-		r.add(IDCertsDCANamedCert, r.disp(p),
+		r.add(catalog.IDCertsDCANamedCert, r.disp(p),
 			fmt.Sprintf("%s is a CA certificate (%s) saved as .cert: %s", r.disp(p), certName(c), how),
 			fmt.Sprintf("mv %s %s", r.q(p), r.q(target)), ev)
 		for _, cc := range certF.mat.Certs {
@@ -605,7 +612,7 @@ func (r *runner) certsDCert(sc *certsScan, m *dirModel, dir, n string, names map
 		if m.rules == rulesContainerd {
 			how = "containerd fails with \"failed to load X509 key pair: tls: failed to find any PEM data in key input\""
 		}
-		r.add(IDCertsDCertWithoutKey, r.disp(p),
+		r.add(catalog.IDCertsDCertWithoutKey, r.disp(p),
 			fmt.Sprintf("%s has no %s next to it: %s", r.disp(p), keyName, how),
 			fmt.Sprintf("copy the client key to %s (chmod 0600), or remove %s", r.q(path.Join(dir, keyName)), r.q(p)), nil)
 		if certs := r.certFile(certF, useClient.String()); len(certs) > 0 {
@@ -654,7 +661,7 @@ func (r *runner) certsDKeyAlone(sc *certsScan, m *dirModel, dir, n string, named
 		fix = fmt.Sprintf("move %s out of %s (keep CA and server keys where the registry or CA uses them)", r.q(p), r.q(dir))
 		ev = map[string]string{"key": what}
 	}
-	r.add(IDCertsDKeyWithoutCert, r.disp(p), msg, fix, ev)
+	r.add(catalog.IDCertsDKeyWithoutCert, r.disp(p), msg, fix, ev)
 }
 
 // keyIdentity says whose key this is when it is the local daemon's server
@@ -684,7 +691,7 @@ func (r *runner) keyIdentity(sc *certsScan, key crypto.Signer, dirCerts []*x509.
 // daemonKeyInCertsD reports a key a loader ignores that is a daemon, CA or
 // registry server key.
 func (r *runner) daemonKeyInCertsD(p, what string) {
-	r.add(IDCertsDDaemonKey, r.disp(p),
+	r.add(catalog.IDCertsDDaemonKey, r.disp(p),
 		fmt.Sprintf("%s is %s: it does not belong in a registry client directory", r.disp(p), what),
 		fmt.Sprintf("remove %s from certs.d (keep CA keys offline; the daemon reads its key from daemon.json tlskey)", r.q(p)), nil)
 }

@@ -1,4 +1,4 @@
-package doctor
+package catalog
 
 // catalog is every check the doctor runs. CHECKS.md is generated from it
 // (go test ./doctor -update).
@@ -434,5 +434,17 @@ var catalog = []Check{
 			"shows only when the daemon restarts.",
 		Fix:      "Correct the address in daemon.json \"hosts\" (or the -H flag), for example tcp://0.0.0.0:2376, then systemctl restart docker.",
 		Citation: "moby daemon/command/daemon.go loadListeners (opts.ParseHost, then net.Listen)",
+	},
+	{
+		ID: IDDaemonMirrorInvalid, Title: "Registry mirror dockerd refuses", Severity: SeverityError,
+		Doc: "dockerd validates every \"registry-mirrors\" entry and --registry-mirror flag and does not start when one is " +
+			"invalid. A mirror is a URL with its scheme, https:// or http://: a bare host:port is refused (\"invalid mirror: no scheme " +
+			"specified for …\" from Docker 28.3; older releases take the host for the scheme: \"unsupported scheme\"). A query, " +
+			"a fragment or user:password are refused too, and so is a path before Docker 25. dockerd prints the error behind " +
+			"`invalid argument \"…\" for \"--registry-mirror\" flag: ` for the flag and behind `unable to configure the Docker " +
+			"daemon with file …` for daemon.json. Mirrors serve only Docker Hub's images; an http:// mirror is spoken to in " +
+			"plain HTTP.",
+		Fix:      "Write the mirror as https://HOST[:PORT] (http:// for a plain-HTTP mirror), then restart dockerd.",
+		Citation: "moby registry/config.go ValidateMirror and loadMirrors (20.10, 28.5); daemon/config/config.go Validate",
 	},
 }

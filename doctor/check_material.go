@@ -10,6 +10,7 @@ import (
 	"runtime"
 	"strings"
 
+	"github.com/docker-tls/docker-tls/doctor/catalog"
 	"github.com/docker-tls/docker-tls/pki"
 )
 
@@ -61,7 +62,7 @@ func (r *runner) truncatedTail(t *tlsFile, what string) {
 	if !t.truncated || t.mat == nil || len(t.mat.Certs) == 0 {
 		return
 	}
-	r.add(IDPEMTruncated, r.disp(t.fi.Path),
+	r.add(catalog.IDPEMTruncated, r.disp(t.fi.Path),
 		fmt.Sprintf("%s (%s) ends with a BEGIN line without its END line (truncated?): Docker reads the %s before it and ignores the rest", r.disp(t.fi.Path), what, plural(len(t.mat.Certs), "certificate")),
 		fmt.Sprintf("restore the end of %s from where it was copied (every PEM block ends with an -----END ...----- line)", r.q(t.fi.Path)), nil)
 }
@@ -93,7 +94,7 @@ func (r *runner) unreadable(t *tlsFile, what string) bool {
 	if t.fi.Problem == "" {
 		return false
 	}
-	r.add(IDFileUnreadable, r.disp(t.fi.Path),
+	r.add(catalog.IDFileUnreadable, r.disp(t.fi.Path),
 		fmt.Sprintf("%s (%s) %s", r.disp(t.fi.Path), what, t.fi.Problem),
 		fmt.Sprintf("replace %s with a regular PEM file", r.q(t.fi.Path)),
 		map[string]string{"problem": t.fi.Problem})
@@ -117,7 +118,7 @@ func (r *runner) certFile(t *tlsFile, what string) []*x509.Certificate {
 	}
 	m, p := t.mat, t.fi.Path
 	if badNegativeSerial(m) {
-		r.add(IDSerialNegative, r.disp(p),
+		r.add(catalog.IDSerialNegative, r.disp(p),
 			fmt.Sprintf("%s (%s) holds a certificate with a negative serial number, which Go refuses to parse (\"x509: negative serial number\")", r.disp(p), what),
 			"reissue the certificate with a positive serial number (docker tls issue)", nil)
 		return nil
@@ -137,7 +138,7 @@ func (r *runner) keyFile(t *tlsFile, what string) crypto.Signer {
 	}
 	m, p := t.mat, t.fi.Path
 	if m.Has(pki.KindEncryptedKey) {
-		r.add(IDKeyEncrypted, r.disp(p),
+		r.add(catalog.IDKeyEncrypted, r.disp(p),
 			fmt.Sprintf("%s (%s) is an encrypted private key: Docker fails with \"private key is encrypted - support for encrypted private keys has been removed\"", r.disp(p), what),
 			fmt.Sprintf("openssl pkey -in %[1]s -out %[1]s.plain && chmod 0600 %[1]s.plain && mv %[1]s.plain %[1]s", r.q(p)), nil)
 		r.keyMode(t, what)
@@ -148,7 +149,7 @@ func (r *runner) keyFile(t *tlsFile, what string) crypto.Signer {
 		return m.Keys[0]
 	}
 	if m.Encoding == pki.EncPEM && m.Has(pki.KindPrivateKey) {
-		r.add(IDWrongFormatUnknown, r.disp(p),
+		r.add(catalog.IDWrongFormatUnknown, r.disp(p),
 			fmt.Sprintf("%s (%s) has a private key block that does not parse: %s", r.disp(p), what, m.BadBlocks[0]),
 			fmt.Sprintf("replace %s with the PEM private key it should hold", r.q(p)), nil)
 		return nil
@@ -172,21 +173,21 @@ func (r *runner) wrongFormat(t *tlsFile, what string, want pki.Kind) {
 		if want == pki.KindPrivateKey {
 			fix = fmt.Sprintf("openssl pkcs12 -in %[1]s -nocerts -nodes -out %[1]s.pem && chmod 0600 %[1]s.pem && mv %[1]s.pem %[1]s", qp)
 		}
-		r.add(IDWrongFormatPKCS12, dp, fmt.Sprintf("%s (%s) is a PKCS#12 bundle, expected %s", dp, what, wantWord), fix, ev)
+		r.add(catalog.IDWrongFormatPKCS12, dp, fmt.Sprintf("%s (%s) is a PKCS#12 bundle, expected %s", dp, what, wantWord), fix, ev)
 	case prim == pki.KindPKCS7:
-		r.add(IDWrongFormatPKCS7, dp, fmt.Sprintf("%s (%s) is a PKCS#7 bundle, expected %s", dp, what, wantWord),
+		r.add(catalog.IDWrongFormatPKCS7, dp, fmt.Sprintf("%s (%s) is a PKCS#7 bundle, expected %s", dp, what, wantWord),
 			fmt.Sprintf("openssl pkcs7 -print_certs -in %[1]s -out %[1]s.pem && mv %[1]s.pem %[1]s", qp), ev)
 	case want == pki.KindCertificate && (m.Has(pki.KindPrivateKey) || m.Has(pki.KindEncryptedKey)):
-		r.add(IDFilesSwapped, dp, fmt.Sprintf("%s (%s) holds a private key, not a certificate: \"tls: failed to find certificate PEM data in certificate input, but did find a private key; PEM inputs may have been switched\"", dp, what),
+		r.add(catalog.IDFilesSwapped, dp, fmt.Sprintf("%s (%s) holds a private key, not a certificate: \"tls: failed to find certificate PEM data in certificate input, but did find a private key; PEM inputs may have been switched\"", dp, what),
 			fmt.Sprintf("put the certificate in %s and the key in the key file (the two look swapped)", qp), ev)
 	case want == pki.KindPrivateKey && m.Has(pki.KindCertificate):
-		r.add(IDFilesSwapped, dp, fmt.Sprintf("%s (%s) holds a certificate, not a private key", dp, what),
+		r.add(catalog.IDFilesSwapped, dp, fmt.Sprintf("%s (%s) holds a certificate, not a private key", dp, what),
 			fmt.Sprintf("put the private key in %s and the certificate in the certificate file (the two look swapped)", qp), ev)
 	case m.Encoding == pki.EncDER && prim == pki.KindCertificate:
-		r.add(IDWrongFormatDER, dp, fmt.Sprintf("%s (%s) is a DER-encoded certificate, expected PEM", dp, what),
+		r.add(catalog.IDWrongFormatDER, dp, fmt.Sprintf("%s (%s) is a DER-encoded certificate, expected PEM", dp, what),
 			fmt.Sprintf("openssl x509 -inform der -in %[1]s -out %[1]s.pem && mv %[1]s.pem %[1]s", qp), ev)
 	case m.Encoding == pki.EncDER && prim == pki.KindPrivateKey:
-		r.add(IDWrongFormatDER, dp, fmt.Sprintf("%s (%s) is a DER-encoded private key, expected PEM", dp, what),
+		r.add(catalog.IDWrongFormatDER, dp, fmt.Sprintf("%s (%s) is a DER-encoded private key, expected PEM", dp, what),
 			fmt.Sprintf("openssl pkey -inform der -in %[1]s -out %[1]s.pem && chmod 0600 %[1]s.pem && mv %[1]s.pem %[1]s", qp), ev)
 	default:
 		desc := m.Describe()
@@ -196,7 +197,7 @@ func (r *runner) wrongFormat(t *tlsFile, what string, want pki.Kind) {
 		if t.truncated {
 			desc += " (" + truncatedHint + ")"
 		}
-		r.add(IDWrongFormatUnknown, dp, fmt.Sprintf("%s (%s): %s, expected %s", dp, what, desc, wantWord),
+		r.add(catalog.IDWrongFormatUnknown, dp, fmt.Sprintf("%s (%s): %s, expected %s", dp, what, desc, wantWord),
 			fmt.Sprintf("replace %s with %s", qp, wantWord), ev)
 	}
 }
@@ -209,7 +210,7 @@ func (r *runner) keyMode(t *tlsFile, what string) {
 	if perm&0o077 == 0 || runtime.GOOS == "windows" {
 		return
 	}
-	r.add(IDKeyPermissions, r.disp(t.fi.Path),
+	r.add(catalog.IDKeyPermissions, r.disp(t.fi.Path),
 		fmt.Sprintf("%s (%s) has mode %04o: readable by %s", r.disp(t.fi.Path), what, uint32(perm), whoCanRead(perm)),
 		fmt.Sprintf("chmod 0600 %s", r.q(t.fi.Path)),
 		map[string]string{"mode": fmt.Sprintf("%04o", uint32(perm))})
@@ -236,7 +237,7 @@ func (r *runner) pairFiles(certF, keyF *tlsFile, use certUse) ([]*x509.Certifica
 	if certF.mat != nil && keyF.mat != nil && len(certF.mat.Certs) == 0 && len(certF.mat.Keys) > 0 &&
 		len(keyF.mat.Keys) == 0 && len(keyF.mat.Certs) > 0 {
 		dc, dk := r.disp(certF.fi.Path), r.disp(keyF.fi.Path)
-		r.add(IDFilesSwapped, dc,
+		r.add(catalog.IDFilesSwapped, dc,
 			fmt.Sprintf("%s holds a private key and %s a certificate: the %s files are swapped", dc, dk, what),
 			fmt.Sprintf("mv %[1]s %[1]s.tmp && mv %[2]s %[1]s && mv %[1]s.tmp %[2]s && chmod 0600 %[2]s", r.q(certF.fi.Path), r.q(keyF.fi.Path)), nil)
 		return nil, nil
@@ -251,7 +252,7 @@ func (r *runner) pairFiles(certF, keyF *tlsFile, use certUse) ([]*x509.Certifica
 	}
 	if len(certs) > 0 && key != nil && !pki.KeyMatches(key, certs[0].PublicKey) {
 		dc, dk := r.disp(certF.fi.Path), r.disp(keyF.fi.Path)
-		r.add(IDKeyMismatch, dc,
+		r.add(catalog.IDKeyMismatch, dc,
 			fmt.Sprintf("%s does not belong to %s: the key is %s, the certificate's public key is %s%s", dk, dc,
 				pki.DescribeKey(key.Public()), pki.DescribeKey(certs[0].PublicKey), sameTypeNote(key.Public(), certs[0].PublicKey)),
 			fmt.Sprintf("find the key issued with %s, or issue a new %s for %s (docker tls issue)", dc, what, dk),

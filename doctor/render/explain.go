@@ -1,15 +1,17 @@
-package doctor
+package render
 
 import (
 	"fmt"
 	"sort"
 	"strings"
+
+	"github.com/docker-tls/docker-tls/doctor/catalog"
 )
 
 // Explain returns the catalog entry for id as text: title, severity, what
 // goes wrong, the fix and the source it is based on.
 func Explain(id string) (string, error) {
-	c, ok := Lookup(strings.TrimSpace(id))
+	c, ok := catalog.Lookup(strings.TrimSpace(id))
 	if !ok {
 		return "", fmt.Errorf("unknown check %q: docker tls doctor --list shows the check IDs%s", id, suggest(id))
 	}
@@ -28,7 +30,7 @@ func suggest(id string) string {
 		return ""
 	}
 	var m []string
-	for _, c := range allChecks {
+	for _, c := range catalog.List() {
 		if strings.Contains(c.ID, id) {
 			m = append(m, c.ID)
 		}
@@ -44,10 +46,10 @@ func suggest(id string) string {
 func ListText() string {
 	var b strings.Builder
 	w := 0
-	for _, c := range allChecks {
+	for _, c := range catalog.List() {
 		w = max(w, len(c.ID))
 	}
-	for _, c := range List() {
+	for _, c := range catalog.List() {
 		fmt.Fprintf(&b, "%-*s  %-7s  %s\n", w, c.ID, c.Severity, c.Title)
 	}
 	return b.String()
@@ -57,13 +59,13 @@ func ListText() string {
 func ChecksMarkdown() string {
 	var b strings.Builder
 	b.WriteString("# docker tls doctor checks\n\n")
-	b.WriteString("<!-- Generated from doctor/catalog.go by `go test ./doctor -update`. Do not edit. -->\n\n")
+	b.WriteString("<!-- Generated from doctor/catalog/catalog.go by `go test ./doctor -update`. Do not edit. -->\n\n")
 	b.WriteString("Each check has a stable ID; `docker tls doctor --explain ID` prints the same text.\n\n")
 	b.WriteString("| ID | Severity | Title |\n|---|---|---|\n")
-	for _, c := range List() {
+	for _, c := range catalog.List() {
 		fmt.Fprintf(&b, "| [`%s`](#%s) | %s | %s |\n", c.ID, c.ID, c.Severity, c.Title)
 	}
-	for _, c := range List() {
+	for _, c := range catalog.List() {
 		fmt.Fprintf(&b, "\n## %s\n\n**%s** (%s)\n\n%s\n\n**Fix:** %s\n\n**Source:** %s\n", c.ID, c.Title, c.Severity, c.Doc, c.Fix, c.Citation)
 	}
 	return b.String()

@@ -1,4 +1,4 @@
-package doctor
+package catalog
 
 import (
 	"fmt"
@@ -50,12 +50,12 @@ func explainer(fs []Finding, f *Finding) int {
 	return -1
 }
 
-// orderByCause puts the findings that explain others first, across live
+// OrderByCause puts the findings that explain others first, across live
 // and static findings: a client setting (DOCKER_TLS_VERIFY=0, a missing
 // context) before everything; then each live failure's file-level cause
 // right before it. The explained findings say so.
-func orderByCause(fs []Finding) []Finding {
-	fs = causesFirst(fs)
+func OrderByCause(fs []Finding) []Finding {
+	fs = CausesFirst(fs)
 	var out []Finding
 	used := map[int]bool{}
 	for i := range fs {
@@ -74,4 +74,27 @@ func orderByCause(fs []Finding) []Finding {
 		out = append(out, f)
 	}
 	return out
+}
+
+// CausesFirst moves the client settings that explain other findings (an
+// environment variable, a missing context) to the front, and has each
+// consequence (a missing ca.pem) name its cause: one story, cause first.
+func CausesFirst(fs []Finding) []Finding {
+	var cs, rest []Finding
+	for _, f := range fs {
+		if causes[f.CheckID] && f.Severity.AtOrAbove(SeverityWarning) {
+			cs = append(cs, f)
+		} else {
+			rest = append(rest, f)
+		}
+	}
+	if len(cs) == 0 {
+		return fs
+	}
+	for i := range rest {
+		if consequences[rest[i].CheckID] && !strings.Contains(rest[i].Message, " (a consequence of ") {
+			rest[i].Message += fmt.Sprintf(" (a consequence of %s, above)", cs[0].CheckID)
+		}
+	}
+	return append(cs, rest...)
 }

@@ -1,10 +1,12 @@
-package doctor
+package render
 
 import (
 	"encoding/xml"
 	"io"
 	"sort"
 	"strings"
+
+	"github.com/docker-tls/docker-tls/doctor/catalog"
 )
 
 // JUnitSuiteName names the suite (and the report) in CI test views.
@@ -61,11 +63,8 @@ type junitFailure struct {
 	Text    string `xml:",cdata"`
 }
 
-// AtOrAbove reports whether s is at least as severe as min.
-func (s Severity) AtOrAbove(min Severity) bool { return s.rank() <= min.rank() }
-
 // findingText is a finding as a failure body or system-out text.
-func findingText(f *Finding) string {
+func findingText(f *catalog.Finding) string {
 	var b strings.Builder
 	b.WriteString("[" + string(f.Severity) + "] " + f.Message + "\n")
 	if f.Fix != "" {
@@ -74,7 +73,7 @@ func findingText(f *Finding) string {
 	if f.DockerError != "" {
 		b.WriteString("Docker: " + f.DockerError + "\n")
 	}
-	b.WriteString("Docs: " + DocsURL(f.CheckID) + "\n")
+	b.WriteString("Docs: " + catalog.DocsURL(f.CheckID) + "\n")
 	return b.String()
 }
 
@@ -84,9 +83,9 @@ func findingText(f *Finding) string {
 // or above failOn; findings below it pass with their text in <system-out>.
 // Every catalog check without findings passes as one case named
 // "no findings", so the report lists what was checked.
-func RenderJUnit(w io.Writer, rep *Report, failOn Severity) error {
+func RenderJUnit(w io.Writer, rep *catalog.Report, failOn catalog.Severity) error {
 	type key struct{ id, subject string }
-	groups := map[key][]*Finding{}
+	groups := map[key][]*catalog.Finding{}
 	var order []key
 	for i := range rep.Findings {
 		f := &rep.Findings[i]
@@ -103,11 +102,11 @@ func RenderJUnit(w io.Writer, rep *Report, failOn Severity) error {
 		seen[k.id] = true
 		c := junitCase{Classname: k.id, Name: k.subject, Time: "0"}
 		var failText, outText strings.Builder
-		var worst *Finding
+		var worst *catalog.Finding
 		for _, f := range groups[k] {
 			if f.Severity.AtOrAbove(failOn) {
 				failText.WriteString(findingText(f))
-				if worst == nil || f.Severity.rank() < worst.Severity.rank() {
+				if worst == nil || f.Severity.Rank() < worst.Severity.Rank() {
 					worst = f
 				}
 			} else {
@@ -127,7 +126,7 @@ func RenderJUnit(w io.Writer, rep *Report, failOn Severity) error {
 		}
 		cases = append(cases, c)
 	}
-	for _, chk := range List() {
+	for _, chk := range catalog.List() {
 		if !seen[chk.ID] {
 			cases = append(cases, junitCase{Classname: chk.ID, Name: NoFindingsCase, Time: "0"})
 		}

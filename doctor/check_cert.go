@@ -3,8 +3,10 @@ package doctor
 import (
 	"crypto/x509"
 	"fmt"
-	"github.com/docker-tls/docker-tls/doctor/probe"
 	"time"
+
+	"github.com/docker-tls/docker-tls/doctor/catalog"
+	"github.com/docker-tls/docker-tls/doctor/probe"
 
 	"github.com/docker-tls/docker-tls/pki"
 )
@@ -13,7 +15,7 @@ import (
 type certProblem struct {
 	msg, fix string
 	// sev overrides the catalog's severity when set.
-	sev Severity
+	sev catalog.Severity
 }
 
 type certCtx struct {
@@ -40,7 +42,7 @@ var allUses = []certUse{useCA, useServer, useClient, useChain}
 // certCheckTable holds every check that looks at one certificate alone.
 // Relations (key match, chains, host names) are checked elsewhere.
 var certCheckTable = []certCheck{
-	{IDCertExpired, allUses, func(x *certCtx) *certProblem {
+	{catalog.IDCertExpired, allUses, func(x *certCtx) *certProblem {
 		if !x.now.After(x.c.NotAfter) {
 			return nil
 		}
@@ -50,7 +52,7 @@ var certCheckTable = []certCheck{
 			fix: renewFix(x),
 		}
 	}},
-	{IDCertNotYetValid, allUses, func(x *certCtx) *certProblem {
+	{catalog.IDCertNotYetValid, allUses, func(x *certCtx) *certProblem {
 		if !x.now.Before(x.c.NotBefore) {
 			return nil
 		}
@@ -60,7 +62,7 @@ var certCheckTable = []certCheck{
 			fix: "check the clock on this machine and the issuing one (timedatectl), or reissue the certificate with a correct start time",
 		}
 	}},
-	{IDCertExpiring, allUses, func(x *certCtx) *certProblem {
+	{catalog.IDCertExpiring, allUses, func(x *certCtx) *certProblem {
 		left := x.c.NotAfter.Sub(x.now)
 		if x.now.After(x.c.NotAfter) || x.now.Before(x.c.NotBefore) || left > max(x.r.o.ExpiryWarn, x.r.o.ExpiryFail) {
 			return nil
@@ -72,11 +74,11 @@ var certCheckTable = []certCheck{
 		if x.r.o.ExpiryFail > 0 && left <= x.r.o.ExpiryFail {
 			// The renewal gate (--expiry-fail): same check, raised to error.
 			p.msg += fmt.Sprintf(", within the --expiry-fail threshold of %s", FormatThreshold(x.r.o.ExpiryFail))
-			p.sev = SeverityError
+			p.sev = catalog.SeverityError
 		}
 		return p
 	}},
-	{IDCANotCA, []certUse{useCA, useChain}, func(x *certCtx) *certProblem {
+	{catalog.IDCANotCA, []certUse{useCA, useChain}, func(x *certCtx) *certProblem {
 		if isCertSigner(x.c) {
 			return nil
 		}
@@ -99,7 +101,7 @@ var certCheckTable = []certCheck{
 			fix: fix,
 		}
 	}},
-	{IDEKUClientMissing, []certUse{useClient}, func(x *certCtx) *certProblem {
+	{catalog.IDEKUClientMissing, []certUse{useClient}, func(x *certCtx) *certProblem {
 		if pki.AllowsUsage(x.c, x509.ExtKeyUsageClientAuth) {
 			return nil
 		}
@@ -108,7 +110,7 @@ var certCheckTable = []certCheck{
 			fix: fmt.Sprintf("issue a client certificate (docker tls issue client) and replace %s and its key", x.r.q(x.path)),
 		}
 	}},
-	{IDEKUServerMissing, []certUse{useServer}, func(x *certCtx) *certProblem {
+	{catalog.IDEKUServerMissing, []certUse{useServer}, func(x *certCtx) *certProblem {
 		if pki.AllowsUsage(x.c, x509.ExtKeyUsageServerAuth) {
 			return nil
 		}
@@ -117,7 +119,7 @@ var certCheckTable = []certCheck{
 			fix: fmt.Sprintf("issue a server certificate (docker tls issue server) and replace %s and its key", x.r.q(x.path)),
 		}
 	}},
-	{IDCertCNOnly, []certUse{useServer}, func(x *certCtx) *certProblem {
+	{catalog.IDCertCNOnly, []certUse{useServer}, func(x *certCtx) *certProblem {
 		if hasSANs(x.c) {
 			return nil
 		}
@@ -126,7 +128,7 @@ var certCheckTable = []certCheck{
 			fix: fmt.Sprintf("reissue it with SANs: docker tls issue server --san %s", sanHint(x.c.Subject.CommonName)),
 		}
 	}},
-	{IDSigSHA1, allUses, func(x *certCtx) *certProblem {
+	{catalog.IDSigSHA1, allUses, func(x *certCtx) *certProblem {
 		if !weakSignature(x.c.SignatureAlgorithm) || pki.IsSelfSigned(x.c) {
 			return nil
 		}
@@ -135,7 +137,7 @@ var certCheckTable = []certCheck{
 			fix: "reissue the certificate with a SHA-256 signature (docker tls issue)",
 		}
 	}},
-	{IDRSAWeak, allUses, func(x *certCtx) *certProblem {
+	{catalog.IDRSAWeak, allUses, func(x *certCtx) *certProblem {
 		bits := rsaBits(x.c.PublicKey)
 		if bits == 0 || bits >= 2048 {
 			return nil

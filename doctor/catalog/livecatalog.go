@@ -1,4 +1,4 @@
-package doctor
+package catalog
 
 import "github.com/docker-tls/docker-tls/doctor/probe"
 
@@ -33,8 +33,8 @@ var liveCatalog = []Check{
 		Doc: "The name in DOCKER_HOST, the context or the image reference does not resolve on this machine. Docker prints a dial error such as \"lookup NAME: no such host\". For registries, dockerd (not the CLI) resolves the name, in its own network namespace.",
 		Fix: "Check the spelling and /etc/hosts or DNS.", Citation: "Go net.Resolver"},
 	{ID: string(probe.OutcomeConnectRefused), Title: "Nothing listens on the port", Severity: SeverityError, Live: true,
-		Doc: "The TCP connection was refused: no daemon or registry listens on that address and port. The docker CLI prints \"Cannot connect to the Docker daemon at tcp://HOST:PORT. Is the docker daemon running?\". dockerd listens on TCP only if \"hosts\" in daemon.json (or -H) names it.",
-		Fix: "Start the server or fix the port; for dockerd check \"hosts\" in daemon.json.", Citation: "moby client errors.go (connection failed)"},
+		Doc: "The TCP connection was refused: no daemon or registry listens on that address and port. The docker CLI prints \"Cannot connect to the Docker daemon at tcp://HOST:PORT. Is the docker daemon running?\". dockerd listens on TCP only if \"hosts\" in daemon.json (or -H) names it; a registry listens on http.addr of its config.yml. A bare HOST:PORT target with nothing listening cannot be asked what it is: it is taken as docker -H takes it, and the fix covers a daemon and a registry.",
+		Fix: "Start the server or fix the port; for dockerd check \"hosts\" in daemon.json or -H, for a registry http.addr.", Citation: "moby client errors.go (connection failed)"},
 	{ID: string(probe.OutcomeConnectTimeout), Title: "Connection timed out", Severity: SeverityError, Live: true,
 		Doc: "The TCP connection did not complete within the timeout. A firewall dropping packets, a wrong address or a routing problem are the usual causes. Docker prints a dial timeout inside \"error during connect\".",
 		Fix: "Check the address, routes and firewalls; raise --timeout for slow links.", Citation: "Go net.Dialer"},
@@ -111,7 +111,7 @@ var liveCatalog = []Check{
 		Doc: "The TLS handshake succeeded but /_ping, /version or /v2/ failed (an unexpected status, a proxy, another service on the port). The evidence carries the HTTP status and error.",
 		Fix: "Check that the port belongs to the daemon or registry.", Citation: "moby client ping.go / version.go"},
 	{ID: IDTargetNotDocker, Title: "Target is neither a Docker daemon nor a registry", Severity: SeverityError, Live: true,
-		Doc: "The target's kind was not given (--daemon, --registry, tcp://, https://), no certs.d or hosts.toml directory names it and its port is not 2375 or 2376, so the doctor asked it: GET /_ping did not answer with an Api-Version header (a daemon) and GET /v2/ did not answer with Docker-Distribution-Api-Version (a registry). The finding says what answered instead.",
+		Doc: "The target's kind was not given (--daemon, --registry, tcp://, https://), no certs.d or hosts.toml directory names it and its port is not 2375 or 2376, so the doctor asked it: GET /_ping did not answer with an Api-Version header (a daemon) and GET /v2/ did not answer with Docker-Distribution-Api-Version (a registry). The finding says what answered instead. An endpoint where nothing answers at all (connection refused, unreachable) is not this finding: its connection failure is the live result.",
 		Fix: "Check the host and port; pass --daemon or --registry if the endpoint is one behind something that hides these headers.", Citation: "moby api/server/router/system (/_ping Api-Version header); distribution registry/handlers/app.go (Docker-Distribution-Api-Version)"},
 	{ID: string(probe.OutcomeNotRegistry), Title: "Endpoint is not a Docker registry", Severity: SeverityError, Live: true,
 		Doc: "GET /v2/ answered without the Docker-Distribution-Api-Version header that every registry sends. The address points at another HTTPS service, or a proxy strips the header.",
