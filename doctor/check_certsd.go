@@ -270,9 +270,11 @@ func (r *runner) scanHostDir(sc *certsScan, name string) {
 	}
 	// Entries are not stat'ed: a subdirectory with a TLS extension is
 	// reported as unreadable when read, others are skipped.
-	names := map[string]bool{}
-	for _, n := range entries {
+	names := make(map[string]bool, len(entries))
+	paths := make([]string, len(entries)) // logical, joined once
+	for i, n := range entries {
 		names[n] = true
+		paths[i] = fsutil.Join(dir, n)
 	}
 	// Every file is read once and every .crt parsed once: the loader model
 	// and the doctor's checks share them.
@@ -280,9 +282,9 @@ func (r *runner) scanHostDir(sc *certsScan, name string) {
 	defer mfs.attach()()
 	crt := map[string]*tlsFile{}
 	parsed := map[string]*x509.Certificate{}
-	for _, n := range entries {
+	for i, n := range entries {
 		if path.Ext(n) == layout.ExtCA {
-			p := fsutil.Join(dir, n)
+			p := paths[i]
 			mfs.ReadFile(fsPath(p)) // read once, for both
 			t := r.load(p)
 			crt[n] = t
@@ -304,12 +306,12 @@ func (r *runner) scanHostDir(sc *certsScan, name string) {
 	var dirCerts []*x509.Certificate // every certificate the directory trusts
 	namedCRT := map[string]bool{}    // bases of .crt files that are client certificates
 	// Pass 1: .crt files (trust anchors), so later passes know them.
-	for _, n := range entries {
+	for i, n := range entries {
 		if path.Ext(n) != layout.ExtCA || m.tomlActive {
 			continue
 		}
 		base := strings.TrimSuffix(n, layout.ExtCA)
-		p := fsutil.Join(dir, n)
+		p := paths[i]
 		t := crt[n]
 		ca, read := m.caFile(p)
 		if r.unreadable(t, "CA certificate") || t.mat == nil {
@@ -401,8 +403,8 @@ func (r *runner) scanHostDir(sc *certsScan, name string) {
 			r.certChecks(cc, p, useCA)
 		}
 	}
-	for _, n := range entries {
-		p := fsutil.Join(dir, n)
+	for i, n := range entries {
+		p := paths[i]
 		ext := path.Ext(n)
 		base := strings.TrimSuffix(n, ext)
 		switch {

@@ -393,15 +393,22 @@ type modelFS struct {
 	dir   string // logical
 	names []string
 	mu    sync.Mutex
-	cache map[string]cachedRead // logical path → what was read
+	// cache is what was read, by logical path: a registry directory
+	// holds a few files, so a slice searched in order (a map costs a
+	// kilobyte per directory).
+	cache []cachedRead
 }
 
 // cached is what the model read at logical path p ("ok" false when not).
 func (m *modelFS) cached(p string) (cachedRead, bool) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	c, ok := m.cache[p]
-	return c, ok
+	for _, c := range m.cache {
+		if c.path == p {
+			return c, true
+		}
+	}
+	return cachedRead{}, false
 }
 
 func (m *modelFS) RefusesSpecialFiles() {}
@@ -423,10 +430,7 @@ func (m *modelFS) ReadFile(name string) ([]byte, error) {
 	fi, data := m.r.readFile(lp)
 	if path.Dir(lp) == m.dir {
 		m.mu.Lock()
-		if m.cache == nil {
-			m.cache = map[string]cachedRead{}
-		}
-		m.cache[lp] = cachedRead{fi, data}
+		m.cache = append(m.cache, cachedRead{lp, fi, data})
 		m.mu.Unlock()
 	}
 	switch {
@@ -492,6 +496,7 @@ func (e lazyEntry) Type() fs.FileMode {
 func (e lazyEntry) Info() (fs.FileInfo, error) { return e.info() }
 
 type cachedRead struct {
+	path string // logical
 	fi   fileInfo
 	data []byte
 }
