@@ -116,6 +116,25 @@ func (r *runner) siblingCerts(dir string, skip ...string) []namedCert {
 	return out
 }
 
+// intermediateCandidates are the certificates a server's missing
+// intermediate may be in: the files next to its certificate, next to the
+// daemon's CA, and next to the CA the client trusts (where a CA's bundle is
+// often unpacked), each directory once. The server's own certificate and
+// key files are not candidates.
+func (r *runner) intermediateCandidates(certPath, keyPath string, caPaths ...string) []namedCert {
+	dirs := []string{path.Dir(certPath)}
+	for _, p := range caPaths {
+		if p != "" && !containsStr(dirs, path.Dir(p)) {
+			dirs = append(dirs, path.Dir(p))
+		}
+	}
+	var out []namedCert
+	for _, d := range dirs {
+		out = append(out, r.siblingCerts(d, certPath, keyPath)...)
+	}
+	return out
+}
+
 func containsStr(list []string, s string) bool {
 	for _, x := range list {
 		if x == s {

@@ -13,6 +13,7 @@ import (
 	"github.com/docker-tls/docker-tls/doctor/catalog"
 	"github.com/docker-tls/docker-tls/pki/fsutil"
 
+	"github.com/docker-tls/docker-tls/doctor/probe"
 	"github.com/docker-tls/docker-tls/pki"
 	"github.com/docker-tls/docker-tls/pki/layout"
 	"github.com/docker-tls/docker-tls/pki/loader"
@@ -363,11 +364,16 @@ func (r *runner) crossCheck(s *clientSet, hf string, cas, leafChain []*x509.Cert
 			map[string]string{"host": h, "sans": joinOr(sanList(server), "none")})
 	}
 	if len(cas) > 0 {
-		v, inter := relate(server, d.serverChain[1:], cas, r.siblingCerts(path.Dir(d.certPath), d.certPath))
-		r.chainFinding(v, inter, catalog.IDCAMismatchServer, d.certPath, server, s.ca, cas,
-			fmt.Sprintf("%s trusts only %s, which did not sign the daemon certificate %s (issuer %q): commands fail with \"x509: certificate signed by unknown authority\"",
-				s.label, r.disp(s.ca), r.disp(d.certPath), server.Issuer.String()),
-			fmt.Sprintf("cp %s %s (the daemon's CA), or reissue the daemon certificate from %s", r.q(d.caPath), r.q(s.ca), r.q(s.ca)))
+		cands := r.intermediateCandidates(d.certPath, d.keyPath, d.caPath, s.ca)
+		v, inter := relate(server, d.serverChain[1:], cas, cands)
+		if v == chainMismatch && probe.IntermediateMissing(d.serverChain, cas) {
+			r.intermediateNotFound(d, s.ca, cas)
+		} else {
+			r.chainFinding(v, inter, ", then restart dockerd", catalog.IDCAMismatchServer, d.certPath, server, s.ca, cas,
+				fmt.Sprintf("%s trusts only %s, which did not sign the daemon certificate %s (issuer %q): commands fail with \"x509: certificate signed by unknown authority\"",
+					s.label, r.disp(s.ca), r.disp(d.certPath), server.Issuer.String()),
+				fmt.Sprintf("cp %s %s (the daemon's CA), or reissue the daemon certificate from %s", r.q(d.caPath), r.q(s.ca), r.q(s.ca)))
+		}
 	}
 	if s.active && len(leafChain) == 0 && d.verify && len(d.caCerts) > 0 && !r.stat(s.cert).Exists && !r.stat(s.key).Exists {
 		r.add(catalog.IDTLSFileMissing, r.disp(s.cert),
@@ -377,15 +383,16 @@ func (r *runner) crossCheck(s *clientSet, hf string, cas, leafChain []*x509.Cert
 	if len(leafChain) > 0 && d.verify && len(d.caCerts) > 0 {
 		leaf := leafChain[0]
 		v, inter := relate(leaf, leafChain[1:], d.caCerts, r.siblingCerts(path.Dir(certPath), certPath, s.key))
-		r.chainFinding(v, inter, catalog.IDCAMismatchClient, certPath, leaf, d.caPath, d.caCerts,
+		r.chainFinding(v, inter, "", catalog.IDCAMismatchClient, certPath, leaf, d.caPath, d.caCerts,
 			fmt.Sprintf("%s's client certificate %s (issuer %q) is not signed by the daemon's tlscacert %s: the client does not send it and the daemon answers \"remote error: tls: certificate required\"",
 				s.label, r.disp(certPath), leaf.Issuer.String(), r.disp(d.caPath)),
 			r.reissueClient(d, s, certPath))
 	}
 }
 
-// chainFinding turns a relate verdict into a finding.
-func (r *runner) chainFinding(v chainVerdict, inter, id, leafPath string, leaf *x509.Certificate, caPath string, cas []*x509.Certificate, msg, fix string) {
+// chainFinding turns a relate verdict into a finding. then follows the
+// missing intermediate's fix (the restart that makes a server read it).
+func (r *runner) chainFinding(v chainVerdict, inter, then, id, leafPath string, leaf *x509.Certificate, caPath string, cas []*x509.Certificate, msg, fix string) {
 	ev := map[string]string{"issuer": leaf.Issuer.String(), "ca": cas[0].Subject.String(), "certificateFingerprint": pki.Fingerprint(leaf)}
 	switch v {
 	case chainMismatch:
@@ -397,8 +404,26 @@ func (r *runner) chainFinding(v chainVerdict, inter, id, leafPath string, leaf *
 		ev["intermediate"] = r.disp(inter)
 		r.add(catalog.IDMissingIntermediate, r.disp(leafPath),
 			fmt.Sprintf("%s was issued by the intermediate %q, which is not in %s; it is in %s, which chains to %s", r.disp(leafPath), leaf.Issuer.String(), r.disp(leafPath), r.disp(inter), r.disp(caPath)),
-			fmt.Sprintf("cat %s %s > %s.chain && mv %s.chain %s", r.q(leafPath), r.q(inter), r.q(leafPath), r.q(leafPath), r.q(leafPath)), ev)
+			fmt.Sprintf("cat %s %s > %s.chain && mv %s.chain %s%s", r.q(leafPath), r.q(inter), r.q(leafPath), r.q(leafPath), r.q(leafPath), then), ev)
 	}
+}
+
+// intermediateNotFound reports a daemon certificate issued by an
+// intermediate that neither its file nor the files around it hold, while
+// the certificate publishes where it is (AIA caIssuers, which Go never
+// fetches) and the client trusts a root of that organisation that allows
+// intermediates (probe.IntermediateMissing's evidence). The fix fetches
+// it next to the certificate and appends it.
+func (r *runner) intermediateNotFound(d *daemonInfo, caPath string, cas []*x509.Certificate) {
+	leaf := d.serverChain[0]
+	aia := leaf.IssuingCertificateURL[0]
+	inter := path.Join(path.Dir(d.certPath), "intermediate.pem")
+	r.add(catalog.IDMissingIntermediate, r.disp(d.certPath),
+		fmt.Sprintf("%s was issued by the intermediate %q, which is neither in %s nor next to it or the CAs; the certificate says it is published at %s, which Go never fetches, and %s trusts only a root of that organisation (%s)",
+			r.disp(d.certPath), leaf.Issuer.String(), r.disp(d.certPath), aia, r.disp(caPath), cas[0].Subject.String()),
+		fmt.Sprintf("%s && cat %s %s > %s.chain && mv %s.chain %s, then restart dockerd",
+			probe.FetchIntermediate(aia, r.q(inter)), r.q(d.certPath), r.q(inter), r.q(d.certPath), r.q(d.certPath), r.q(d.certPath)),
+		map[string]string{"issuer": leaf.Issuer.String(), "ca": cas[0].Subject.String(), "certificateFingerprint": pki.Fingerprint(leaf), "issuerURL": aia})
 }
 
 func sameNameDifferentKey(leaf *x509.Certificate, cas []*x509.Certificate) bool {

@@ -35,7 +35,10 @@ func InstalledAPIVersion(ctx context.Context) string {
 		return ""
 	}
 	defer os.RemoveAll(cfg)
-	ctx, cancel := context.WithTimeout(ctx, 3*time.Second)
+	// docker answers in tens of milliseconds; 3 s were seen to run out on
+	// a loaded machine, and the line then carried the bundled client's
+	// version instead of the installed one's.
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, bin, "--config", cfg, "-H", "unix://"+cfg+"/none.sock", "version", "--format", "{{.Client.APIVersion}}")
 	var env []string

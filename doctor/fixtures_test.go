@@ -379,3 +379,20 @@ func materialise(t *testing.T, name string) string { return fixturetree.Material
 func readLines(t *testing.T, p string) []string { return fixturetree.Lines(t, p) }
 
 func fixtureEnv(t *testing.T, name string) map[string]string { return fixturetree.Env(t, name) }
+
+// TestReadmeSampleReport keeps README's sample of a failing report true:
+// its first line is the golden first line of the fixture it names.
+func TestReadmeSampleReport(t *testing.T) {
+	readme, err := os.ReadFile(filepath.Join("..", "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	golden, err := os.ReadFile(filepath.Join("..", "fixtures", "ca-mismatch-client", "expected.txt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	first, _, _ := strings.Cut(string(golden), "\n")
+	if !strings.HasPrefix(first, "Root cause: ") || !strings.Contains(string(readme), "\n"+first+"\n") {
+		t.Errorf("README.md's sample report does not carry the golden first line of fixtures/ca-mismatch-client:\n%s", first)
+	}
+}

@@ -80,6 +80,11 @@ func TestReportSchemaRejects(t *testing.T) {
 	if err := valid(good); err != nil {
 		t.Fatalf("valid report rejected: %v", err)
 	}
+	// A registry's live finding quotes docker pull's and docker push's
+	// lines.
+	if err := valid(strings.Replace(good, `"fix":"f"`, `"fix":"f","dockerError":"Error response from daemon: x","dockerPushError":"x"`, 1)); err != nil {
+		t.Errorf("a finding with docker pull's and push's lines rejected: %v", err)
+	}
 	for name, bad := range map[string]string{
 		"severity":      strings.Replace(good, `"warning"`, `"fatal"`, 1),
 		"version":       strings.Replace(good, `"schemaVersion":"2"`, `"schemaVersion":"1"`, 1),
@@ -89,6 +94,7 @@ func TestReportSchemaRejects(t *testing.T) {
 		"extra field":   strings.Replace(good, `"fix":"f"`, `"fix":"f","key":"x"`, 1),
 		"evidence type": strings.Replace(good, `"fix":"f"`, `"fix":"f","evidence":{"n":1}`, 1),
 		"two lines":     strings.Replace(good, `"message":"m"`, `"message":"a\nb"`, 1),
+		"empty push":    strings.Replace(good, `"fix":"f"`, `"fix":"f","dockerPushError":""`, 1),
 	} {
 		if valid(bad) == nil {
 			t.Errorf("%s: schema accepted %s", name, bad)
@@ -98,12 +104,12 @@ func TestReportSchemaRejects(t *testing.T) {
 
 func TestFindingJSON(t *testing.T) {
 	f := catalog.Finding{CheckID: catalog.IDKeyPermissions, Severity: catalog.SeverityWarning, Subject: "/k", Message: "<m> & more", Fix: "chmod 0600 /k",
-		Evidence: map[string]string{"mode": "0644"}, DockerError: "error during connect"}
+		Evidence: map[string]string{"mode": "0644"}, DockerError: "error during connect", DockerPushError: "push line"}
 	b, err := json.Marshal(f)
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := `{"id":"key-permissions","checkId":"key-permissions","severity":"warning","title":"Private key readable by group or others","subject":"/k","message":"<m> & more","fix":"chmod 0600 /k","docs":"https://github.com/docker-tls/docker-tls/blob/main/CHECKS.md#key-permissions","evidence":{"mode":"0644"},"dockerError":"error during connect"}`
+	want := `{"id":"key-permissions","checkId":"key-permissions","severity":"warning","title":"Private key readable by group or others","subject":"/k","message":"<m> & more","fix":"chmod 0600 /k","docs":"https://github.com/docker-tls/docker-tls/blob/main/CHECKS.md#key-permissions","evidence":{"mode":"0644"},"dockerError":"error during connect","dockerPushError":"push line"}`
 	// json.Marshal escapes HTML in Marshaler output; the report encoder
 	// (RenderJSON) does not. Compare decoded.
 	var got, exp map[string]any
@@ -118,7 +124,7 @@ func TestFindingJSON(t *testing.T) {
 	if err := json.Unmarshal(b, &back); err != nil {
 		t.Fatal(err)
 	}
-	if back.CheckID != f.CheckID || back.DockerError != f.DockerError || back.Message != f.Message || back.Evidence["mode"] != "0644" {
+	if back.CheckID != f.CheckID || back.DockerError != f.DockerError || back.DockerPushError != f.DockerPushError || back.Message != f.Message || back.Evidence["mode"] != "0644" {
 		t.Errorf("round trip: %+v", back)
 	}
 	var buf bytes.Buffer

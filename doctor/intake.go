@@ -111,7 +111,7 @@ func Intake(ctx context.Context, opts Options, inputs []string, io IntakeOptions
 					c.Prepare(probe.RoleDaemon)
 					prepared[k] = c
 				}
-				live = append(live, LiveTarget{Target: t, Client: c, Setup: s.name})
+				live = append(live, LiveTarget{Target: t, Client: c, Setup: s.name, active: s.active, export: s.export})
 			}
 		}
 		infos = append(infos, info)
@@ -321,6 +321,12 @@ func registryDir(opts Options, t probe.Target, rootless bool) string {
 type setup struct {
 	name string
 	ep   loader.CLIEndpoint
+	// active: the user's docker, typed without flags, goes to this target
+	// this way (DOCKER_HOST, the context).
+	active bool
+	// export is, for a --tlsverify setup, the environment that makes
+	// docker typed without flags use it.
+	export string
 }
 
 // daemonSetups are the client setups that apply to t: the effective one
@@ -370,7 +376,7 @@ func (c *setupCache) daemonSetups(opts Options, t probe.Target, alternatives boo
 	active := c.resolveActive(opts)
 	var out []setup
 	if sameDaemon(active.Host, t) {
-		out = append(out, setup{name: describeActive(opts, active), ep: active})
+		out = append(out, setup{name: describeActive(opts, active), ep: active, active: true})
 	} else {
 		hf := f
 		hf.Host, hf.Context = t.String(), ""
@@ -387,13 +393,14 @@ func (c *setupCache) daemonSetups(opts Options, t probe.Target, alternatives boo
 		tf.TLSVerify = &v
 		ep := opts.resolveCLI(tf)
 		if ep.Err == nil || fileExists(opts, ep.Look.CA) {
-			out = append(out, setup{name: commandLine(opts, tf, "docker -H "+t.String()+" --tlsverify"), ep: ep})
+			out = append(out, setup{name: commandLine(opts, tf, "docker -H "+t.String()+" --tlsverify"), ep: ep, export: "export DOCKER_TLS_VERIFY=1"})
 		}
 		// Material in the config dir while DOCKER_CERT_PATH points elsewhere.
 		if cfgDir := path.Clean(ep.ConfigDir); path.Clean(ep.CertPath) != cfgDir && fileExists(opts, path.Join(cfgDir, layout.ClientCAFile)) {
 			cf := tf
 			cf.TLSCACert, cf.TLSCert, cf.TLSKey = path.Join(cfgDir, layout.ClientCAFile), path.Join(cfgDir, layout.ClientCertFile), path.Join(cfgDir, layout.ClientKeyFile)
-			out = append(out, setup{name: commandLine(opts, cf, "docker -H "+t.String()+" --tlsverify"), ep: opts.resolveCLI(cf)})
+			out = append(out, setup{name: commandLine(opts, cf, "docker -H "+t.String()+" --tlsverify"), ep: opts.resolveCLI(cf),
+				export: "export DOCKER_TLS_VERIFY=1 DOCKER_CERT_PATH=" + shq(cfgDir)})
 		}
 	}
 	for _, n := range loader.CLIContexts(opts.FS, active.ConfigDir) {
@@ -522,7 +529,9 @@ func DefaultInputs(opts Options) []string {
 // OrderSetups reorders each target's live results so that the setup the
 // user most likely runs leads: one that works; else, when the endpoint
 // speaks TLS, a TLS setup; else the effective one. When one setup works,
-// the others' failures become info: they say what the other setup does.
+// the others' failures become info: they say what the other setup does;
+// but the plain setup docker uses without flags for the active endpoint
+// (DOCKER_HOST names the target) is a warning with the export that fixes it.
 func OrderSetups(targets []LiveTarget, results []*probe.Result, infos []catalog.TargetInfo) ([]LiveTarget, []*probe.Result) {
 	type pair struct {
 		lt  LiveTarget
@@ -575,6 +584,16 @@ func OrderSetups(targets []LiveTarget, results []*probe.Result, infos []catalog.
 			p.res.Cause = "the other setup: " + p.res.Cause
 			if group[0].res.Outcome.OK() && !p.res.Outcome.OK() {
 				p.res.Fix = "nothing to do: " + group[0].lt.Setup + " works"
+				if p.lt.active && !p.lt.Client.TLS && group[0].lt.export != "" {
+					// The user's docker without flags goes here in plain
+					// HTTP: say what makes it use the setup that works.
+					p.res.Fix = "nothing to do when you type --tlsverify: " + group[0].lt.Setup + " works; for docker without flags: " + group[0].lt.export
+					// That is what `docker version` as typed does, and it
+					// fails: a warning, so the report's first line says
+					// what to export; the setup that works keeps exit 0.
+					p.lt.informational, p.lt.unflagged = false, true
+					p.res.Cause = strings.TrimPrefix(p.res.Cause, "the other setup: ")
+				}
 			}
 		}
 		for _, p := range group {

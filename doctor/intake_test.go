@@ -3,6 +3,7 @@ package doctor
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -123,6 +124,16 @@ func TestDaemonSetups(t *testing.T) {
 	if !strings.Contains(got, "DOCKER_CERT_PATH=/certs docker -H tcp://h.example:2376 --tlsverify |") || !strings.Contains(got, "--tlscacert /home/u/.docker/ca.pem") {
 		t.Errorf("two material dirs: %s", got)
 	}
+	// What makes docker typed without flags use each --tlsverify setup,
+	// and which setup it takes by itself (DOCKER_HOST names the target).
+	opts.Env["DOCKER_HOST"] = "tcp://h.example:2376"
+	var exports []string
+	for _, su := range daemonSetups(opts, target, true) {
+		exports = append(exports, fmt.Sprintf("%v %s", su.active, su.export))
+	}
+	if got, want := strings.Join(exports, " | "), "true  | false export DOCKER_TLS_VERIFY=1 | false export DOCKER_TLS_VERIFY=1 DOCKER_CERT_PATH=/home/u/.docker"; got != want {
+		t.Errorf("active/export:\n got %s\nwant %s", got, want)
+	}
 }
 
 func TestOrderSetups(t *testing.T) {
@@ -161,6 +172,30 @@ func TestOrderSetups(t *testing.T) {
 	}
 	if rep.Findings[1].Severity != catalog.SeverityInfo || rep.Summary != nil {
 		t.Errorf("a failing other setup must not fail the run: %+v summary %+v", rep.Findings[1], rep.Summary)
+	}
+	if rs[1].Fix != "nothing to do: tls works" {
+		t.Errorf("a setup the user's docker does not take by itself: fix %q", rs[1].Fix)
+	}
+	// The user's docker without flags goes to the target in plain HTTP
+	// (DOCKER_HOST, the context): the fix says what to export for it, as
+	// well as the command line that works.
+	for _, tc := range []struct{ export string }{{"export DOCKER_TLS_VERIFY=1"}, {"export DOCKER_TLS_VERIFY=1 DOCKER_CERT_PATH=/home/u/.docker"}} {
+		plain3 := &probe.Result{Outcome: probe.OutcomePlainClientToTLS, Cause: "plain", Evidence: probe.Evidence{SpeaksTLS: &yes}}
+		act, work := lt("DOCKER_HOST=tcp://h.example:2376 docker", false), lt("docker -H tcp://h.example:2376 --tlsverify", true)
+		act.active, work.export = true, tc.export
+		ts3, rs3 := OrderSetups([]LiveTarget{act, work}, []*probe.Result{plain3, {Outcome: probe.OutcomeOK}}, nil)
+		if want := "nothing to do when you type --tlsverify: docker -H tcp://h.example:2376 --tlsverify works; for docker without flags: " + tc.export; rs3[1].Fix != want {
+			t.Errorf("fix\n got %s\nwant %s", rs3[1].Fix, want)
+		}
+		// That is what the user's `docker version` does, and it fails: a
+		// warning that leads the report's first line, not a failing run.
+		rep3 := &catalog.Report{}
+		AddLive(rep3, ts3, rs3)
+		rep3.Summarize()
+		if rep3.Findings[1].Severity != catalog.SeverityWarning || rep3.Summary == nil || rep3.Summary.CheckID != string(probe.OutcomePlainClientToTLS) ||
+			rep3.Summary.Fix != rs3[1].Fix || catalog.ExitCode(rep3, catalog.DefaultFailOn) != 0 {
+			t.Errorf("docker without flags fails: %+v summary %+v", rep3.Findings, rep3.Summary)
+		}
 	}
 }
 

@@ -126,6 +126,13 @@ type LiveTarget struct {
 	// informational: another setup for the same target works; this
 	// setup's failure is reported as info.
 	informational bool
+	// unflagged: another setup for the same target works, but this one
+	// is what the user's docker does without flags (DOCKER_HOST names
+	// the target) and it fails: a warning whose fix is the export.
+	unflagged bool
+	// active and export: see setup.
+	active bool
+	export string
 }
 
 // Subject is how findings name the target: with the loader profile when it
@@ -182,15 +189,18 @@ func AddLive(rep *catalog.Report, targets []LiveTarget, results []*probe.Result)
 		if targets[i].informational {
 			sev = catalog.SeverityInfo
 		}
+		if targets[i].unflagged {
+			sev = catalog.SeverityWarning
+		}
 		f := catalog.Finding{CheckID: string(res.Outcome), Severity: sev, Subject: subject, Message: res.Cause, Fix: res.Fix,
-			Evidence: liveEvidence(res), DockerError: res.DockerError, Setup: targets[i].Setup}
+			Evidence: liveEvidence(res), DockerError: res.DockerError, DockerPushError: res.DockerPushError, Setup: targets[i].Setup}
 		if f.Setup != "" {
 			f.Message = "with " + f.Setup + ": " + f.Message
 		}
 		if p := targets[i].Profile; p != "" && p != ProfileDocker {
 			// Not what docker prints: containerd and containers/image word
 			// their errors themselves. The raw error stays in evidence.
-			f.DockerError = ""
+			f.DockerError, f.DockerPushError = "", ""
 		}
 		rep.Findings = append(rep.Findings, f)
 		if nf, ok := noClientAuth(targets[i], res, subject); ok {

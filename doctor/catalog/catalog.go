@@ -259,8 +259,10 @@ var catalog = []Check{
 		Doc: "The certificate was issued by an intermediate CA that is neither in the certificate file nor in the " +
 			"CA file. Go's TLS peers send exactly the chain in the certificate file, and Docker's verifiers trust " +
 			"only their CA file, so verification fails with \"x509: certificate signed by unknown authority\". The " +
-			"doctor looks for the intermediate next to the certificate.",
-		Fix:      "Append the intermediate to the certificate file (cat cert.pem intermediate.pem > chain.pem) and use that as the certificate.",
+			"doctor looks for the intermediate next to the certificate, next to the daemon's CA and next to the CA the " +
+			"client trusts; when it is nowhere around but the certificate publishes it (AIA caIssuers, which Go never " +
+			"fetches) and the client trusts a root of that organisation that allows intermediates, the fix fetches it.",
+		Fix:      "Append the intermediate to the certificate file (cat cert.pem intermediate.pem > chain.pem) and use that as the certificate, then restart the server that reads it (dockerd, the registry).",
 		Citation: "Go crypto/tls (Certificate chain sent as loaded); Go crypto/x509 Verify (Intermediates pool)",
 	},
 

@@ -59,6 +59,9 @@ type Finding struct {
 	// DockerError is, for a live finding, the exact line the docker client
 	// prints for the same failure.
 	DockerError string `json:"dockerError,omitempty"`
+	// DockerPushError is, for a live registry finding, docker push's line
+	// (DockerError is then docker pull's).
+	DockerPushError string `json:"dockerPushError,omitempty"`
 	// Setup names, for a live finding, the client setup it was probed with
 	// ("docker --context prod", "docker -H tcp://h:2376 --tlsverify").
 	Setup string `json:"setup,omitempty"`

@@ -35,6 +35,7 @@ type findingJSON struct {
 	Docs        string            `json:"docs"`
 	Evidence    map[string]string `json:"evidence,omitempty"`
 	DockerError string            `json:"dockerError,omitempty"`
+	DockerPush  string            `json:"dockerPushError,omitempty"`
 	Setup       string            `json:"setup,omitempty"`
 }
 
@@ -46,7 +47,7 @@ func (f Finding) MarshalJSON() ([]byte, error) {
 	err := enc.Encode(findingJSON{
 		ID: f.CheckID, CheckID: f.CheckID, Severity: f.Severity, Title: f.Title(),
 		Subject: f.Subject, Message: f.Message, Fix: f.Fix, Docs: DocsURL(f.CheckID),
-		Evidence: f.Evidence, DockerError: f.DockerError, Setup: f.Setup,
+		Evidence: f.Evidence, DockerError: f.DockerError, DockerPush: f.DockerPushError, Setup: f.Setup,
 	})
 	return bytes.TrimSuffix(b.Bytes(), []byte("\n")), err
 }
@@ -62,6 +63,6 @@ func (f *Finding) UnmarshalJSON(b []byte) error {
 	if id == "" {
 		id = j.ID
 	}
-	*f = Finding{CheckID: id, Severity: j.Severity, Subject: j.Subject, Message: j.Message, Fix: j.Fix, Evidence: j.Evidence, DockerError: j.DockerError, Setup: j.Setup}
+	*f = Finding{CheckID: id, Severity: j.Severity, Subject: j.Subject, Message: j.Message, Fix: j.Fix, Evidence: j.Evidence, DockerError: j.DockerError, DockerPushError: j.DockerPush, Setup: j.Setup}
 	return nil
 }

@@ -162,7 +162,12 @@ func (r *Result) diagnose(o Options) {
 		}
 		if r.Outcome == OutcomeServerChainIncomplete {
 			r.Cause += fmt.Sprintf("; the server sent only its own certificate: %s looks like an intermediate CA the server must send with it (the certificate says it is published at %s, which Go never fetches)", leaf.Issuer, strings.Join(r.peer[0].IssuingCertificateURL, ", "))
-			r.Fix = "serve the full chain: put the intermediate after the server certificate in the server's certificate file (cat server-cert.pem intermediate.pem > chain.pem) and restart it; or add the intermediate to the client's CA bundle"
+			file, restart := "the file dockerd's tlscert (--tlscert) names", "restart dockerd"
+			if t.Role == RoleRegistry {
+				file, restart = "the registry's certificate file (http.tls.certificate)", "restart the registry"
+			}
+			r.Fix = fmt.Sprintf("serve the full chain: append the intermediate %s (published at %s) to %s, then %s: %s && cat server-cert.pem intermediate.pem > server-cert.pem.chain && mv server-cert.pem.chain server-cert.pem; or add the intermediate to the client's CA file",
+				leaf.Issuer, r.peer[0].IssuingCertificateURL[0], file, restart, FetchIntermediate(r.peer[0].IssuingCertificateURL[0], "intermediate.pem"))
 		} else {
 			if leaf != nil && len(r.Evidence.ServerChain) == 1 && leaf.Issuer != leaf.Subject {
 				r.Cause += "; if that issuer is an intermediate, the server must also send it"
@@ -214,7 +219,7 @@ func (r *Result) diagnose(o Options) {
 			break
 		}
 		if t.Role == RoleRegistry {
-			r.Fix = fmt.Sprintf("install a client pair as /etc/docker/certs.d/%s/client.cert and client.key: docker tls install-registry %s --issue-client (signed by a CA the registry accepts: %s)", hp, hp, orNone(clientCA))
+			r.Fix = fmt.Sprintf("install a client pair signed by a CA the registry accepts (%s) as /etc/docker/certs.d/%s/client.cert and client.key: docker tls install-registry %s --issue-client --ca-cert <the certificate of %s> --ca-key <its key>", orNone(clientCA), hp, hp, orNone(clientCA))
 		} else {
 			r.Fix = fmt.Sprintf("give the client cert.pem and key.pem signed by the daemon's tlscacert (%s): docker tls install client --context %s --host %s --ca … --cert … --key …", orNone(clientCA), r.contextArg(), t)
 		}

@@ -6,6 +6,7 @@ import (
 	"crypto/x509/pkix"
 	"encoding/asn1"
 	"errors"
+	"fmt"
 	"strings"
 
 	"github.com/docker-tls/docker-tls/pki"
@@ -145,19 +146,26 @@ func (r *Result) classifyVerify(err error) {
 // issuer is not the leaf itself, and the issuer is not among the CAs the
 // client trusts — typical of a server that does not send its intermediate.
 func (r *Result) chainIncomplete() bool {
-	if len(r.peer) == 0 {
+	return IntermediateMissing(r.peer, trustedCerts(r.client.CA))
+}
+
+// IntermediateMissing reports whether chain (a leaf and the certificates
+// sent or filed with it) lacks the intermediate CA between the leaf and a
+// CA in trusted, on positive evidence only (see below). The live probe
+// and the doctor's static checks share this rule.
+func IntermediateMissing(chain, trusted []*x509.Certificate) bool {
+	if len(chain) == 0 {
 		return false
 	}
-	leaf := r.peer[0]
+	leaf := chain[0]
 	if string(leaf.RawIssuer) == string(leaf.RawSubject) {
 		return false
 	}
-	for _, c := range r.peer[1:] {
+	for _, c := range chain[1:] {
 		if string(c.RawSubject) == string(leaf.RawIssuer) {
 			return false
 		}
 	}
-	trusted := trustedCerts(r.client.CA)
 	for _, c := range trusted {
 		if string(c.RawSubject) == string(leaf.RawIssuer) {
 			// The client trusts a CA of that name: a wrong CA, not a
@@ -172,7 +180,7 @@ func (r *Result) chainIncomplete() bool {
 	// organisation may have intermediates (no path length 0). A trusted CA
 	// that merely shares the Organization is no such evidence: it may be
 	// another CA altogether.
-	if len(r.peer) != 1 || len(leaf.Issuer.Organization) == 0 || len(leaf.IssuingCertificateURL) == 0 {
+	if len(chain) != 1 || len(leaf.Issuer.Organization) == 0 || len(leaf.IssuingCertificateURL) == 0 {
 		return false
 	}
 	for _, c := range trusted {
@@ -233,6 +241,14 @@ func rdnString(der []byte) string {
 	var n pkix.Name
 	n.FillFromRDNSequence(&rdn)
 	return n.String()
+}
+
+// FetchIntermediate is the shell command that fetches the intermediate a
+// certificate publishes at url (AIA caIssuers: a DER certificate, RFC 5280
+// 4.2.2.1) into a PEM file; outWord is that file as a shell word (quoted
+// as needed).
+func FetchIntermediate(url, outWord string) string {
+	return fmt.Sprintf("curl -fsSL %s | openssl x509 -inform der -out %s", shellQuote(url), outWord)
 }
 
 func trustedCerts(pemData []byte) []*x509.Certificate {

@@ -135,12 +135,17 @@ type Result struct {
 	// Err is the raw error at that rung.
 	Err string `json:"error,omitempty"`
 	// DockerError is the line the docker client (or dockerd, for a
-	// registry) prints for this setup.
-	DockerError string        `json:"dockerError,omitempty"`
-	Cause       string        `json:"cause,omitempty"`
-	Fix         string        `json:"fix,omitempty"`
-	Evidence    Evidence      `json:"evidence"`
-	Stages      []StageResult `json:"stages"`
+	// registry) prints for this setup; for a registry, docker pull's.
+	DockerError string `json:"dockerError,omitempty"`
+	// DockerPushError is, for a registry, docker push's line: the same
+	// failure, streamed without "Error response from daemon: ", and with
+	// the containerd image store from another request (see
+	// registryLines).
+	DockerPushError string        `json:"dockerPushError,omitempty"`
+	Cause           string        `json:"cause,omitempty"`
+	Fix             string        `json:"fix,omitempty"`
+	Evidence        Evidence      `json:"evidence"`
+	Stages          []StageResult `json:"stages"`
 
 	client     Client
 	now        func() time.Time
@@ -190,11 +195,46 @@ func Probe(ctx context.Context, t Target, c Client, o Options) *Result {
 		// moby's classic store tries an insecure registry's https
 		// endpoint, then its http one: docker prints the last error.
 		if line := r.insecureFallbackLine(ctx, o); line != "" {
-			r.DockerError = line
+			// docker push reports the http endpoint's error, the last
+			// one it tried. docker pull reports the https endpoint's
+			// transport error instead (seen: "read tcp A->B: read:
+			// connection reset by peer", or the registry's alert: a race),
+			// which is not modelled: no pull line.
+			r.DockerError = ""
+			r.DockerPushError = strings.TrimRight(strings.TrimPrefix(line, dockerdPrefix), "\n")
 		}
+	}
+	if t.Role == RoleRegistry {
+		r.registryWording()
 	}
 	r.diagnose(o)
 	return r
+}
+
+// dockerdPrefix is how docker prints an error the daemon's API returned
+// (docker pull); docker push streams its error without it.
+const dockerdPrefix = "Error response from daemon: "
+
+// registryWording completes a registry's lines: docker push's, where no
+// request-specific form was set, is docker pull's without the daemon
+// prefix; and a dockerd built with Go < 1.20 (20.10: LegacyErrors) words a
+// verification failure without Go 1.20's "tls: failed to verify
+// certificate: ".
+//
+// Go's HTTP transport reports a TLS alert that arrives after the handshake
+// (TLS 1.3: a refused client certificate) from its request or, when its
+// read loop sees it first, prefixed "readLoopPeekFailLocked: ": a race in
+// dockerd as in the probe. The lines give the usual form, without it.
+func (r *Result) registryWording() {
+	if r.DockerPushError == "" {
+		r.DockerPushError = strings.TrimPrefix(r.DockerError, dockerdPrefix)
+	}
+	for _, p := range []*string{&r.DockerError, &r.DockerPushError} {
+		*p = strings.Replace(*p, "readLoopPeekFailLocked: ", "", 1)
+		if r.client.LegacyErrors {
+			*p = strings.Replace(*p, "tls: failed to verify certificate: ", "", 1)
+		}
+	}
 }
 
 // insecureFallbackLine is docker's error from an insecure registry's http
@@ -535,8 +575,21 @@ func (r *Result) speaksTLS(ctx context.Context, addrs []string, o Options) bool 
 	}
 	defer conn.Close()
 	conn.SetDeadline(time.Now().Add(o.Timeout))
-	tc := tls.Client(conn, &tls.Config{InsecureSkipVerify: true, ServerName: r.Target.Host})
+	// Whether the server asks for a client certificate is part of what
+	// it is: with TLS 1.3 the handshake completes on the client's side
+	// before the server refuses the empty certificate, and without this
+	// a daemon with tlsverify, seen from a plain client, would look like
+	// one that admits anyone.
+	requested := false
+	tc := tls.Client(conn, &tls.Config{InsecureSkipVerify: true, ServerName: r.Target.Host,
+		GetClientCertificate: func(*tls.CertificateRequestInfo) (*tls.Certificate, error) {
+			requested = true
+			return &tls.Certificate{}, nil
+		}})
 	err = tc.Handshake()
+	if requested {
+		r.Evidence.CertRequested = true
+	}
 	if err == nil {
 		r.Evidence.ServerChain = summarize(tc.ConnectionState().PeerCertificates)
 		r.Evidence.TLSVersion = tls.VersionName(tc.ConnectionState().Version)
@@ -769,27 +822,32 @@ func (r *Result) plainRegistry(ctx context.Context, o Options) {
 	r.Outcome = OutcomeOKPlain
 }
 
-// registryLine is what docker push prints when dockerd's request to the
-// registry fails with err (a *url.Error from GET /v2/): moby's classic
-// store pings /v2/ first; with the containerd image store, containerd's
-// resolver (core/remotes/docker/pusher.go, fetcher) pings nothing, a push
-// starts with HEAD on its first layer's blob, and the resolver wraps the
-// transport's error as "failed to do request: " (the repository and digest
-// are the user's image's: placeholders).
+// registryLine is what docker pull prints when dockerd's request to the
+// registry fails with err (a *url.Error from GET /v2/), and it sets docker
+// push's line. moby's classic store pings /v2/ first, for both. With the
+// containerd image store, containerd's resolver (core/remotes/docker)
+// pings nothing: a pull starts by resolving the tag (HEAD on its
+// manifest; moby wraps the error as "failed to resolve reference"), a push
+// with HEAD on its first layer's blob, and the resolver wraps the
+// transport's error as "failed to do request: " (the repository, tag and
+// digest are the user's image's: placeholders).
 func (r *Result) registryLine(err error) string {
 	var ue *url.Error
 	if r.client.ContainerdStore && errors.As(err, &ue) {
-		u := "https://" + r.Target.HostPort() + "/v2/" + RepoPlaceholder + "/blobs/sha256:" + DigestPlaceholder
-		return "Error response from daemon: failed to do request: " + (&url.Error{Op: "Head", URL: u, Err: ue.Err}).Error()
+		base := "https://" + r.Target.HostPort() + "/v2/" + RepoPlaceholder
+		r.DockerPushError = "failed to do request: " + (&url.Error{Op: "Head", URL: base + "/blobs/sha256:" + DigestPlaceholder, Err: ue.Err}).Error()
+		return fmt.Sprintf("%sfailed to resolve reference %q: failed to do request: %s", dockerdPrefix, r.Target.HostPort()+"/"+RepoPlaceholder+":"+TagPlaceholder,
+			(&url.Error{Op: "Head", URL: base + "/manifests/" + TagPlaceholder, Err: ue.Err}).Error())
 	}
-	return "Error response from daemon: " + err.Error()
+	return dockerdPrefix + err.Error()
 }
 
-// RepoPlaceholder and DigestPlaceholder stand in a containerd-store line
-// for the repository and layer digest of the image being pushed, which a
-// probe of the registry cannot know.
+// RepoPlaceholder, TagPlaceholder and DigestPlaceholder stand in a
+// containerd-store line for the repository, tag and layer digest of the
+// image pulled or pushed, which a probe of the registry cannot know.
 const (
 	RepoPlaceholder   = "REPOSITORY"
+	TagPlaceholder    = "TAG"
 	DigestPlaceholder = "DIGEST"
 )
 

@@ -183,6 +183,7 @@ type probeCase struct {
 	want     Outcome
 	stage    Stage
 	docker   []string // substrings of DockerError
+	push     []string // substrings of DockerPushError (registries)
 	cause    []string // substrings of Cause
 	notIn    []string // not in Cause
 	fix      []string // substrings of Fix
@@ -218,6 +219,14 @@ func runCases(t *testing.T, cases []probeCase) {
 			for _, s := range tc.docker {
 				if !strings.Contains(r.DockerError, s) {
 					t.Errorf("docker error %q lacks %q", r.DockerError, s)
+				}
+			}
+			if strings.HasPrefix(r.DockerPushError, dockerdPrefix) || (tc.role == RoleRegistry) != (r.DockerPushError != "") && r.DockerError != "" {
+				t.Errorf("docker push's line %q (pull's %q): a registry's, never prefixed as the daemon's API errors are", r.DockerPushError, r.DockerError)
+			}
+			for _, s := range tc.push {
+				if !strings.Contains(r.DockerPushError, s) {
+					t.Errorf("docker push error %q lacks %q", r.DockerPushError, s)
 				}
 			}
 			for _, s := range tc.cause {
@@ -316,7 +325,10 @@ func TestProbeDaemonOutcomes(t *testing.T) {
 			// Every SAN once: the host the client uses is already one.
 			fix: []string{"docker tls issue server --san " + strings.Join(append(append([]string{}, w.srvClientEK.Cert.DNSNames...), ipStrings(w.srvClientEK.Cert)...), ",") + " --ca-cert ca.pem --ca-key <the key of ca.pem> --out <dir>"}},
 		{name: "missing intermediate", port: leafOnly, client: daemonClient(t, w.root.Cert), want: OutcomeServerChainIncomplete,
-			cause: []string{"CN=Acme Intermediate,O=Acme looks like an intermediate CA the server must send"}},
+			cause: []string{"CN=Acme Intermediate,O=Acme looks like an intermediate CA the server must send"},
+			// Where the intermediate is, which file to append it to, and
+			// the restart.
+			fix: []string{"append the intermediate CN=Acme Intermediate,O=Acme (published at http://pki.acme.example/intermediate.crt) to the file dockerd's tlscert (--tlscert) names, then restart dockerd: curl -fsSL http://pki.acme.example/intermediate.crt | openssl x509 -inform der -out intermediate.pem && cat server-cert.pem intermediate.pem > server-cert.pem.chain && mv server-cert.pem.chain server-cert.pem"}},
 		{name: "CA of the same organisation is not an intermediate", port: siblingCA, client: daemonClient(t, w.root.Cert), want: OutcomeServerUnknownCA,
 			cause: []string{"issued by CN=Acme Other CA,O=Acme, but the client trusts only CN=Acme Root,O=Acme", "if that issuer is an intermediate, the server must also send it"},
 			notIn: []string{"looks like an intermediate"}},
@@ -327,7 +339,16 @@ func TestProbeDaemonOutcomes(t *testing.T) {
 		{name: "plain client to TLS", port: serverOnly, client: Client{}, want: OutcomePlainClientToTLS,
 			docker: []string{"Error response from daemon: Client sent an HTTP request to an HTTPS server."},
 			evidence: func(t *testing.T, r *Result) {
-				if r.Evidence.SpeaksTLS == nil || !*r.Evidence.SpeaksTLS || r.Evidence.HTTPStatus != 400 {
+				if r.Evidence.SpeaksTLS == nil || !*r.Evidence.SpeaksTLS || r.Evidence.HTTPStatus != 400 || r.Evidence.CertRequested {
+					t.Errorf("evidence: %+v", r.Evidence)
+				}
+			}},
+		// A daemon with tlsverify seen from a plain client: it asks for a
+		// client certificate (TLS 1.3 completes the client's side of the
+		// handshake before the refusal), and the evidence says so.
+		{name: "plain client to TLS with client auth", port: good, client: Client{}, want: OutcomePlainClientToTLS,
+			evidence: func(t *testing.T, r *Result) {
+				if r.Evidence.TLSVersion != "TLS 1.3" || !r.Evidence.CertRequested {
 					t.Errorf("evidence: %+v", r.Evidence)
 				}
 			}},
@@ -369,6 +390,10 @@ func TestProbeRegistryOutcomes(t *testing.T) {
 	full := must(ClientFromCertsDir(certsd(map[string][]byte{"ca.crt": pki.EncodeCert(w.caA.Cert), "client.cert": w.cliA.CertPEM(), "client.key": key})))
 	caOnly := must(ClientFromCertsDir(certsd(map[string][]byte{"ca.crt": pki.EncodeCert(w.caA.Cert)})))
 	none := must(ClientFromCertsDir(filepath.Join(t.TempDir(), "missing")))
+	legacy := none
+	legacy.LegacyErrors = true
+	insecure := caOnly
+	insecure.Insecure, insecure.SkipVerify = "127.0.0.0/8", true
 	runCases(t, []probeCase{
 		{name: "ok", role: RoleRegistry, port: reg, client: full, want: OutcomeOK,
 			evidence: func(t *testing.T, r *Result) {
@@ -383,17 +408,36 @@ func TestProbeRegistryOutcomes(t *testing.T) {
 		{name: "no client pair", role: RoleRegistry, port: reg, client: caOnly, want: OutcomeClientCertMissing,
 			docker: []string{"Error response from daemon: Get \"https://127.0.0.1:", "/v2/\": ", "remote error: tls: certificate required"}},
 		{name: "no certs.d", role: RoleRegistry, port: reg, client: none, want: OutcomeServerUnknownCA,
-			docker: []string{"Error response from daemon: Get \"https://127.0.0.1:", "/v2/\": tls: failed to verify certificate: x509: certificate signed by unknown authority"}},
+			docker: []string{"Error response from daemon: Get \"https://127.0.0.1:", "/v2/\": tls: failed to verify certificate: x509: certificate signed by unknown authority"},
+			push:   []string{"Get \"https://127.0.0.1:", "/v2/\": tls: failed to verify certificate: x509: certificate signed by unknown authority"}},
+		// dockerd 20.10 (Go 1.19) words the verification failure without
+		// Go 1.20's "tls: failed to verify certificate: ".
+		{name: "no certs.d, dockerd 20.10", role: RoleRegistry, port: reg, client: legacy, want: OutcomeServerUnknownCA,
+			docker: []string{"Error response from daemon: Get \"https://127.0.0.1:", "/v2/\": x509: certificate signed by unknown authority"},
+			push:   []string{"/v2/\": x509: certificate signed by unknown authority"}},
+		// An insecure registry under the classic store: docker push
+		// reports the http endpoint's answer (the last endpoint tried),
+		// without the body's newline; docker pull's line is not modelled.
+		{name: "insecure, no client pair", role: RoleRegistry, port: reg, client: insecure, want: OutcomeClientCertMissing,
+			evidence: func(t *testing.T, r *Result) {
+				if r.DockerPushError != "unknown: Client sent an HTTP request to an HTTPS server." || r.DockerError != "" {
+					t.Errorf("pull %q, push %q", r.DockerError, r.DockerPushError)
+				}
+			}},
 		{name: "not a registry", role: RoleRegistry, port: notReg, client: caOnly, want: OutcomeNotRegistry},
 	})
 	// dockerd with the containerd image store: containerd's resolver's line.
 	caOnlyCtd, noneCtd := caOnly, none
 	caOnlyCtd.ContainerdStore, noneCtd.ContainerdStore = true, true
 	runCases(t, []probeCase{
+		// docker pull resolves the tag first; docker push starts with a
+		// blob and prints its error without the daemon prefix.
 		{name: "containerd store, no client pair", role: RoleRegistry, port: reg, client: caOnlyCtd, want: OutcomeClientCertMissing,
-			docker: []string{"Error response from daemon: failed to do request: Head \"https://127.0.0.1:", "/v2/REPOSITORY/blobs/sha256:DIGEST\": remote error: tls: certificate required"}},
+			docker: []string{"Error response from daemon: failed to resolve reference \"127.0.0.1:", "/REPOSITORY:TAG\": failed to do request: Head \"https://127.0.0.1:", "/v2/REPOSITORY/manifests/TAG\": remote error: tls: certificate required"},
+			push:   []string{"failed to do request: Head \"https://127.0.0.1:", "/v2/REPOSITORY/blobs/sha256:DIGEST\": remote error: tls: certificate required"}},
 		{name: "containerd store, no certs.d", role: RoleRegistry, port: reg, client: noneCtd, want: OutcomeServerUnknownCA,
-			docker: []string{"Error response from daemon: failed to do request: Head \"https://127.0.0.1:", "/v2/REPOSITORY/blobs/sha256:DIGEST\": tls: failed to verify certificate: x509: certificate signed by unknown authority"}},
+			docker: []string{"Error response from daemon: failed to resolve reference \"127.0.0.1:", "/v2/REPOSITORY/manifests/TAG\": tls: failed to verify certificate: x509: certificate signed by unknown authority"},
+			push:   []string{"failed to do request: Head \"https://127.0.0.1:", "/v2/REPOSITORY/blobs/sha256:DIGEST\": tls: failed to verify certificate: x509: certificate signed by unknown authority"}},
 	})
 	// The classic loader's own errors for broken certs.d contents.
 	_, err := ClientFromCertsDir(certsd(map[string][]byte{"ca.cert": pki.EncodeCert(w.caA.Cert)}))

@@ -73,6 +73,9 @@ func findingText(f *catalog.Finding) string {
 	if f.DockerError != "" {
 		b.WriteString("Docker: " + f.DockerError + "\n")
 	}
+	if f.DockerPushError != "" {
+		b.WriteString("Docker push: " + f.DockerPushError + "\n")
+	}
 	b.WriteString("Docs: " + catalog.DocsURL(f.CheckID) + "\n")
 	return b.String()
 }

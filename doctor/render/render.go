@@ -140,7 +140,14 @@ func RenderTextOpts(w io.Writer, rep *catalog.Report, opts TextOptions) error {
 			}
 		}
 		fmt.Fprintf(&b, "  %s %s: %s\n", p.severity(f.Severity).Sprint(severityMark[f.Severity]), f.CheckID, f.Message)
-		if f.DockerError != "" {
+		if f.DockerPushError != "" {
+			// A registry: docker pull's line (when known), then docker
+			// push's.
+			if f.DockerError != "" {
+				fmt.Fprintf(&b, "          docker pull: %s\n", strings.ReplaceAll(f.DockerError, "\n", "\n                       "))
+			}
+			fmt.Fprintf(&b, "          docker push: %s\n", strings.ReplaceAll(f.DockerPushError, "\n", "\n                       "))
+		} else if f.DockerError != "" {
 			fmt.Fprintf(&b, "          docker: %s\n", strings.ReplaceAll(f.DockerError, "\n", "\n                  "))
 		}
 		if f.Fix != "" {

@@ -228,6 +228,9 @@ func RenderSARIF(w io.Writer, rep *catalog.Report) error {
 		if f.DockerError != "" {
 			props["dockerError"] = f.DockerError
 		}
+		if f.DockerPushError != "" {
+			props["dockerPushError"] = f.DockerPushError
+		}
 		results = append(results, sarifResult{
 			RuleID:              f.CheckID,
 			RuleIndex:           ri,

@@ -40,6 +40,8 @@ type doctorReport struct {
 		Fix      string            `json:"fix"`
 		Evidence map[string]string `json:"evidence"`
 		Docker   string            `json:"dockerError"`
+		// DockerPush is docker push's line, for a registry.
+		DockerPush string `json:"dockerPushError"`
 	}
 }
 

@@ -78,11 +78,13 @@ func doctorIntakeAsUsersType(t *testing.T, c *Cell) {
 	if len(rep.Findings) < 2 || !strings.Contains(rep.Findings[0].Setup, "--tlsverify") || rep.Findings[0].ID != "probe-ok" {
 		t.Fatalf("the TLS setup does not lead: %+v (targets %+v)", rep.Findings, rep.Targets)
 	}
-	var plain *struct{ id, docker string }
+	var plain *struct{ id, docker, fix string }
 	for _, f := range rep.Findings[1:] {
 		if f.ID == "probe-plain-client-to-tls" {
-			plain = &struct{ id, docker string }{f.ID, f.Docker}
-			if f.Severity != "info" || !strings.HasPrefix(f.Message, "with DOCKER_HOST="+host+" docker: ") ||
+			plain = &struct{ id, docker, fix string }{f.ID, f.Docker, f.Fix}
+			// What `docker version` as typed does, and it fails: a
+			// warning (exit 0, the TLS setup works) that leads the summary.
+			if f.Severity != "warning" || !strings.HasPrefix(f.Message, "with DOCKER_HOST="+host+" docker: ") ||
 				!strings.HasSuffix(f.Message, "connects with plain HTTP (the default context has no TLS settings)") {
 				t.Errorf("the plain setup's line: %s %q", f.Severity, f.Message)
 			}
@@ -91,18 +93,33 @@ func doctorIntakeAsUsersType(t *testing.T, c *Cell) {
 	if plain == nil {
 		t.Fatalf("no line on what the plain setup does: %+v", rep.Findings)
 	}
-	if got, want := normaliseDockerError(plain.docker), normaliseDockerError(lastLine(dockerErr)); got != want {
+	// docker's line exactly as the installed CLI printed it.
+	if got, want := maskTimes(plain.docker), maskTimes(lastLine(dockerErr)); got != want {
 		t.Errorf("doctor quotes %q, docker printed %q", got, want)
 	}
 	if code != 0 {
 		t.Errorf("a working TLS setup exists: exit %d", code)
 	}
-	// Apply it: the leading setup's command line.
+	// Apply it: the leading setup's command line, and, for docker typed
+	// without flags (DOCKER_HOST names the target), the printed export.
 	if _, stderr, code := RunDocker(t, env, "-H", host, "--tlsverify", "version"); code != 0 {
 		t.Errorf("docker -H %s --tlsverify (the setup the doctor leads with) fails: %s", host, stderr)
 	}
-	// Text: the report names the setups.
+	_, export, ok := strings.Cut(plain.fix, "; for docker without flags: export ")
+	if !ok || !strings.HasPrefix(plain.fix, "nothing to do when you type --tlsverify: docker -H "+host+" --tlsverify works") {
+		t.Fatalf("the fix does not say what makes docker without flags work: %q", plain.fix)
+	}
+	if _, stderr, code := RunDocker(t, append(env, strings.Fields(export)...), "version"); code != 0 {
+		t.Errorf("docker version after export %s (the printed fix): %s", export, stderr)
+	}
+	if rep.Summary == nil || rep.Summary.CheckID != "probe-plain-client-to-tls" || rep.Summary.Fix != plain.fix {
+		t.Errorf("the failing docker without flags is not the summary: %+v", rep.Summary)
+	}
+	// Text: the report opens with it and names the setups.
 	text, _, _ := dockerTLS(t, env, "doctor", bare)
+	if first, _, _ := strings.Cut(text, "\n"); !strings.HasPrefix(first, "Root cause: probe-plain-client-to-tls") || !strings.Contains(first, "Fix: "+plain.fix) {
+		t.Errorf("text report's first line: %s", first)
+	}
 	if !strings.Contains(text, "with docker -H "+host+" --tlsverify") {
 		t.Errorf("text report does not name the setup:\n%s", text)
 	}

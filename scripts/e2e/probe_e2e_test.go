@@ -233,6 +233,10 @@ func TestProbeRegistryMatchesPush(t *testing.T) {
 				if code == 0 {
 					t.Fatal("push succeeded")
 				}
+				_, pullErr, code := d.NS.RunDocker(t, d.Env(), "pull", ref)
+				if code == 0 {
+					t.Fatal("pull succeeded")
+				}
 				dockerLine := normalisePushError(lastLine(stderr))
 				if want := step.docker(c, reg.Host, "probe"); dockerLine != want {
 					t.Errorf("cell %s: docker push printed\n  %q\nwant\n  %q", c.Name, dockerLine, want)
@@ -246,8 +250,7 @@ func TestProbeRegistryMatchesPush(t *testing.T) {
 				}
 				// The doctor cannot know the repository pushed; it names
 				// the loader it judged with.
-				got := strings.ReplaceAll(rep.Findings[i].Docker, "/v2/"+probe.RepoPlaceholder+"/", "/v2/probe/")
-				got = normalisePushError(strings.TrimPrefix(got, "Error response from daemon: "))
+				got := normalisePushError(strings.ReplaceAll(rep.Findings[i].DockerPush, "/v2/"+probe.RepoPlaceholder+"/", "/v2/probe/"))
 				wantRules := "moby's classic certs.d loader (the daemon (Docker "
 				if c.ContainerdStore {
 					wantRules = "containerd's hosts loader, as dockerd with the containerd image store reads it (the daemon (Docker "
@@ -256,6 +259,15 @@ func TestProbeRegistryMatchesPush(t *testing.T) {
 					t.Errorf("cell %s: the doctor does not say it read certs.d with %q:\n%s", c.Name, wantRules, out)
 				}
 				compareDoctorLine(t, c, "push/"+step.name, got, dockerLine)
+				// docker push's and docker pull's lines, exactly as the
+				// installed CLI printed them against this dockerd.
+				f := rep.Findings[i]
+				if got := fillImage(f.DockerPush, "probe", "1", lastLine(stderr)); maskTimes(got) != maskTimes(lastLine(stderr)) {
+					t.Errorf("cell %s: the doctor quotes for docker push\n  %q\ndocker push printed\n  %q", c.Name, got, lastLine(stderr))
+				}
+				if got := fillImage(f.Docker, "probe", "1", lastLine(stderr)); maskTimes(got) != maskTimes(lastLine(pullErr)) {
+					t.Errorf("cell %s: the doctor quotes for docker pull\n  %q\ndocker pull printed\n  %q", c.Name, got, lastLine(pullErr))
+				}
 			})
 		}
 	})
