@@ -14,6 +14,7 @@ import (
 
 	"github.com/docker-tls/docker-tls/doctor/catalog"
 	"github.com/docker-tls/docker-tls/pki"
+	"github.com/docker-tls/docker-tls/pki/fsutil"
 	"github.com/docker-tls/docker-tls/pki/layout"
 	"github.com/docker-tls/docker-tls/pki/loader"
 )
@@ -96,6 +97,7 @@ func (r *runner) scanRoot(sc *certsScan) (int, error) {
 	if sc.root.loader == loaderContainerd || sc.dockerd.Rules == loader.RulesContainerd {
 		sc.refs = r.rootReferences(sc.root.dir)
 	}
+	defer r.holdDir(sc.root.dir)()
 	work := make(chan fs.DirEntry, r.o.Workers*4)
 	var wg sync.WaitGroup
 	var dirs atomic.Int64
@@ -110,7 +112,7 @@ func (r *runner) scanRoot(sc *certsScan) (int, error) {
 			}
 		}()
 	}
-	err := walkDirStream(r.o.FS, sc.root.dir, func(e fs.DirEntry) { work <- e })
+	err := r.streamDir(sc.root.dir, func(e fs.DirEntry) { work <- e })
 	close(work)
 	wg.Wait()
 	return int(dirs.Load()), err
@@ -119,7 +121,7 @@ func (r *runner) scanRoot(sc *certsScan) (int, error) {
 // scanEntry handles one entry of a certs.d root; it reports whether it
 // was a registry directory.
 func (r *runner) scanEntry(sc *certsScan, e fs.DirEntry) bool {
-	p := path.Join(sc.root.dir, e.Name())
+	p := fsutil.Join(sc.root.dir, e.Name())
 	if e.IsDir() {
 		r.scanHostDir(sc, e.Name())
 		return true
@@ -256,7 +258,7 @@ func isBackupName(n string) bool {
 }
 
 func (r *runner) scanHostDir(sc *certsScan, name string) {
-	dir := path.Join(sc.root.dir, name)
+	dir := fsutil.Join(sc.root.dir, name)
 	defer r.enterDir(dir)()
 	ddir, qdir := r.disp(dir), r.q(dir)
 	r.checkDirName(sc, name, dir)
@@ -268,9 +270,11 @@ func (r *runner) scanHostDir(sc *certsScan, name string) {
 	}
 	// Entries are not stat'ed: a subdirectory with a TLS extension is
 	// reported as unreadable when read, others are skipped.
-	names := map[string]bool{}
-	for _, n := range entries {
+	names := make(map[string]bool, len(entries))
+	paths := make([]string, len(entries)) // logical, joined once
+	for i, n := range entries {
 		names[n] = true
+		paths[i] = fsutil.Join(dir, n)
 	}
 	// Every file is read once and every .crt parsed once: the loader model
 	// and the doctor's checks share them.
@@ -278,10 +282,11 @@ func (r *runner) scanHostDir(sc *certsScan, name string) {
 	defer mfs.attach()()
 	crt := map[string]*tlsFile{}
 	parsed := map[string]*x509.Certificate{}
-	for _, n := range entries {
+	for i, n := range entries {
 		if path.Ext(n) == layout.ExtCA {
-			mfs.ReadFile(fsPath(path.Join(dir, n))) // read once, for both
-			t := r.load(path.Join(dir, n))
+			p := paths[i]
+			mfs.ReadFile(fsPath(p)) // read once, for both
+			t := r.load(p)
 			crt[n] = t
 			if t.mat != nil {
 				for _, c := range t.mat.Certs {
@@ -301,12 +306,12 @@ func (r *runner) scanHostDir(sc *certsScan, name string) {
 	var dirCerts []*x509.Certificate // every certificate the directory trusts
 	namedCRT := map[string]bool{}    // bases of .crt files that are client certificates
 	// Pass 1: .crt files (trust anchors), so later passes know them.
-	for _, n := range entries {
+	for i, n := range entries {
 		if path.Ext(n) != layout.ExtCA || m.tomlActive {
 			continue
 		}
 		base := strings.TrimSuffix(n, layout.ExtCA)
-		p := path.Join(dir, n)
+		p := paths[i]
 		t := crt[n]
 		ca, read := m.caFile(p)
 		if r.unreadable(t, "CA certificate") || t.mat == nil {
@@ -398,8 +403,8 @@ func (r *runner) scanHostDir(sc *certsScan, name string) {
 			r.certChecks(cc, p, useCA)
 		}
 	}
-	for _, n := range entries {
-		p := path.Join(dir, n)
+	for i, n := range entries {
+		p := paths[i]
 		ext := path.Ext(n)
 		base := strings.TrimSuffix(n, ext)
 		switch {
@@ -570,7 +575,7 @@ func (r *runner) registryHostCovered(sc *certsScan, name string, c *x509.Certifi
 
 // certsDCert checks a <base>.cert and its <base>.key.
 func (r *runner) certsDCert(sc *certsScan, m *dirModel, dir, n string, names map[string]bool, dirCAs []*x509.Certificate) {
-	p := path.Join(dir, n)
+	p := fsutil.Join(dir, n)
 	base := strings.TrimSuffix(n, layout.ExtCert)
 	keyName := base + layout.ExtKey
 	certF := r.load(p)
@@ -617,7 +622,7 @@ func (r *runner) certsDCert(sc *certsScan, m *dirModel, dir, n string, names map
 		}
 		return
 	}
-	keyF := r.load(path.Join(dir, keyName))
+	keyF := r.load(fsutil.Join(dir, keyName))
 	_, key := r.pairFiles(certF, keyF, useClient)
 	if what := r.keyIdentity(sc, key, dirCAs); what != "" {
 		r.daemonKeyInCertsD(keyF.fi.Path, what)
@@ -626,7 +631,7 @@ func (r *runner) certsDCert(sc *certsScan, m *dirModel, dir, n string, names map
 
 // certsDKeyAlone handles a <base>.key without <base>.cert.
 func (r *runner) certsDKeyAlone(sc *certsScan, m *dirModel, dir, n string, namedCRT bool, dirCerts []*x509.Certificate) {
-	p := path.Join(dir, n)
+	p := fsutil.Join(dir, n)
 	base := strings.TrimSuffix(n, layout.ExtKey)
 	t := r.load(p)
 	var key crypto.Signer

@@ -14,6 +14,7 @@ import (
 	"syscall"
 
 	"github.com/docker-tls/docker-tls/doctor/catalog"
+	"github.com/docker-tls/docker-tls/pki/fsutil"
 	"github.com/docker-tls/docker-tls/pki/layout"
 	"github.com/docker-tls/docker-tls/pki/loader"
 )
@@ -327,7 +328,7 @@ func (r *runner) hostsTOMLUnused(dir string, entries []string, m *dirModel) {
 		if ext != layout.ExtCA && ext != layout.ExtCert {
 			continue
 		}
-		p := path.Join(dir, n)
+		p := fsutil.Join(dir, n)
 		if m.referenced[p] {
 			continue
 		}
@@ -392,15 +393,22 @@ type modelFS struct {
 	dir   string // logical
 	names []string
 	mu    sync.Mutex
-	cache map[string]cachedRead // logical path → what was read
+	// cache is what was read, by logical path: a registry directory
+	// holds a few files, so a slice searched in order (a map costs a
+	// kilobyte per directory).
+	cache []cachedRead
 }
 
 // cached is what the model read at logical path p ("ok" false when not).
 func (m *modelFS) cached(p string) (cachedRead, bool) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	c, ok := m.cache[p]
-	return c, ok
+	for _, c := range m.cache {
+		if c.path == p {
+			return c, true
+		}
+	}
+	return cachedRead{}, false
 }
 
 func (m *modelFS) RefusesSpecialFiles() {}
@@ -422,10 +430,7 @@ func (m *modelFS) ReadFile(name string) ([]byte, error) {
 	fi, data := m.r.readFile(lp)
 	if path.Dir(lp) == m.dir {
 		m.mu.Lock()
-		if m.cache == nil {
-			m.cache = map[string]cachedRead{}
-		}
-		m.cache[lp] = cachedRead{fi, data}
+		m.cache = append(m.cache, cachedRead{lp, fi, data})
 		m.mu.Unlock()
 	}
 	switch {
@@ -445,8 +450,10 @@ func (m *modelFS) ReadDir(name string) ([]fs.DirEntry, error) {
 		return fs.ReadDir(fsys, n)
 	}
 	out := make([]fs.DirEntry, len(m.names))
+	es := make([]lazyEntry, len(m.names))
 	for i, n := range m.names {
-		out[i] = lazyEntry{m: m, name: n}
+		es[i] = lazyEntry{m: m, name: n}
+		out[i] = &es[i]
 	}
 	return out, nil
 }
@@ -489,6 +496,7 @@ func (e lazyEntry) Type() fs.FileMode {
 func (e lazyEntry) Info() (fs.FileInfo, error) { return e.info() }
 
 type cachedRead struct {
+	path string // logical
 	fi   fileInfo
 	data []byte
 }

@@ -30,7 +30,18 @@ const truncatedHint = "it ends with a BEGIN line without its END line: truncated
 // danglingPEM reports whether data ends with a PEM BEGIN line and no END
 // line after it.
 func danglingPEM(data []byte) bool {
-	i := bytes.LastIndex(data, []byte("-----BEGIN "))
+	// The last BEGIN, found forwards: bytes.Index is vectorised,
+	// bytes.LastIndex is not (and the pattern cannot overlap itself).
+	begin := []byte("-----BEGIN ")
+	i := -1
+	for off := 0; ; {
+		j := bytes.Index(data[off:], begin)
+		if j < 0 {
+			break
+		}
+		i = off + j
+		off = i + len(begin)
+	}
 	return i >= 0 && !bytes.Contains(data[i:], []byte("-----END "))
 }
 

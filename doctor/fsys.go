@@ -18,6 +18,9 @@ import (
 // fsPath turns a logical absolute path ("/etc/docker") into an fs.FS name
 // ("etc/docker").
 func fsPath(p string) string {
+	if len(p) > 1 && p[0] == '/' && path.Clean(p) == p {
+		return p[1:]
+	}
 	p = path.Clean("/" + p)
 	if p == "/" {
 		return "."
@@ -194,6 +197,11 @@ type rootFS struct {
 	// operation uses it; after close, operations go through top.
 	mu     *sync.RWMutex
 	closed bool
+	// dir, when set, is the directory held open by descriptor (Linux,
+	// pki/fsutil.Dir): it is listed once and its regular files are read
+	// relative to it. Such a directory root has no *os.Root (r is nil):
+	// what the descriptor does not serve goes through top.
+	dir *fsutil.Dir
 }
 
 // RootFS returns the file system the doctor should read root through.
@@ -321,6 +329,21 @@ func (f *rootFS) ReadDir(name string) ([]fs.DirEntry, error) {
 // os then skips the fcntl calls it makes to set and clear the flag around
 // its poller registration, four system calls per registry directory.
 func (f *rootFS) readDirNames(name string) ([]string, error) {
+	if name == "." && f.dir != nil {
+		f.mu.RLock()
+		if !f.closed {
+			names, err := f.dir.Names()
+			if err == nil {
+				names = slices.Clone(names)
+			}
+			f.mu.RUnlock()
+			if err == nil {
+				return names, nil
+			}
+		} else {
+			f.mu.RUnlock()
+		}
+	}
 	d, err := retry(f, name, true, openDirNonblock)
 	if err != nil {
 		return nil, err
@@ -347,6 +370,38 @@ func (f *rootFS) sub(dir string) (*rootFS, error) {
 	return &rootFS{r: r, top: f.top, prefix: prefix, mu: new(sync.RWMutex)}, nil
 }
 
+// subAt is sub for dir, one entry of parent (the directory open by
+// descriptor that holds it): the directory is opened relative to parent
+// without following a symbolic link, so that it costs one openat instead
+// of a walk from top. A link, an error, or a system without fsutil.Dir
+// takes sub's way.
+func (f *rootFS) subAt(parent *fsutil.Dir, dir string) (*rootFS, error) {
+	d, err := parent.OpenDir(path.Base(dir))
+	if err != nil {
+		return f.sub(dir)
+	}
+	prefix := dir
+	if f.prefix != "." {
+		prefix = path.Join(f.prefix, dir)
+	}
+	return &rootFS{top: f.top, prefix: prefix, mu: new(sync.RWMutex), dir: d}, nil
+}
+
+// openDir opens dir (following links as Open does) as a directory held by
+// descriptor, for subAt; nil where fsutil.Dir is not available.
+func (f *rootFS) openDir(dir string) *fsutil.Dir {
+	h, err := retry(f, dir, true, (*os.Root).Open)
+	if err != nil {
+		return nil
+	}
+	d, err := fsutil.NewDir(h)
+	if err != nil {
+		h.Close()
+		return nil
+	}
+	return d
+}
+
 // use returns the root to run one operation on, and the function that
 // ends the operation. A directory root's scan can end, and close it, while
 // another worker still reads a path in that directory (a hosts.toml
@@ -356,7 +411,7 @@ func (f *rootFS) use(name string) (*rootFS, string, func()) {
 		return f, name, func() {}
 	}
 	f.mu.RLock()
-	if f.closed {
+	if f.closed || f.r == nil {
 		f.mu.RUnlock()
 		return &rootFS{r: f.top, top: f.top, prefix: "."}, path.Join(f.prefix, name), func() {}
 	}
@@ -372,10 +427,29 @@ func (f *rootFS) close() {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.closed = true
-	f.r.Close()
+	if f.r != nil {
+		f.r.Close()
+	}
+	if f.dir != nil {
+		f.dir.Close()
+	}
 }
 
 func (f *rootFS) readFile(name, p string) (fileInfo, []byte) {
+	if f.dir != nil {
+		// One openat, one fstat of the open descriptor, the reads; what
+		// is not plainly a regular file takes the way below, which says
+		// why.
+		f.mu.RLock()
+		if !f.closed {
+			data, mode, size, err := f.dir.ReadRegular(name, fsutil.MaxReadSize)
+			if err == nil {
+				f.mu.RUnlock()
+				return fileInfo{Path: p, Exists: true, Mode: mode, Size: size}, data
+			}
+		}
+		f.mu.RUnlock()
+	}
 	st, err := f.Stat(name)
 	if err != nil {
 		// Say why in the caller's terms (missing, dangling link, loop...).

@@ -13,6 +13,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/docker-tls/docker-tls/doctor/catalog"
+	"github.com/docker-tls/docker-tls/pki/fsutil"
 )
 
 // runner collects findings and sources for one run. It is safe for
@@ -27,6 +28,10 @@ type runner struct {
 	// subs maps a logical directory to a root opened on it, while a
 	// certs.d worker scans that directory.
 	subs sync.Map
+	// held maps a logical directory to the same directory held open by
+	// descriptor (pki/fsutil.Dir) while a certs.d root is scanned:
+	// enterDir opens its entries relative to it.
+	held sync.Map
 	// raw maps a quoted display path back to its raw path; dirLoader maps
 	// an on-disk registry directory to the loader that reads it.
 	raw       sync.Map
@@ -68,16 +73,80 @@ func (r *runner) enterDir(dir string) func() {
 	if !ok {
 		return func() {}
 	}
-	sub, err := rf.sub(fsPath(dir))
+	dir = path.Clean(dir)
+	var sub *rootFS
+	var err error
+	if h, ok := r.held.Load(path.Dir(dir)); ok {
+		sub, err = rf.subAt(h.(*fsutil.Dir), fsPath(dir))
+	} else {
+		sub, err = rf.sub(fsPath(dir))
+	}
 	if err != nil {
 		return func() {}
 	}
-	dir = path.Clean(dir)
 	r.subs.Store(dir, sub)
 	return func() {
 		r.subs.Delete(dir)
 		sub.close()
 	}
+}
+
+// holdDir holds dir open by descriptor (when reading through RootFS, on
+// systems with pki/fsutil.Dir) until the returned function is called.
+func (r *runner) holdDir(dir string) func() {
+	rf, ok := r.o.FS.(*rootFS)
+	if !ok {
+		return func() {}
+	}
+	d := rf.openDir(fsPath(dir))
+	if d == nil {
+		return func() {}
+	}
+	dir = path.Clean(dir)
+	r.held.Store(dir, d)
+	return func() {
+		r.held.Delete(dir)
+		d.Close()
+	}
+}
+
+// streamDir is walkDirStream, through the descriptor holdDir holds for
+// dir when there is one: one read of the directory gives names and types
+// (os.Root's ReadDir looks at every entry with an lstat).
+func (r *runner) streamDir(dir string, fn func(fs.DirEntry)) error {
+	h, ok := r.held.Load(path.Clean(dir))
+	if !ok {
+		return walkDirStream(r.o.FS, dir, fn)
+	}
+	return h.(*fsutil.Dir).Each(func(name string, typ fs.FileMode) {
+		e := heldEntry{r: r, path: fsutil.Join(dir, name), name: name, typ: typ}
+		if typ == fsutil.TypeUnknown {
+			// The file system does not say: look, as os does.
+			e.typ = 0
+			if fi, err := e.Info(); err == nil {
+				e.typ = fi.Mode().Type()
+			}
+		}
+		fn(e)
+	})
+}
+
+// heldEntry is an entry streamDir listed.
+type heldEntry struct {
+	r          *runner
+	path, name string
+	typ        fs.FileMode
+}
+
+func (e heldEntry) Name() string      { return e.name }
+func (e heldEntry) IsDir() bool       { return e.typ.IsDir() }
+func (e heldEntry) Type() fs.FileMode { return e.typ }
+func (e heldEntry) Info() (fs.FileInfo, error) {
+	fsys, name := e.r.resolve(e.path)
+	if l, ok := fsys.(fs.ReadLinkFS); ok {
+		return l.Lstat(name)
+	}
+	return fs.Stat(fsys, name)
 }
 
 func (r *runner) readFile(p string) (fileInfo, []byte) {

@@ -278,7 +278,7 @@ func Fingerprint(der []byte) string {
 	return hex.EncodeToString(s[:])
 }
 
-func joinFS(dir, name string) string { return path.Join(dir, name) }
+func joinFS(dir, name string) string { return fsutil.Join(dir, name) }
 
 // CheckedFS is an fs.FS whose ReadFile itself refuses FIFOs, devices,
 // sockets and oversized files; the model then does not stat first.

@@ -520,7 +520,7 @@ if [[ ${BENCH_DOCTOR:-1} != 0 ]]; then
 	tline() {
 		printf '  %s%*s %*s%s  %s%*s %s\n' "$1" $((62 - ${#1})) "" $((10 - ${#2})) "" "$2" "$3" $((18 - ${#3})) "" "$4"
 	}
-	tline "static scan, $CERTSD_DIRS dirs: doctor / bare parse (its ratio)" "$(times "$sd_ratio")" "(target ≤ 1.5×)" "$(verdict "$sd_ratio" '<=' 1.5)"
+	tline "static scan, $CERTSD_DIRS dirs: doctor / bare parse (its ratio)" "$(times "$sd_ratio")" "(target ≤ 1.3×)" "$(verdict "$sd_ratio" '<=' 1.3)"
 	r=$(ratio "$sd_heap_doctor" "$sd_heap_bare")
 	tline "static scan: peak heap doctor / bare parse ($sd_heap_doctor / $sd_heap_bare MB)" "$(times "$r")" "(flat: ≤ 1.5×)" "$(verdict "$r" '<=' 1.5)"
 	if [[ -n $sd_heap_small && -n $sd_heap_doctor ]]; then
