@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io/fs"
 	"path"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -193,23 +194,23 @@ const EvidenceRenameTo = "rename_to"
 // NAME.crt; a client certificate or key only when its other half is there
 // under the same base name (the certs.d loader pairs X.cert with X.key);
 // the target must not exist.
-func certsDName(t *tlsFile, name string, names map[string]bool) (string, bool) {
+func certsDName(t *tlsFile, name string, names nameSet) (string, bool) {
 	base := strings.TrimSuffix(name, path.Ext(name))
-	sure := func(n string) (string, bool) { return n, !names[n] }
+	sure := func(n string) (string, bool) { return n, !names.has(n) }
 	isCert := t.mat != nil && len(t.mat.Certs) > 0
 	isKey := t.mat != nil && len(t.mat.Certs) == 0 && (t.mat.Has(pki.KindPrivateKey) || t.mat.Has(pki.KindEncryptedKey))
 	switch {
 	case isCert && t.mat.Certs[0].IsCA:
 		return sure(base + layout.ExtCA)
-	case isCert && names[base+layout.ExtKey]:
+	case isCert && names.has(base+layout.ExtKey):
 		return sure(base + layout.ExtCert)
-	case isKey && names[base+layout.ExtCert]:
+	case isKey && names.has(base+layout.ExtCert):
 		return sure(base + layout.ExtKey)
 	}
 	return suggestedName(t, name), false
 }
 
-func aliasEvidence(r *runner, n, want, target string, names map[string]bool) map[string]string {
+func aliasEvidence(r *runner, n, want, target string, names nameSet) map[string]string {
 	ev := map[string]string{"expected": want}
 	if aliasRenameSafe(n, names) {
 		ev[EvidenceRenameTo] = r.disp(target)
@@ -220,15 +221,15 @@ func aliasEvidence(r *runner, n, want, target string, names map[string]bool) map
 // aliasRenameSafe reports whether renaming a docker CLI name in a certs.d
 // directory to its certs.d name is certain: the target is free, and a
 // client certificate moves only together with its key (and the reverse).
-func aliasRenameSafe(n string, names map[string]bool) bool {
-	if names[layout.CertsDAliases[n]] {
+func aliasRenameSafe(n string, names nameSet) bool {
+	if names.has(layout.CertsDAliases[n]) {
 		return false
 	}
 	switch n {
 	case layout.ClientCertFile:
-		return names[layout.ClientKeyFile] && !names[layout.RegistryKeyFile]
+		return names.has(layout.ClientKeyFile) && !names.has(layout.RegistryKeyFile)
 	case layout.ClientKeyFile:
-		return names[layout.ClientCertFile] && !names[layout.RegistryCertFile]
+		return names.has(layout.ClientCertFile) && !names.has(layout.RegistryCertFile)
 	}
 	return true
 }
@@ -270,33 +271,32 @@ func (r *runner) scanHostDir(sc *certsScan, name string) {
 	}
 	// Entries are not stat'ed: a subdirectory with a TLS extension is
 	// reported as unreadable when read, others are skipped.
-	names := make(map[string]bool, len(entries))
+	names := nameSet(entries)             // sorted
 	paths := make([]string, len(entries)) // logical, joined once
 	for i, n := range entries {
-		names[n] = true
 		paths[i] = fsutil.Join(dir, n)
 	}
 	// Every file is read once and every .crt parsed once: the loader model
 	// and the doctor's checks share them.
-	mfs := &modelFS{r: r, dir: path.Clean(dir), names: entries}
+	mfs := &modelFS{r: r, dir: path.Clean(dir), names: entries, cache: make([]cachedRead, 0, len(entries))}
 	defer mfs.attach()()
-	crt := map[string]*tlsFile{}
-	parsed := map[string]*x509.Certificate{}
+	crt := make([]*tlsFile, len(entries)) // the .crt files, by index in entries
+	// parsed: the .crt files' certificates, which the model does not
+	// parse again (looked up by DER in this directory only).
+	var parsed []*x509.Certificate
 	for i, n := range entries {
 		if path.Ext(n) == layout.ExtCA {
 			p := paths[i]
 			mfs.ReadFile(fsPath(p)) // read once, for both
 			t := r.load(p)
-			crt[n] = t
+			crt[i] = t
 			if t.mat != nil {
-				for _, c := range t.mat.Certs {
-					parsed[string(c.Raw)] = c
-				}
+				parsed = append(parsed, t.mat.Certs...)
 			}
 		}
 	}
-	m := r.dirModel(sc, dir, name, names[layout.HostsTOML], parsed, mfs)
-	if names[layout.HostsTOML] {
+	m := r.dirModel(sc, dir, name, names.has(layout.HostsTOML), parsed, mfs)
+	if names.has(layout.HostsTOML) {
 		r.checkHostsTOML(dir, m)
 	}
 	if m.tomlActive {
@@ -312,7 +312,7 @@ func (r *runner) scanHostDir(sc *certsScan, name string) {
 		}
 		base := strings.TrimSuffix(n, layout.ExtCA)
 		p := paths[i]
-		t := crt[n]
+		t := crt[i]
 		ca, read := m.caFile(p)
 		if r.unreadable(t, "CA certificate") || t.mat == nil {
 			continue
@@ -372,11 +372,11 @@ func (r *runner) scanHostDir(sc *certsScan, name string) {
 		if clientLike {
 			namedCRT[base] = true
 			extra := ""
-			if names[base+layout.ExtKey] && !names[base+layout.ExtCert] && sc.root.loader == loaderMoby {
+			if names.has(base+layout.ExtKey) && !names.has(base+layout.ExtCert) && sc.root.loader == loaderMoby {
 				extra = fmt.Sprintf("; with %s next to it the loader fails with \"missing client certificate %s for key %s\"", base+layout.ExtKey, base+layout.ExtCert, base+layout.ExtKey)
 			}
 			ev := certEvidence(c)
-			if names[base+layout.ExtKey] && !names[base+layout.ExtCert] {
+			if names.has(base+layout.ExtKey) && !names.has(base+layout.ExtCert) {
 				ev[EvidenceRenameTo] = r.disp(path.Join(dir, base+layout.ExtCert))
 			}
 			r.add(catalog.IDCertsDClientCertNamedCRT, r.disp(p),
@@ -410,7 +410,7 @@ func (r *runner) scanHostDir(sc *certsScan, name string) {
 		switch {
 		case m.referenced[p] || sc.refs[p]:
 			// named by a hosts.toml: checked there
-		case m.rules == rulesContainerd && names[layout.HostsTOML] && !m.tomlActive && ext != layout.ExtCA && ext != layout.ExtCert && ext != layout.ExtKey:
+		case m.rules == rulesContainerd && names.has(layout.HostsTOML) && !m.tomlActive && ext != layout.ExtCA && ext != layout.ExtCert && ext != layout.ExtKey:
 			// containerd dropped hosts.toml (hoststoml-broken): the files
 			// it was meant to name are not judged against the fallback
 		case ext == layout.ExtCA:
@@ -420,7 +420,7 @@ func (r *runner) scanHostDir(sc *certsScan, name string) {
 		case ext == layout.ExtCert:
 			r.certsDCert(sc, m, dir, n, names, dirCAs)
 		case ext == layout.ExtKey:
-			if names[base+layout.ExtCert] {
+			if names.has(base + layout.ExtCert) {
 				continue // checked with its certificate
 			}
 			r.certsDKeyAlone(sc, m, dir, n, namedCRT[base], dirCerts)
@@ -428,7 +428,7 @@ func (r *runner) scanHostDir(sc *certsScan, name string) {
 			// checked above
 		case layout.CertsDAliases[n] != "":
 			want := layout.CertsDAliases[n]
-			if names[want] {
+			if names.has(want) {
 				continue
 			}
 			r.add(catalog.IDCertPathWrongNames, r.disp(p),
@@ -574,7 +574,7 @@ func (r *runner) registryHostCovered(sc *certsScan, name string, c *x509.Certifi
 }
 
 // certsDCert checks a <base>.cert and its <base>.key.
-func (r *runner) certsDCert(sc *certsScan, m *dirModel, dir, n string, names map[string]bool, dirCAs []*x509.Certificate) {
+func (r *runner) certsDCert(sc *certsScan, m *dirModel, dir, n string, names nameSet, dirCAs []*x509.Certificate) {
 	p := fsutil.Join(dir, n)
 	base := strings.TrimSuffix(n, layout.ExtCert)
 	keyName := base + layout.ExtKey
@@ -585,7 +585,7 @@ func (r *runner) certsDCert(sc *certsScan, m *dirModel, dir, n string, names map
 	// A CA:TRUE certificate with its key is a working client pair when
 	// the loader loads it (openssl req -x509 makes such self-signed client
 	// certificates): only a CA without a key is a misnamed trust anchor.
-	if len(certF.mat.Certs) > 0 && certF.mat.Certs[0].IsCA && !names[keyName] {
+	if len(certF.mat.Certs) > 0 && certF.mat.Certs[0].IsCA && !names.has(keyName) {
 		c := certF.mat.Certs[0]
 		how := fmt.Sprintf("\"missing key %s for client certificate %s. CA certificates must use the extension .crt\"", keyName, n)
 		if m.rules == rulesContainerd {
@@ -593,7 +593,7 @@ func (r *runner) certsDCert(sc *certsScan, m *dirModel, dir, n string, names map
 		}
 		target := path.Join(dir, base+layout.ExtCA)
 		ev := certEvidence(c)
-		if !names[base+layout.ExtCA] {
+		if !names.has(base + layout.ExtCA) {
 			ev[EvidenceRenameTo] = r.disp(target)
 		}
 		r.add(catalog.IDCertsDCANamedCert, r.disp(p),
@@ -604,7 +604,7 @@ func (r *runner) certsDCert(sc *certsScan, m *dirModel, dir, n string, names map
 		}
 		return
 	}
-	if !names[keyName] {
+	if !names.has(keyName) {
 		if m.rules == rulesContainerd && len(certF.mat.Keys) > 0 {
 			// containerd reads a .cert without .key as certificate+key PEM.
 			r.pairFiles(certF, certF, useClient)
@@ -696,4 +696,13 @@ func (r *runner) daemonKeyInCertsD(p, what string) {
 	r.add(catalog.IDCertsDDaemonKey, r.disp(p),
 		fmt.Sprintf("%s is %s: it does not belong in a registry client directory", r.disp(p), what),
 		fmt.Sprintf("remove %s from certs.d (keep CA keys offline; the daemon reads its key from daemon.json tlskey)", r.q(p)), nil)
+}
+
+// nameSet is a directory's sorted listing, asked whether it holds a name
+// (a map per registry directory cost more than the few names it held).
+type nameSet []string
+
+func (s nameSet) has(n string) bool {
+	_, ok := slices.BinarySearch(s, n)
+	return ok
 }

@@ -1,12 +1,16 @@
 package doctor
 
 import (
-	"crypto/sha256"
+	"bytes"
+	"crypto/ecdsa"
+	"crypto/ed25519"
+	"crypto/rsa"
 	"crypto/tls"
 	"crypto/x509"
 	"encoding/json"
 	"fmt"
 	"io/fs"
+	"os"
 	"path"
 	"sort"
 	"strings"
@@ -14,6 +18,7 @@ import (
 	"syscall"
 
 	"github.com/docker-tls/docker-tls/doctor/catalog"
+	"github.com/docker-tls/docker-tls/pki"
 	"github.com/docker-tls/docker-tls/pki/fsutil"
 	"github.com/docker-tls/docker-tls/pki/layout"
 	"github.com/docker-tls/docker-tls/pki/loader"
@@ -91,11 +96,13 @@ func dockerdSelection(o *Options, d *daemonInfo) loader.Selection {
 	return loader.SelectDockerd(f)
 }
 
-func (r *runner) dirModel(sc *certsScan, dir, name string, hasTOML bool, parsed map[string]*x509.Certificate, mfs *modelFS) *dirModel {
-	t := loader.Tree{FS: mfs, Root: "/", KeyPair: r.keyPair}
+func (r *runner) dirModel(sc *certsScan, dir, name string, hasTOML bool, parsed []*x509.Certificate, mfs *modelFS) *dirModel {
+	t := loader.Tree{FS: mfs, Root: "/", KeyPair: mfs.keyPair}
 	t.ParseCert = func(der []byte) (*x509.Certificate, error) {
-		if c, ok := parsed[string(der)]; ok {
-			return c, nil
+		for _, c := range parsed {
+			if bytes.Equal(c.Raw, der) {
+				return c, nil
+			}
 		}
 		return x509.ParseCertificate(der)
 	}
@@ -427,10 +434,13 @@ func (m *modelFS) Stat(name string) (fs.FileInfo, error) {
 
 func (m *modelFS) ReadFile(name string) ([]byte, error) {
 	lp := logical(name)
-	fi, data := m.r.readFile(lp)
-	if path.Dir(lp) == m.dir {
+	var fi fileInfo
+	var data []byte
+	if c, ok := m.cached(lp); ok {
+		fi, data = c.fi, c.data // each file of the directory is read once
+	} else if fi, data = m.r.readFile(lp); path.Dir(lp) == m.dir {
 		m.mu.Lock()
-		m.cache = append(m.cache, cachedRead{lp, fi, data})
+		m.cache = append(m.cache, cachedRead{path: lp, fi: fi, data: data})
 		m.mu.Unlock()
 	}
 	switch {
@@ -499,38 +509,104 @@ type cachedRead struct {
 	path string // logical
 	fi   fileInfo
 	data []byte
+	mat  *pki.Material // pki.Sniff(data), once asked for
 }
 
-// keyPair is tls.X509KeyPair memoised by content for one run: the same
-// client pair copied into many registry directories is parsed once.
-func (r *runner) keyPair(certPEM, keyPEM []byte) (tls.Certificate, error) {
-	var key [64]byte
-	c, k := sha256.Sum256(certPEM), sha256.Sum256(keyPEM)
-	copy(key[:32], c[:])
-	copy(key[32:], k[:])
-	r.pairMu.Lock()
-	p, ok := r.pairs[key]
-	r.pairMu.Unlock()
-	if ok {
-		return p.cert, p.err
+// keyPair is tls.X509KeyPair for the model of one registry directory,
+// without parsing twice what the doctor's checks parse anyway: when both
+// inputs are reads this directory's model made (the same bytes, by
+// identity, not by content: an identical file elsewhere is parsed again),
+// their pki.Sniff parse — which runner.load then reuses — gives the
+// certificates and the key. Only the plain case is taken from it (the
+// certificate file nothing but CERTIFICATE blocks that parse, the key
+// file one unencrypted private key of a type crypto/tls accepts, the two
+// matching); anything else is tls.X509KeyPair itself, for its exact
+// answer and error text.
+func (m *modelFS) keyPair(certPEM, keyPEM []byte) (tls.Certificate, error) {
+	mc, mk := m.material(certPEM), m.material(keyPEM)
+	if c, ok := plainKeyPair(mc, mk); ok {
+		return c, nil
 	}
-	cert, err := tls.X509KeyPair(certPEM, keyPEM)
-	r.pairMu.Lock()
-	if r.pairs == nil {
-		r.pairs = map[[64]byte]pairResult{}
-	}
-	if len(r.pairs) < maxPairCache {
-		r.pairs[key] = pairResult{cert, err}
-	}
-	r.pairMu.Unlock()
-	return cert, err
+	return tls.X509KeyPair(certPEM, keyPEM)
 }
 
-const maxPairCache = 1024
+// plainKeyPair is what tls.X509KeyPair returns for a certificate file
+// parsed as mc and a key file parsed as mk, when that is certain and a
+// success; ok is false otherwise.
+func plainKeyPair(mc, mk *pki.Material) (tls.Certificate, bool) {
+	if mc == nil || mk == nil || x509KeyPairNoLeaf {
+		return tls.Certificate{}, false
+	}
+	if mc.Encoding != pki.EncPEM || len(mc.Certs) == 0 || len(mc.Certs) != len(mc.PEMTypes) || len(mc.BadBlocks) > 0 {
+		return tls.Certificate{}, false
+	}
+	for _, t := range mc.PEMTypes {
+		if t != "CERTIFICATE" {
+			return tls.Certificate{}, false
+		}
+	}
+	if mk.Encoding != pki.EncPEM || len(mk.PEMTypes) != 1 || len(mk.Keys) != 1 || len(mk.BadBlocks) > 0 || !strings.HasSuffix(mk.PEMTypes[0], "PRIVATE KEY") || mk.PEMTypes[0] == "ENCRYPTED PRIVATE KEY" {
+		return tls.Certificate{}, false
+	}
+	leaf := mc.Certs[0]
+	match := false
+	switch priv := mk.Keys[0].(type) {
+	case *rsa.PrivateKey:
+		pub, ok := leaf.PublicKey.(*rsa.PublicKey)
+		match = ok && priv.PublicKey.Equal(pub)
+	case *ecdsa.PrivateKey:
+		pub, ok := leaf.PublicKey.(*ecdsa.PublicKey)
+		match = ok && priv.PublicKey.Equal(pub)
+	case ed25519.PrivateKey:
+		pub, ok := leaf.PublicKey.(ed25519.PublicKey)
+		match = ok && priv.Public().(ed25519.PublicKey).Equal(pub)
+	}
+	if !match {
+		return tls.Certificate{}, false
+	}
+	c := tls.Certificate{PrivateKey: mk.Keys[0], Leaf: leaf}
+	for _, x := range mc.Certs {
+		c.Certificate = append(c.Certificate, x.Raw)
+	}
+	return c, true
+}
 
-type pairResult struct {
-	cert tls.Certificate
-	err  error
+// x509KeyPairNoLeaf: GODEBUG asks tls.X509KeyPair not to fill in Leaf,
+// which plainKeyPair does; it then leaves every pair to crypto/tls.
+var x509KeyPairNoLeaf = strings.Contains(os.Getenv("GODEBUG"), "x509keypairleaf=0")
+
+// material is pki.Sniff of data when data is (by identity) what the model
+// read for a file of this directory, parsed once and kept with the read;
+// nil otherwise.
+func (m *modelFS) material(data []byte) *pki.Material {
+	if len(data) == 0 {
+		return nil
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for i := range m.cache {
+		c := &m.cache[i]
+		if len(c.data) == len(data) && &c.data[0] == &data[0] {
+			if c.mat == nil {
+				c.mat = pki.Sniff(data)
+			}
+			return c.mat
+		}
+	}
+	return nil
+}
+
+// sniff is pki.Sniff of what the runner read at logical path p, parsed
+// once: a parse the directory's model already made is reused.
+func (r *runner) sniff(p string, data []byte) *pki.Material {
+	if len(data) > 0 {
+		if m, ok := r.models.Load(path.Dir(path.Clean(p))); ok {
+			if mat := m.(*modelFS).material(data); mat != nil {
+				return mat
+			}
+		}
+	}
+	return pki.Sniff(data)
 }
 
 // rulesNote says which loader's rules a certs.d root was judged by.

@@ -49,7 +49,7 @@ func (r *runner) load(p string) *tlsFile {
 	fi, data := r.readFile(p)
 	t := &tlsFile{fi: fi}
 	if data != nil || (fi.Exists && fi.Problem == "" && fi.Mode.IsRegular()) {
-		t.mat = pki.Sniff(data)
+		t.mat = r.sniff(p, data)
 		t.truncated = danglingPEM(data)
 	}
 	return t

@@ -41,9 +41,6 @@ type runner struct {
 	models sync.Map
 	// factsOnce guards asking the caller for the loaders' versions.
 	factsOnce sync.Once
-	// pairs memoises tls.X509KeyPair by content (at most maxPairCache).
-	pairMu sync.Mutex
-	pairs  map[[64]byte]pairResult
 }
 
 // rawOf is the raw path a display text names.
