@@ -98,22 +98,43 @@ func (r *runner) scanRoot(sc *certsScan) (int, error) {
 	if sc.root.loader == loaderContainerd || sc.dockerd.Rules == loader.RulesContainerd {
 		sc.refs = r.rootReferences(sc.root.dir)
 	}
+	// Every registry directory of a root is read by the same loader
+	// (dirModel): it is recorded once, for the root (addSev).
+	r.rootLoader.Store(r.onDisk(sc.root.dir), loaderName(rulesOf(sc)))
 	defer r.holdDir(sc.root.dir)()
-	work := make(chan fs.DirEntry, r.o.Workers*4)
+	// Entries go to the workers in small batches: one channel operation
+	// (and wake-up) per entry cost the listing goroutine and the workers
+	// more than the hand-over of a batch.
+	const batch = 16
+	work := make(chan []fs.DirEntry, r.o.Workers*2)
 	var wg sync.WaitGroup
 	var dirs atomic.Int64
 	for i := 0; i < r.o.Workers; i++ {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for e := range work {
-				if r.scanEntry(sc, e) {
-					dirs.Add(1)
+			for es := range work {
+				for _, e := range es {
+					if r.scanEntry(sc, e) {
+						dirs.Add(1)
+					}
 				}
 			}
 		}()
 	}
-	err := r.streamDir(sc.root.dir, func(e fs.DirEntry) { work <- e })
+	var pending []fs.DirEntry
+	err := r.streamDir(sc.root.dir, func(e fs.DirEntry) {
+		if pending == nil {
+			pending = make([]fs.DirEntry, 0, batch)
+		}
+		if pending = append(pending, e); len(pending) == batch {
+			work <- pending
+			pending = nil
+		}
+	})
+	if len(pending) > 0 {
+		work <- pending
+	}
 	close(work)
 	wg.Wait()
 	return int(dirs.Load()), err
@@ -122,11 +143,11 @@ func (r *runner) scanRoot(sc *certsScan) (int, error) {
 // scanEntry handles one entry of a certs.d root; it reports whether it
 // was a registry directory.
 func (r *runner) scanEntry(sc *certsScan, e fs.DirEntry) bool {
-	p := fsutil.Join(sc.root.dir, e.Name())
 	if e.IsDir() {
 		r.scanHostDir(sc, e.Name())
 		return true
 	}
+	p := fsutil.Join(sc.root.dir, e.Name())
 	if e.Type()&fs.ModeSymlink != 0 {
 		st := r.stat(p)
 		if st.Exists && st.Problem == "" && st.Mode.IsDir() {
@@ -261,12 +282,14 @@ func isBackupName(n string) bool {
 func (r *runner) scanHostDir(sc *certsScan, name string) {
 	dir := fsutil.Join(sc.root.dir, name)
 	defer r.enterDir(dir)()
-	ddir, qdir := r.disp(dir), r.q(dir)
+	ddir := r.disp(dir)
 	r.checkDirName(sc, name, dir)
 	entries, err := r.readDirNames(dir)
 	if err != nil {
+		// No model: the directory's findings name no loader (addSev).
+		r.unmodelled.Store(r.onDisk(dir), true)
 		r.add(catalog.IDFileUnreadable, ddir, fmt.Sprintf("%s cannot be listed: %s", ddir, describeErr(err)),
-			fmt.Sprintf("chmod 0755 %s", qdir), nil)
+			fmt.Sprintf("chmod 0755 %s", r.q(dir)), nil)
 		return
 	}
 	// Entries are not stat'ed: a subdirectory with a TLS extension is

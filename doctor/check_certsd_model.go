@@ -96,6 +96,25 @@ func dockerdSelection(o *Options, d *daemonInfo) loader.Selection {
 	return loader.SelectDockerd(f)
 }
 
+// rulesOf is which loader reads the registry directories of sc's root
+// (the same for all of them).
+func rulesOf(sc *certsScan) dirRules {
+	switch {
+	case sc.root.loader == loaderContainerd:
+		return rulesContainerd
+	case sc.root.containers:
+		return rulesContainers
+	case sc.dockerd.Rules == loader.RulesContainerd:
+		return rulesContainerd
+	}
+	return rulesMoby
+}
+
+// loaderName is the loader a finding's facts name (--fix plans with it).
+func loaderName(d dirRules) string {
+	return [...]string{rulesMoby: "moby", rulesContainers: "containers", rulesContainerd: "containerd"}[d]
+}
+
 func (r *runner) dirModel(sc *certsScan, dir, name string, hasTOML bool, parsed []*x509.Certificate, mfs *modelFS) *dirModel {
 	t := loader.Tree{FS: mfs, Root: "/", KeyPair: mfs.keyPair}
 	t.ParseCert = func(der []byte) (*x509.Certificate, error) {
@@ -107,15 +126,7 @@ func (r *runner) dirModel(sc *certsScan, dir, name string, hasTOML bool, parsed 
 		return x509.ParseCertificate(der)
 	}
 	fsDir := fsPath(dir)
-	m := &dirModel{}
-	switch {
-	case sc.root.loader == loaderContainerd:
-		m.rules = rulesContainerd
-	case sc.root.containers:
-		m.rules = rulesContainers
-	case sc.dockerd.Rules == loader.RulesContainerd:
-		m.rules = rulesContainerd
-	}
+	m := &dirModel{rules: rulesOf(sc)}
 	switch m.rules {
 	case rulesMoby:
 		res := loader.MobyCertsDir(t, fsDir, sc.dockerd.Moby)
@@ -167,7 +178,6 @@ func (r *runner) dirModel(sc *certsScan, dir, name string, hasTOML bool, parsed 
 		}
 	}
 	m.tomlActive = active && anyTOML && m.rules == rulesContainerd
-	r.dirLoader.Store(r.onDisk(dir), [...]string{rulesMoby: "moby", rulesContainers: "containers", rulesContainerd: "containerd"}[m.rules])
 	if m.rules == rulesContainerd && m.flat == nil && !m.tomlActive && len(m.ctd) > 0 {
 		// containerd's loadCertFiles fallback: the flat view of the files.
 		c := m.ctd[0]

@@ -32,10 +32,13 @@ type runner struct {
 	// descriptor (pki/fsutil.Dir) while a certs.d root is scanned:
 	// enterDir opens its entries relative to it.
 	held sync.Map
-	// raw maps a quoted display path back to its raw path; dirLoader maps
-	// an on-disk registry directory to the loader that reads it.
-	raw       sync.Map
-	dirLoader sync.Map
+	// raw maps a quoted display path back to its raw path.
+	raw sync.Map
+	// rootLoader maps an on-disk certs.d root to the loader that reads
+	// its registry directories; unmodelled holds those of its registry
+	// directories that could not be listed (no loader model: their
+	// findings name no loader).
+	rootLoader, unmodelled sync.Map
 	// models maps a registry directory being scanned to its loader
 	// model's reads (*modelFS), so each file is read once.
 	models sync.Map
@@ -116,7 +119,7 @@ func (r *runner) streamDir(dir string, fn func(fs.DirEntry)) error {
 		return walkDirStream(r.o.FS, dir, fn)
 	}
 	return h.(*fsutil.Dir).Each(func(name string, typ fs.FileMode) {
-		e := heldEntry{r: r, path: fsutil.Join(dir, name), name: name, typ: typ}
+		e := heldEntry{r: r, dir: dir, name: name, typ: typ}
 		if typ == fsutil.TypeUnknown {
 			// The file system does not say: look, as os does.
 			e.typ = 0
@@ -130,16 +133,16 @@ func (r *runner) streamDir(dir string, fn func(fs.DirEntry)) error {
 
 // heldEntry is an entry streamDir listed.
 type heldEntry struct {
-	r          *runner
-	path, name string
-	typ        fs.FileMode
+	r         *runner
+	dir, name string // the path is joined only when Info is asked
+	typ       fs.FileMode
 }
 
 func (e heldEntry) Name() string      { return e.name }
 func (e heldEntry) IsDir() bool       { return e.typ.IsDir() }
 func (e heldEntry) Type() fs.FileMode { return e.typ }
 func (e heldEntry) Info() (fs.FileInfo, error) {
-	fsys, name := e.r.resolve(e.path)
+	fsys, name := e.r.resolve(fsutil.Join(e.dir, e.name))
 	if l, ok := fsys.(fs.ReadLinkFS); ok {
 		return l.Lstat(name)
 	}
@@ -217,9 +220,7 @@ func (r *runner) addSev(id string, sev catalog.Severity, subject, msg, fix strin
 	if to := ev[EvidenceRenameTo]; to != "" {
 		rawTo = r.rawOf(to)
 	}
-	if l, ok := r.dirLoader.Load(path.Dir(raw)); ok {
-		ldr = l.(string)
-	}
+	ldr = r.loaderOf(raw)
 	f.SetFacts(raw, rawTo, ldr)
 	for k, v := range ev {
 		ev[k] = printable(v)
@@ -227,6 +228,23 @@ func (r *runner) addSev(id string, sev catalog.Severity, subject, msg, fix strin
 	r.mu.Lock()
 	r.findings = append(r.findings, f)
 	r.mu.Unlock()
+}
+
+// loaderOf is the loader that reads the registry directory holding raw
+// (an on-disk path), "" when raw is not in a registry directory a certs.d
+// scan modelled.
+func (r *runner) loaderOf(raw string) string {
+	dir := path.Dir(raw)
+	if dir == raw || path.Dir(dir) == dir {
+		return ""
+	}
+	if _, ok := r.unmodelled.Load(dir); ok {
+		return ""
+	}
+	if l, ok := r.rootLoader.Load(path.Dir(dir)); ok {
+		return l.(string)
+	}
+	return ""
 }
 
 func (r *runner) source(s catalog.Source) {
