@@ -116,7 +116,7 @@ func loaderName(d dirRules) string {
 }
 
 func (r *runner) dirModel(sc *certsScan, dir, name string, hasTOML bool, parsed []*x509.Certificate, mfs *modelFS) *dirModel {
-	t := loader.Tree{FS: mfs, Root: "/", KeyPair: mfs.keyPair}
+	t := loader.Tree{FS: mfs, Root: "/", KeyPair: mfs.keyPair, CertsFromPEM: mfs.certsFromPEM}
 	t.ParseCert = func(der []byte) (*x509.Certificate, error) {
 		for _, c := range parsed {
 			if bytes.Equal(c.Raw, der) {
@@ -538,6 +538,24 @@ func (m *modelFS) keyPair(certPEM, keyPEM []byte) (tls.Certificate, error) {
 		return c, nil
 	}
 	return tls.X509KeyPair(certPEM, keyPEM)
+}
+
+// certsFromPEM is what AppendCertsFromPEM adds from a CA file of this
+// directory the doctor has parsed (data is that read, by identity): when
+// the file is nothing but CERTIFICATE blocks without headers that all
+// parse, it adds them all, in order; anything else is left to the
+// loader's own decoding.
+func (m *modelFS) certsFromPEM(data []byte) ([]*x509.Certificate, bool) {
+	mat := m.material(data)
+	if mat == nil || mat.Encoding != pki.EncPEM || mat.PEMHeaders || len(mat.BadBlocks) > 0 || len(mat.Certs) == 0 || len(mat.Certs) != len(mat.PEMTypes) {
+		return nil, false
+	}
+	for _, t := range mat.PEMTypes {
+		if t != "CERTIFICATE" {
+			return nil, false
+		}
+	}
+	return append([]*x509.Certificate(nil), mat.Certs...), true
 }
 
 // plainKeyPair is what tls.X509KeyPair returns for a certificate file

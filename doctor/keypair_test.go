@@ -97,3 +97,73 @@ func TestPlainKeyPairAsCryptoTLS(t *testing.T) {
 		})
 	}
 }
+
+// certsFromPEM must add what the loader's own decoding adds
+// (AppendCertsFromPEM: CERTIFICATE blocks without headers that parse)
+// wherever it answers, and answer the plain files.
+func TestCertsFromPEMAsLoader(t *testing.T) {
+	ca1, err := pki.NewCA(pki.Request{CommonName: "pem CA 1", Now: fixtureNow})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ca2, err := pki.NewCA(pki.Request{CommonName: "pem CA 2", Now: fixtureNow})
+	if err != nil {
+		t.Fatal(err)
+	}
+	k, err := (&pki.Issued{Cert: ca1.Cert, Key: ca1.Key}).KeyPEM()
+	if err != nil {
+		t.Fatal(err)
+	}
+	withHeader := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Headers: map[string]string{"Note": "x"}, Bytes: ca2.Cert.Raw})
+	trusted := pem.EncodeToMemory(&pem.Block{Type: "TRUSTED CERTIFICATE", Bytes: ca2.Cert.Raw})
+	bad := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: []byte{0x30, 1, 2}})
+	cases := []struct {
+		name string
+		data []byte
+		ok   bool
+	}{
+		{"one", ca1.CertPEM(), true},
+		{"two", append(ca1.CertPEM(), ca2.CertPEM()...), true},
+		{"text around", []byte("subject=x\n" + string(ca1.CertPEM()) + "junk\n" + string(ca2.CertPEM()) + "end"), true},
+		{"header", append(ca1.CertPEM(), withHeader...), false},
+		{"trusted", append(ca1.CertPEM(), trusted...), false},
+		{"key too", append(ca1.CertPEM(), k...), false},
+		{"bad block", append(bad, ca1.CertPEM()...), false},
+		{"der", ca1.Cert.Raw, false},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			var want [][]byte
+			for rest := c.data; ; {
+				var b *pem.Block
+				if b, rest = pem.Decode(rest); b == nil {
+					break
+				}
+				if b.Type != "CERTIFICATE" || len(b.Headers) != 0 {
+					continue
+				}
+				if x, err := x509.ParseCertificate(b.Bytes); err == nil {
+					want = append(want, x.Raw)
+				}
+			}
+			m := &modelFS{cache: []cachedRead{{path: "/d/ca.crt", data: c.data}}}
+			got, ok := m.certsFromPEM(c.data)
+			if ok != c.ok {
+				t.Fatalf("answered %v, want %v", ok, c.ok)
+			}
+			if !ok {
+				return
+			}
+			var raws [][]byte
+			for _, x := range got {
+				raws = append(raws, x.Raw)
+			}
+			if !reflect.DeepEqual(raws, want) {
+				t.Errorf("got %d certificates, the loader's decoding %d (or in another order)", len(raws), len(want))
+			}
+			if other, _ := m.certsFromPEM(append([]byte(nil), c.data...)); other != nil {
+				t.Errorf("answered for bytes that are not this directory's read")
+			}
+		})
+	}
+}

@@ -50,6 +50,9 @@ type Material struct {
 	BadBlocks []string
 	// PEMTypes are the PEM block types seen, in order.
 	PEMTypes []string
+	// PEMHeaders: some PEM block had headers (Proc-Type: …), which
+	// crypto/x509's AppendCertsFromPEM skips.
+	PEMHeaders bool
 }
 
 // Has reports whether k is among the kinds found.
@@ -99,6 +102,9 @@ func Sniff(data []byte) *Material {
 		}
 		m.Encoding = EncPEM
 		m.PEMTypes = append(m.PEMTypes, block.Type)
+		if len(block.Headers) > 0 {
+			m.PEMHeaders = true
+		}
 		m.addPEMBlock(block, len(m.PEMTypes))
 	}
 	if m.Encoding == EncPEM {

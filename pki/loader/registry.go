@@ -39,10 +39,15 @@ type Tree struct {
 	// already parsed the same bytes passes a cache; it must behave exactly
 	// like x509.ParseCertificate).
 	ParseCert func(der []byte) (*x509.Certificate, error)
-	// KeyPair, when set, replaces tls.X509KeyPair (a caller scanning many
-	// directories passes a cache keyed by the bytes; it must return
-	// exactly what tls.X509KeyPair returns).
+	// KeyPair, when set, replaces tls.X509KeyPair (a caller that already
+	// parsed the same reads passes its parse; it must return exactly what
+	// tls.X509KeyPair returns).
 	KeyPair func(certPEM, keyPEM []byte) (tls.Certificate, error)
+	// CertsFromPEM, when set, may answer for a CA file what
+	// AppendCertsFromPEM adds from data (ok true), from a parse the
+	// caller already made of the same read; ok false leaves it to the
+	// loader's own decoding.
+	CertsFromPEM func(data []byte) (certs []*x509.Certificate, ok bool)
 }
 
 func (t Tree) x509KeyPair(certPEM, keyPEM []byte) (tls.Certificate, error) {
@@ -204,6 +209,11 @@ func (t *TLS) Loaded(p string) bool {
 // block of type CERTIFICATE without headers that x509.ParseCertificate
 // accepts is added; anything else is skipped silently.
 func (t Tree) appendPEM(data []byte) []*x509.Certificate {
+	if t.CertsFromPEM != nil {
+		if certs, ok := t.CertsFromPEM(data); ok {
+			return certs
+		}
+	}
 	parse := t.ParseCert
 	if parse == nil {
 		parse = x509.ParseCertificate
