@@ -32,7 +32,7 @@ import (
 // modelTree is the doctor's file system as the loader models read it.
 func (r *runner) modelTree() loader.Tree { return loader.Tree{FS: r.o.FS, Root: "/"} }
 
-func logical(fsp string) string { return path.Clean("/" + fsp) }
+func logical(fsp string) string { return cleanPath("/" + fsp) }
 
 // dirRules is which loader reads a certs.d root.
 type dirRules int
@@ -448,7 +448,7 @@ func (m *modelFS) ReadFile(name string) ([]byte, error) {
 	var data []byte
 	if c, ok := m.cached(lp); ok {
 		fi, data = c.fi, c.data // each file of the directory is read once
-	} else if fi, data = m.r.readFile(lp); path.Dir(lp) == m.dir {
+	} else if fi, data = m.r.readFile(lp); dirOf(lp) == m.dir {
 		m.mu.Lock()
 		m.cache = append(m.cache, cachedRead{path: lp, fi: fi, data: data})
 		m.mu.Unlock()
@@ -628,7 +628,7 @@ func (m *modelFS) material(data []byte) *pki.Material {
 // once: a parse the directory's model already made is reused.
 func (r *runner) sniff(p string, data []byte) *pki.Material {
 	if len(data) > 0 {
-		if m, ok := r.models.Load(path.Dir(path.Clean(p))); ok {
+		if m, ok := r.models.Load(dirOf(cleanPath(p))); ok {
 			if mat := m.(*modelFS).material(data); mat != nil {
 				return mat
 			}

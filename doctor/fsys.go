@@ -18,7 +18,7 @@ import (
 // fsPath turns a logical absolute path ("/etc/docker") into an fs.FS name
 // ("etc/docker").
 func fsPath(p string) string {
-	if len(p) > 1 && p[0] == '/' && path.Clean(p) == p {
+	if len(p) > 1 && p[0] == '/' && isClean(p) {
 		return p[1:]
 	}
 	p = path.Clean("/" + p)

@@ -56,8 +56,8 @@ func (r *runner) rawOf(display string) string {
 
 // resolve returns the file system and name to read logical path p with.
 func (r *runner) resolve(p string) (fs.FS, string) {
-	p = path.Clean(p)
-	if s, ok := r.subs.Load(path.Dir(p)); ok {
+	p = cleanPath(p)
+	if s, ok := r.subs.Load(dirOf(p)); ok {
 		return s.(*rootFS), path.Base(p)
 	}
 	if s, ok := r.subs.Load(p); ok {
@@ -73,10 +73,10 @@ func (r *runner) enterDir(dir string) func() {
 	if !ok {
 		return func() {}
 	}
-	dir = path.Clean(dir)
+	dir = cleanPath(dir)
 	var sub *rootFS
 	var err error
-	if h, ok := r.held.Load(path.Dir(dir)); ok {
+	if h, ok := r.held.Load(dirOf(dir)); ok {
 		sub, err = rf.subAt(h.(*fsutil.Dir), fsPath(dir))
 	} else {
 		sub, err = rf.sub(fsPath(dir))
@@ -102,7 +102,7 @@ func (r *runner) holdDir(dir string) func() {
 	if d == nil {
 		return func() {}
 	}
-	dir = path.Clean(dir)
+	dir = cleanPath(dir)
 	r.held.Store(dir, d)
 	return func() {
 		r.held.Delete(dir)
@@ -114,7 +114,7 @@ func (r *runner) holdDir(dir string) func() {
 // dir when there is one: one read of the directory gives names and types
 // (os.Root's ReadDir looks at every entry with an lstat).
 func (r *runner) streamDir(dir string, fn func(fs.DirEntry)) error {
-	h, ok := r.held.Load(path.Clean(dir))
+	h, ok := r.held.Load(cleanPath(dir))
 	if !ok {
 		return walkDirStream(r.o.FS, dir, fn)
 	}
@@ -150,8 +150,8 @@ func (e heldEntry) Info() (fs.FileInfo, error) {
 }
 
 func (r *runner) readFile(p string) (fileInfo, []byte) {
-	p = path.Clean(p)
-	if m, ok := r.models.Load(path.Dir(p)); ok {
+	p = cleanPath(p)
+	if m, ok := r.models.Load(dirOf(p)); ok {
 		if cr, ok := m.(*modelFS).cached(p); ok {
 			return cr.fi, cr.data
 		}
