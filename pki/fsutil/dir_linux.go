@@ -97,6 +97,7 @@ func openat(dirfd int, name string, flags int) (int, error) {
 var direntBufs = sync.Pool{New: func() any { b := make([]byte, 8192); return &b }}
 
 func (d *Dir) list() {
+	d.ents = make([]dirent, 0, 8) // a registry directory holds a few files
 	if err := d.Each(func(name string, typ fs.FileMode) { d.ents = append(d.ents, dirent{name, typ}) }); err != nil {
 		d.ents, d.listErr = nil, err
 		return
