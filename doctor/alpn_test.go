@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/tls"
 	"crypto/x509"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -22,19 +21,7 @@ import (
 // registry is then a registry. Without such material the kind is guessed
 // from ALPN, and the reason says so.
 func TestIntakeAsksWithClientMaterial(t *testing.T) {
-	ca, err := pki.NewCA(pki.Request{CommonName: "r CA"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	iss := &pki.CA{Cert: ca.Cert, Key: ca.Key}
-	srv, err := iss.Issue(pki.Request{Role: pki.RoleServer, CommonName: "r", IPs: []net.IP{net.ParseIP("127.0.0.1")}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	cli, err := iss.Issue(pki.Request{Role: pki.RoleClient, CommonName: "c"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	ca, srv, cli := testTrio(t, "r CA", pki.Request{CommonName: "r"}, "c")
 	key, _ := cli.KeyPEM()
 	for _, kind := range []string{KindRegistry, KindDaemon} {
 		h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

@@ -27,19 +27,7 @@ import (
 // hosts.toml (CA and client pair) and containers/image's certs.d (a .cert
 // and .key pair). Each profile is its own finding, named after it.
 func TestRegistryLoaderProfiles(t *testing.T) {
-	caIss, err := pki.NewCA(pki.Request{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ca := &pki.CA{Cert: caIss.Cert, Key: caIss.Key}
-	srv, err := ca.Issue(pki.Request{Role: pki.RoleServer, DNSNames: []string{"registry.test"}, IPs: []net.IP{net.ParseIP("127.0.0.1")}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	cli, err := ca.Issue(pki.Request{Role: pki.RoleClient, CommonName: "puller"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	ca, srv, cli := testTrio(t, "", pki.Request{DNSNames: []string{"registry.test"}}, "puller")
 	pool := x509.NewCertPool()
 	pool.AddCert(ca.Cert)
 	s := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

@@ -21,19 +21,7 @@ import (
 // the doctor warns that whoever reaches the port controls the daemon. With
 // client authentication required there is no such warning.
 func TestDaemonNoClientAuthWarning(t *testing.T) {
-	ca, err := pki.NewCA(pki.Request{CommonName: "d CA"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	iss := &pki.CA{Cert: ca.Cert, Key: ca.Key}
-	srv, err := iss.Issue(pki.Request{Role: pki.RoleServer, CommonName: "d", IPs: []net.IP{net.ParseIP("127.0.0.1")}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	cli, err := iss.Issue(pki.Request{Role: pki.RoleClient, CommonName: "c"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	ca, srv, cli := testTrio(t, "d CA", pki.Request{CommonName: "d"}, "c")
 	for _, requireCert := range []bool{false, true} {
 		h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			w.Header().Set("Api-Version", "1.47")
