@@ -108,10 +108,7 @@ func TestRegistryMirrorsDoctor(t *testing.T) {
 	Require(t)
 	ForEachCell(t, func(t *testing.T, c *Cell) {
 		ns := NewNetNamespace(t)
-		dir := t.TempDir()
-		mustDockerTLS(t, nil, "ca", "create", "--out", dir)
-		mustDockerTLS(t, nil, "issue", "server", "--san", "mirror.e2e.test", "--out", dir,
-			"--ca-cert", filepath.Join(dir, "ca.pem"), "--ca-key", filepath.Join(dir, "ca-key.pem"))
+		dir := issueServerPKI(t, "mirror.e2e.test")
 		reg := StartRegistry(t, RegistryOpts{Cell: c, Namespace: ns, Hostname: "mirror.e2e.test",
 			CertFile: filepath.Join(dir, "server-cert.pem"), KeyFile: filepath.Join(dir, "server-key.pem")})
 		copyFile(t, filepath.Join(dir, "ca.pem"), filepath.Join(reg.CertsDir(), "ca.crt"), 0o644)

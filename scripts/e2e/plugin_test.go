@@ -114,6 +114,18 @@ func mustDockerTLS(t testing.TB, env []string, args ...string) string {
 	return stdout
 }
 
+// issueServerPKI issues, with the plugin, a CA and a server certificate
+// for san in a new directory (ca.pem, ca-key.pem, server-cert.pem,
+// server-key.pem) and returns it.
+func issueServerPKI(t *testing.T, san string) string {
+	t.Helper()
+	dir := t.TempDir()
+	mustDockerTLS(t, nil, "ca", "create", "--out", dir)
+	mustDockerTLS(t, nil, "issue", "server", "--san", san, "--out", dir,
+		"--ca-cert", filepath.Join(dir, "ca.pem"), "--ca-key", filepath.Join(dir, "ca-key.pem"))
+	return dir
+}
+
 // startClientCertRegistry issues, with the plugin, a CA and a server
 // certificate for DefaultRegistryHostname in a new directory, and starts a
 // registry in ns that requires client certificates signed by that CA. It
@@ -121,10 +133,7 @@ func mustDockerTLS(t testing.TB, env []string, args ...string) string {
 // server-cert.pem, server-key.pem).
 func startClientCertRegistry(t *testing.T, c *Cell, ns *Namespace) (*Registry, string) {
 	t.Helper()
-	dir := t.TempDir()
-	mustDockerTLS(t, nil, "ca", "create", "--out", dir)
-	mustDockerTLS(t, nil, "issue", "server", "--san", DefaultRegistryHostname, "--out", dir,
-		"--ca-cert", filepath.Join(dir, "ca.pem"), "--ca-key", filepath.Join(dir, "ca-key.pem"))
+	dir := issueServerPKI(t, DefaultRegistryHostname)
 	reg := StartRegistry(t, RegistryOpts{Cell: c, Namespace: ns, CertFile: filepath.Join(dir, "server-cert.pem"), KeyFile: filepath.Join(dir, "server-key.pem"),
 		ClientCAs: []string{filepath.Join(dir, "ca.pem")}})
 	return reg, dir

@@ -22,10 +22,7 @@ func TestLoopbackRegistriesInsecure(t *testing.T) {
 	Require(t)
 	ForEachCell(t, func(t *testing.T, c *Cell) {
 		ns := NewNetNamespace(t)
-		dir := t.TempDir()
-		mustDockerTLS(t, nil, "ca", "create", "--out", dir)
-		mustDockerTLS(t, nil, "issue", "server", "--san", "registry.example.test", "--out", dir,
-			"--ca-cert", filepath.Join(dir, "ca.pem"), "--ca-key", filepath.Join(dir, "ca-key.pem"))
+		dir := issueServerPKI(t, "registry.example.test")
 		plain := StartRegistry(t, RegistryOpts{Cell: c, Namespace: ns, Plain: true, Hostname: "plain.e2e.test"})
 		tlsReg := StartRegistry(t, RegistryOpts{Cell: c, Namespace: ns, Loopback: true, Hostname: "loop.e2e.test",
 			CertFile: filepath.Join(dir, "server-cert.pem"), KeyFile: filepath.Join(dir, "server-key.pem")})
@@ -183,10 +180,7 @@ func TestClientCertRegistryHTTP1(t *testing.T) {
 	Require(t)
 	ForEachCell(t, func(t *testing.T, c *Cell) {
 		ns := NewNetNamespace(t)
-		dir := t.TempDir()
-		mustDockerTLS(t, nil, "ca", "create", "--out", dir)
-		mustDockerTLS(t, nil, "issue", "server", "--san", DefaultRegistryHostname, "--out", dir,
-			"--ca-cert", filepath.Join(dir, "ca.pem"), "--ca-key", filepath.Join(dir, "ca-key.pem"))
+		dir := issueServerPKI(t, DefaultRegistryHostname)
 		mustDockerTLS(t, nil, "issue", "client", "--out", dir, "--ca-cert", filepath.Join(dir, "ca.pem"), "--ca-key", filepath.Join(dir, "ca-key.pem"))
 		reg := StartRegistry(t, RegistryOpts{Cell: c, Namespace: ns, CertFile: filepath.Join(dir, "server-cert.pem"), KeyFile: filepath.Join(dir, "server-key.pem"),
 			ClientCAs: []string{filepath.Join(dir, "ca.pem")}, NoHTTP2: true})
@@ -220,10 +214,7 @@ func TestRegistryAuthAnswerWorded(t *testing.T) {
 	Require(t)
 	ForEachCell(t, func(t *testing.T, c *Cell) {
 		ns := NewNetNamespace(t)
-		dir := t.TempDir()
-		mustDockerTLS(t, nil, "ca", "create", "--out", dir)
-		mustDockerTLS(t, nil, "issue", "server", "--san", DefaultRegistryHostname, "--out", dir,
-			"--ca-cert", filepath.Join(dir, "ca.pem"), "--ca-key", filepath.Join(dir, "ca-key.pem"))
+		dir := issueServerPKI(t, DefaultRegistryHostname)
 		hp := filepath.Join(dir, "htpasswd")
 		if err := os.WriteFile(hp, []byte(e2eHtpasswd), 0o644); err != nil {
 			t.Fatal(err)
